@@ -1,0 +1,216 @@
+"""``AsyncMiniMax``: credentials, options, the shared pool and the resource namespaces."""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Final
+
+import attrs
+import httpx
+
+from ._codes import DEFAULT_BASE_URL
+from ._limiter import Limiter, RateLimit
+from ._resources._base import Timeout
+from ._resources.assistants import Assistants
+from ._resources.chat import Chat
+from ._resources.embeddings import Embeddings
+from ._resources.files import Files
+from ._resources.threads import Threads
+from ._retry import RetryPolicy
+from ._runs import PhaseEstimates, WaitPolicy
+from ._transport import DEFAULT_TIMEOUT, RequestOptions, Transport, as_timeout
+
+__all__ = ["AsyncMiniMax"]
+
+
+class _NotGiven:
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = _NotGiven()
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+class AsyncMiniMax:
+    """An asynchronous MiniMax client (asyncio or trio, through anyio).
+
+    Use it as ``async with AsyncMiniMax() as client:`` (or call ``await client.aclose()``);
+    one client per event loop, shared by all tasks. Credentials default to the environment
+    variables ``MINIMAX_API_KEY``, ``MINIMAX_GROUP_ID`` and ``MINIMAX_BASE_URL``.
+
+    Args:
+        api_key: the API key (a JWT). Never appears in reprs, errors or logs.
+        group_id: the account's GroupId, sent as a query parameter on every call.
+        base_url: defaults to ``https://api.minimax.chat/v1``.
+        timeout: per-attempt timeout in seconds (or an ``httpx.Timeout``; ``None``: none).
+        total_timeout: a deadline for a whole call, retries included (``None``: none).
+        max_retries: retries after the first attempt (shortcut for ``retry=``).
+        retry: the full retry policy (backoff base, cap, ``Retry-After`` ceiling, test hooks).
+        rate_limit: the client-wide request budget shared by all calls, polls included
+            (default: at most 64 requests in flight, rate discovered from rate-limit answers).
+        wait_policy: the default polling policy of ``run.wait_until``.
+        http_client: an ``httpx.AsyncClient`` to use as given (you close it).
+        transport: an httpx transport for the built-in client (e.g. a mock or ASGI app).
+        limits: connection-pool limits for the built-in client.
+    """
+
+    files: Files
+    assistants: Assistants
+    threads: Threads
+    chat: Chat
+    embeddings: Embeddings
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        group_id: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        total_timeout: float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimit | None = None,
+        wait_policy: WaitPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits | None = None,
+    ) -> None:
+        api_key = api_key if api_key is not None else _env("MINIMAX_API_KEY")
+        group_id = group_id if group_id is not None else _env("MINIMAX_GROUP_ID")
+        if not api_key:
+            raise ValueError("api_key is required: pass api_key= or set MINIMAX_API_KEY")
+        if not group_id:
+            raise ValueError("group_id is required: pass group_id= or set MINIMAX_GROUP_ID")
+        if http_client is not None and (transport is not None or limits is not None):
+            raise ValueError("pass either http_client or transport/limits, not both")
+        url = base_url or _env("MINIMAX_BASE_URL") or DEFAULT_BASE_URL
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
+        policy = retry or RetryPolicy()
+        if max_retries is not None:
+            policy = attrs.evolve(policy, max_retries=max_retries)
+        if total_timeout is not None and total_timeout <= 0:
+            raise ValueError(f"total_timeout must be > 0 or None, got {total_timeout}")
+        self._transport = Transport(
+            api_key=api_key,
+            group_id=group_id,
+            base_url=url,
+            http_client=http_client,
+            transport=transport,
+            limits=limits,
+            limiter=Limiter(rate_limit or RateLimit()),
+        )
+        self._options = RequestOptions(
+            timeout=as_timeout(timeout), total_timeout=total_timeout, retry=policy
+        )
+        self._wait_policy = wait_policy or WaitPolicy()
+        self._estimates = PhaseEstimates()
+        self._is_copy = False
+        self._mount()
+
+    def _mount(self) -> None:
+        self.files = Files(self)
+        self.assistants = Assistants(self)
+        self.threads = Threads(self)
+        self.chat = Chat(self)
+        self.embeddings = Embeddings(self)
+
+    # ------------------------------------------------------------------------- options
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | _NotGiven | None = NOT_GIVEN,
+        total_timeout: float | _NotGiven | None = NOT_GIVEN,
+        max_retries: int | _NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | _NotGiven = NOT_GIVEN,
+        wait_policy: WaitPolicy | _NotGiven = NOT_GIVEN,
+    ) -> AsyncMiniMax:
+        """Return a copy with other options that shares this client's pool and rate budget.
+
+        ``client.with_options(timeout=5).threads.runs.retrieve(...)`` changes one call's
+        options. Closing a copy does nothing; closing the original closes the shared pool.
+        """
+        options = self._options
+        if not isinstance(timeout, _NotGiven):
+            options = attrs.evolve(options, timeout=as_timeout(timeout))
+        if not isinstance(total_timeout, _NotGiven):
+            options = attrs.evolve(options, total_timeout=total_timeout)
+        if not isinstance(retry, _NotGiven):
+            options = attrs.evolve(options, retry=retry)
+        if not isinstance(max_retries, _NotGiven):
+            options = attrs.evolve(
+                options, retry=attrs.evolve(options.retry, max_retries=max_retries)
+            )
+        copy = object.__new__(AsyncMiniMax)
+        copy._transport = self._transport
+        copy._options = options
+        copy._wait_policy = self._wait_policy if isinstance(wait_policy, _NotGiven) else wait_policy
+        copy._estimates = self._estimates
+        copy._is_copy = True
+        copy._mount()
+        return copy
+
+    def _request_options(self, timeout: Timeout) -> RequestOptions:
+        if timeout is None:
+            return self._options
+        return attrs.evolve(self._options, timeout=as_timeout(timeout))
+
+    # ------------------------------------------------------------------------ properties
+
+    @property
+    def group_id(self) -> str:
+        """The GroupId sent with every call."""
+        return self._transport.group_id
+
+    @property
+    def base_url(self) -> str:
+        """The API root, e.g. ``https://api.minimax.chat/v1``."""
+        return self._transport.base_url
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """The client-wide request budget shared by this client and its copies."""
+        return self._transport.limiter.config
+
+    @property
+    def limiter(self) -> Limiter:
+        """The live rate budget (in flight, waiting, current rate), for monitoring."""
+        return self._transport.limiter
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the shared pool was closed."""
+        return self._transport.closed
+
+    # ------------------------------------------------------------------------- lifecycle
+
+    async def aclose(self) -> None:
+        """Close the connection pool; calls made afterwards raise ``ClientClosedError``.
+
+        Closing a ``with_options`` copy does nothing (the original owns the pool).
+        """
+        if not self._is_copy:
+            await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncMiniMax:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.is_closed else "open"
+        return f"<AsyncMiniMax base_url={self.base_url!r} group_id={self.group_id!r} {state}>"

@@ -1,0 +1,1 @@
+"""One module per API area; each builds ``Call`` descriptions and parses records."""

@@ -1,0 +1,133 @@
+"""What every resource shares: sending a ``Call`` and parsing the answer into a record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from .. import _validate as check
+from .._exceptions import APIResponseValidationError, excerpt
+from .._limiter import Priority
+from .._pagination import AsyncPaginator
+from .._records import Page
+from .._serde import structure
+from .._transport import Call, Method, RequestOptions
+
+if TYPE_CHECKING:
+    from .._client import AsyncMiniMax
+
+__all__ = ["Resource", "Timeout"]
+
+T = TypeVar("T")
+Timeout = float | httpx.Timeout | None
+
+
+def parse(data: Any, cls: type[T], call: Call) -> T:
+    """Build a *cls* record from *data*, turning any shape mismatch into a MiniMax error."""
+    try:
+        return structure(data, cls)
+    except Exception as exc:
+        raise APIResponseValidationError(
+            f"the response does not have the documented shape of {getattr(cls, '__name__', cls)}: "
+            f"{type(exc).__name__}: {exc}",
+            body=excerpt(json.dumps(data, ensure_ascii=False, default=repr)),
+            method=call.method,
+            url=call.path,
+        ) from exc
+
+
+def unwrap(data: dict[str, Any], key: str) -> Any:
+    """Return ``data[key]`` when the answer wraps its object (``{"run": {...}}``), else *data*.
+
+    MiniMax's modify/cancel endpoints wrap the object while create/retrieve return it flat
+    next to ``base_resp`` (API_NOTES §4.1); accepting both keeps either shape working.
+    """
+    inner = data.get(key)
+    return inner if isinstance(inner, dict) else data
+
+
+class Resource:
+    """Base of the resource namespaces (``client.files``, ``client.threads.runs``, ...)."""
+
+    def __init__(self, client: AsyncMiniMax) -> None:
+        self._client = client
+
+    def _options(self, timeout: Timeout) -> RequestOptions:
+        return self._client._request_options(timeout)
+
+    async def _send(self, call: Call, timeout: Timeout) -> dict[str, Any]:
+        return await self._client._transport.send(call, self._options(timeout))
+
+    async def _get(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        cls: type[T],
+        *,
+        timeout: Timeout,
+        key: str | None = None,
+        priority: Priority = Priority.READ,
+    ) -> T:
+        call = Call(Method.GET, path, params=params, idempotent=True, priority=priority)
+        data = await self._send(call, timeout)
+        return parse(data if key is None else unwrap(data, key), cls, call)
+
+    async def _post(
+        self,
+        path: str,
+        body: Mapping[str, Any] | None,
+        cls: type[T],
+        *,
+        timeout: Timeout,
+        key: str | None = None,
+        idempotent: bool = False,
+    ) -> T:
+        call = Call(Method.POST, path, json=body, idempotent=idempotent, priority=Priority.WRITE)
+        data = await self._send(call, timeout)
+        return parse(data if key is None else unwrap(data, key), cls, call)
+
+    def _paginate(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        cls: type[T],
+        *,
+        limit: int | None,
+        order: str | None,
+        after: str | None,
+        before: str | None,
+        max_items: int | None,
+        timeout: Timeout,
+        convert: Callable[[Page[T]], Page[T]] | None = None,
+    ) -> AsyncPaginator[T]:
+        base = dict(params)
+        if limit is not None:
+            base["limit"] = check.limit(limit)
+        if order is not None:
+            base["order"] = check.order(order)
+        if before is not None:
+            base["before"] = check.require_id("before", before)
+        if after is not None:
+            check.require_id("after", after)
+        if max_items is not None:
+            check.max_items(max_items)
+
+        def fetch(cursor: str | None) -> Awaitable[Page[T]]:
+            query = base if cursor is None else {**base, "after": cursor}
+            return self._fetch_page(path, query, cls, timeout, convert)
+
+        return AsyncPaginator(fetch, after=after, limit=limit, max_items=max_items)
+
+    async def _fetch_page(
+        self,
+        path: str,
+        query: Mapping[str, Any],
+        cls: type[T],
+        timeout: Timeout,
+        convert: Callable[[Page[T]], Page[T]] | None,
+    ) -> Page[T]:
+        page: Page[T] = await self._get(path, query, Page[cls], timeout=timeout)  # type: ignore[valid-type]
+        return page if convert is None else convert(page)

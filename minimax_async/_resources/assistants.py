@@ -1,0 +1,242 @@
+"""``client.assistants`` and ``client.assistants.files`` (API_NOTES §4.1, §4.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .. import _validate as check
+from .._pagination import AsyncPaginator
+from .._records import Assistant, AssistantDeleted, AssistantFile, AssistantFileDeleted, Tool
+from ._base import Resource, Timeout
+
+if TYPE_CHECKING:
+    from .._client import AsyncMiniMax
+    from .._runs import WaitPolicy
+
+__all__ = ["AssistantFiles", "Assistants"]
+
+ToolParam = Tool | Mapping[str, Any]
+
+
+def _assistant_body(
+    *,
+    model: str,
+    name: str | None,
+    description: str | None,
+    instructions: str | None,
+    tools: Sequence[ToolParam] | None,
+    file_ids: Iterable[str | int] | None,
+    metadata: Mapping[str, Any] | None,
+    role_meta: Mapping[str, str] | None,
+    role_meta_key: str,
+    t2a_option: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": check.non_empty_str("model", model)}
+    if name is not None:
+        body["name"] = check.non_empty_str("name", name)
+    if description is not None:
+        body["description"] = description
+    if instructions is not None:
+        body["instructions"] = instructions
+    if tools is not None:
+        body["tools"] = check.tools(tools)
+    if file_ids is not None:
+        body["file_ids"] = check.file_ids(file_ids)
+    if metadata is not None:
+        body["metadata"] = check.metadata(metadata)
+    if role_meta is not None:
+        body[role_meta_key] = check.json_object("role_meta", role_meta)
+    if t2a_option is not None:
+        body["t2a_option"] = check.json_object("t2a_option", t2a_option)
+    return body
+
+
+class Assistants(Resource):
+    """Assistants: a model with instructions, tools and files."""
+
+    def __init__(self, client: AsyncMiniMax) -> None:
+        super().__init__(client)
+        self.files = AssistantFiles(client)
+
+    async def create(
+        self,
+        *,
+        model: str,
+        name: str | None = None,
+        description: str | None = None,
+        instructions: str | None = None,
+        tools: Sequence[ToolParam] | None = None,
+        file_ids: Iterable[str | int] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        role_meta: Mapping[str, str] | None = None,
+        t2a_option: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> Assistant:
+        """Create an assistant.
+
+        ``tools`` are records (``FunctionTool(...)``, ``RetrievalTool()``, ...) or wire dicts
+        (``{"type": "retrieval"}``). With retrieval files the assistant needs time to index
+        them: ``await client.assistants.wait_until_ready(asst.id)`` before running it.
+        """
+        body = _assistant_body(
+            model=model,
+            name=name,
+            description=description,
+            instructions=instructions,
+            tools=tools,
+            file_ids=file_ids,
+            metadata=metadata,
+            role_meta=role_meta,
+            role_meta_key="role_meta",
+            t2a_option=t2a_option,
+        )
+        return await self._post("/assistants/create", body, Assistant, timeout=timeout)
+
+    async def retrieve(self, assistant_id: str, *, timeout: Timeout = None) -> Assistant:
+        """Return an assistant's current record (``status == "available"`` once usable)."""
+        params = {"assistant_id": check.require_id("assistant_id", assistant_id)}
+        return await self._get("/assistants/retrieve", params, Assistant, timeout=timeout)
+
+    async def update(
+        self,
+        assistant_id: str,
+        *,
+        model: str,
+        name: str,
+        instructions: str,
+        description: str | None = None,
+        tools: Sequence[ToolParam] | None = None,
+        file_ids: Iterable[str | int] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        role_meta: Mapping[str, str] | None = None,
+        t2a_option: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> Assistant:
+        """Change an assistant (wire: ``/assistants/modify``).
+
+        MiniMax requires ``model``, ``name`` and ``instructions`` on every change.
+        """
+        body = {
+            "id": check.require_id("assistant_id", assistant_id),
+            **_assistant_body(
+                model=model,
+                name=name,
+                description=description,
+                instructions=instructions,
+                tools=tools,
+                file_ids=file_ids,
+                metadata=metadata,
+                role_meta=role_meta,
+                role_meta_key="rolemeta",
+                t2a_option=t2a_option,
+            ),
+        }
+        return await self._post(
+            "/assistants/modify", body, Assistant, timeout=timeout, key="assistant", idempotent=True
+        )
+
+    async def delete(self, assistant_id: str, *, timeout: Timeout = None) -> AssistantDeleted:
+        """Delete an assistant."""
+        body = {"assistant_id": check.require_id("assistant_id", assistant_id)}
+        return await self._post("/assistants/delete", body, AssistantDeleted, timeout=timeout)
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        max_items: int | None = None,
+        timeout: Timeout = None,
+    ) -> AsyncPaginator[Assistant]:
+        """List assistants: ``await`` for one page, ``async for`` for all (up to ``max_items``)."""
+        return self._paginate(
+            "/assistants/list",
+            {},
+            Assistant,
+            limit=limit,
+            order=order,
+            after=after,
+            before=before,
+            max_items=max_items,
+            timeout=timeout,
+        )
+
+    async def wait_until_ready(
+        self,
+        assistant_id: str,
+        *,
+        timeout: float | None = 600.0,
+        policy: WaitPolicy | None = None,
+    ) -> Assistant:
+        """Poll until the assistant's ``status`` is ``"available"`` and return it.
+
+        Retrieval files are indexed after creation, which can take minutes on MiniMax; runs
+        created before that fail. Raises ``WaitTimeoutError`` after *timeout* seconds.
+        """
+        from .._runs import wait_for_assistant
+
+        check.require_id("assistant_id", assistant_id)
+        return await wait_for_assistant(self, assistant_id, timeout=timeout, policy=policy)
+
+
+class AssistantFiles(Resource):
+    """Files attached to an assistant (``client.assistants.files``)."""
+
+    async def create(
+        self, assistant_id: str, *, file_id: str | int, timeout: Timeout = None
+    ) -> AssistantFile:
+        """Attach an uploaded file to an assistant."""
+        body = {
+            "assistant_id": check.require_id("assistant_id", assistant_id),
+            "file_id": check.require_id("file_id", str(file_id)),
+        }
+        return await self._post("/assistants/files/create", body, AssistantFile, timeout=timeout)
+
+    async def retrieve(
+        self, assistant_id: str, file_id: str | int, *, timeout: Timeout = None
+    ) -> AssistantFile:
+        """Return one attached file's record."""
+        params = {
+            "assistant_id": check.require_id("assistant_id", assistant_id),
+            "file_id": check.require_id("file_id", str(file_id)),
+        }
+        return await self._get("/assistants/files/retrieve", params, AssistantFile, timeout=timeout)
+
+    def list(
+        self,
+        assistant_id: str,
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        max_items: int | None = None,
+        timeout: Timeout = None,
+    ) -> AsyncPaginator[AssistantFile]:
+        """List an assistant's files: ``await`` for one page, ``async for`` for all."""
+        return self._paginate(
+            "/assistants/files/list",
+            {"assistant_id": check.require_id("assistant_id", assistant_id)},
+            AssistantFile,
+            limit=limit,
+            order=order,
+            after=after,
+            before=before,
+            max_items=max_items,
+            timeout=timeout,
+        )
+
+    async def delete(
+        self, assistant_id: str, file_id: str | int, *, timeout: Timeout = None
+    ) -> AssistantFileDeleted:
+        """Detach a file from an assistant."""
+        body = {
+            "assistant_id": check.require_id("assistant_id", assistant_id),
+            "file_id": check.require_id("file_id", str(file_id)),
+        }
+        return await self._post(
+            "/assistants/files/delete", body, AssistantFileDeleted, timeout=timeout
+        )

@@ -1,0 +1,348 @@
+"""``client.chat.v1``, ``client.chat.pro``, ``client.chat.v2``: ChatCompletion (API_NOTES §6–§8).
+
+Each ``create`` returns a typed response, or with ``stream=True`` a :class:`Stream` of
+typed frames that ends at the final frame (the one with ``usage`` and ``base_resp``).
+Chat calls change no server state, so they are retried even when an answer was lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+from .. import _validate as check
+from .._limiter import Priority
+from .._records import ChatCompletion, ChatCompletionPro, ChatCompletionV2
+from .._streaming import Stream
+from .._transport import Call, Method
+from ._base import Resource, Timeout, parse
+
+if TYPE_CHECKING:
+    from .._client import AsyncMiniMax
+
+__all__ = ["Chat", "ChatPro", "ChatV1", "ChatV2"]
+
+T = TypeVar("T")
+Messages = Sequence[Mapping[str, Any]]
+
+
+def _is_final_chat_frame(frame: dict[str, Any]) -> bool:
+    # Incremental frames carry neither usage nor base_resp; the last frame (v1, Pro) or the
+    # aggregate "chat.completion" frame after the chunks (v2) carries both.
+    return "base_resp" in frame and ("usage" in frame or frame.get("object") == "chat.completion")
+
+
+def _common(
+    body: dict[str, Any],
+    *,
+    temperature: float | None,
+    top_p: float | None,
+    extra_body: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    if temperature is not None:
+        body["temperature"] = check.unit_interval("temperature", temperature)
+    if top_p is not None:
+        body["top_p"] = check.unit_interval("top_p", top_p)
+    if extra_body is not None:
+        body.update(check.json_object("extra_body", extra_body))
+    return body
+
+
+class _ChatAPI(Resource):
+    path: str
+
+    async def _complete(
+        self, body: dict[str, Any], cls: type[T], *, stream: bool, timeout: Timeout
+    ) -> T | Stream[T]:
+        if stream:
+            body["stream"] = True
+        call = Call(Method.POST, self.path, json=body, idempotent=True, priority=Priority.WRITE)
+        options = self._options(timeout)
+        if not stream:
+            return parse(await self._client._transport.send(call, options), cls, call)
+        frames = await self._client._transport.open_events(call, options, _is_final_chat_frame)
+        return Stream(frames, lambda frame: parse(frame, cls, call))
+
+
+class ChatV1(_ChatAPI):
+    """ChatCompletion (v1): ``sender_type``/``text`` messages, a ``reply`` string."""
+
+    path = "/text/chatcompletion"
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Messages,
+        stream: Literal[False] = False,
+        prompt: str | None = None,
+        role_meta: Mapping[str, str] | None = None,
+        tokens_to_generate: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        beam_width: int | None = None,
+        skip_info_mask: bool | None = None,
+        continue_last_message: bool | None = None,
+        knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> ChatCompletion: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Messages,
+        stream: Literal[True],
+        prompt: str | None = None,
+        role_meta: Mapping[str, str] | None = None,
+        tokens_to_generate: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        beam_width: int | None = None,
+        skip_info_mask: bool | None = None,
+        continue_last_message: bool | None = None,
+        knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> Stream[ChatCompletion]: ...
+
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Messages,
+        stream: bool = False,
+        prompt: str | None = None,
+        role_meta: Mapping[str, str] | None = None,
+        tokens_to_generate: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        beam_width: int | None = None,
+        skip_info_mask: bool | None = None,
+        continue_last_message: bool | None = None,
+        knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> ChatCompletion | Stream[ChatCompletion]:
+        """Complete a conversation of ``{"sender_type": "USER"|"BOT", "text": ...}`` messages.
+
+        With ``stream=True`` frames carry ``choices[0].delta``; the last has the full
+        ``reply`` and ``usage`` (standard SSE framing is requested for you).
+        ``extra_body`` adds fields this version does not name.
+        """
+        body: dict[str, Any] = {
+            "model": check.non_empty_str("model", model),
+            "messages": check.messages(messages),
+        }
+        if prompt is not None:
+            body["prompt"] = prompt
+        if role_meta is not None:
+            body["role_meta"] = check.json_object("role_meta", role_meta)
+        if tokens_to_generate is not None:
+            body["tokens_to_generate"] = check.positive_int(
+                "tokens_to_generate", tokens_to_generate
+            )
+        if beam_width is not None:
+            body["beam_width"] = check.positive_int("beam_width", beam_width)
+        if skip_info_mask is not None:
+            body["skip_info_mask"] = bool(skip_info_mask)
+        if continue_last_message is not None:
+            body["continue_last_message"] = bool(continue_last_message)
+        if knowledge_base_param is not None:
+            body["knowledge_base_param"] = check.json_object(
+                "knowledge_base_param", knowledge_base_param
+            )
+        if stream:
+            body["use_standard_sse"] = True
+        _common(body, temperature=temperature, top_p=top_p, extra_body=extra_body)
+        return await self._complete(body, ChatCompletion, stream=stream, timeout=timeout)
+
+
+class ChatPro(_ChatAPI):
+    """ChatCompletion Pro: named bots (``bot_setting``), function calling, glyphs."""
+
+    path = "/text/chatcompletion_pro"
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Messages,
+        bot_setting: Sequence[Mapping[str, str]],
+        reply_constraints: Mapping[str, Any],
+        stream: Literal[False] = False,
+        sample_messages: Messages | None = None,
+        tokens_to_generate: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        mask_sensitive_info: bool | None = None,
+        functions: Sequence[Mapping[str, Any]] | None = None,
+        function_call: Mapping[str, Any] | None = None,
+        plugins: Sequence[str] | None = None,
+        knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> ChatCompletionPro: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Messages,
+        bot_setting: Sequence[Mapping[str, str]],
+        reply_constraints: Mapping[str, Any],
+        stream: Literal[True],
+        sample_messages: Messages | None = None,
+        tokens_to_generate: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        mask_sensitive_info: bool | None = None,
+        functions: Sequence[Mapping[str, Any]] | None = None,
+        function_call: Mapping[str, Any] | None = None,
+        plugins: Sequence[str] | None = None,
+        knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> Stream[ChatCompletionPro]: ...
+
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Messages,
+        bot_setting: Sequence[Mapping[str, str]],
+        reply_constraints: Mapping[str, Any],
+        stream: bool = False,
+        sample_messages: Messages | None = None,
+        tokens_to_generate: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        mask_sensitive_info: bool | None = None,
+        functions: Sequence[Mapping[str, Any]] | None = None,
+        function_call: Mapping[str, Any] | None = None,
+        plugins: Sequence[str] | None = None,
+        knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> ChatCompletionPro | Stream[ChatCompletionPro]:
+        """Complete a conversation of ``{"sender_type", "sender_name", "text"}`` messages.
+
+        ``bot_setting`` is ``[{"bot_name": ..., "content": ...}]`` and ``reply_constraints``
+        ``{"sender_type": "BOT", "sender_name": <a bot_name>}``. A requested function call
+        arrives in ``response.function_call``.
+        """
+        settings = [check.json_object("bot_setting[]", s) for s in bot_setting]
+        if not settings:
+            raise ValueError("bot_setting must name at least one bot")
+        body: dict[str, Any] = {
+            "model": check.non_empty_str("model", model),
+            "messages": check.messages(messages),
+            "bot_setting": settings,
+            "reply_constraints": check.json_object("reply_constraints", reply_constraints),
+        }
+        if sample_messages is not None:
+            body["sample_messages"] = check.messages(sample_messages)
+        if tokens_to_generate is not None:
+            body["tokens_to_generate"] = check.positive_int(
+                "tokens_to_generate", tokens_to_generate
+            )
+        if mask_sensitive_info is not None:
+            body["mask_sensitive_info"] = bool(mask_sensitive_info)
+        if functions is not None:
+            body["functions"] = [check.json_object("functions[]", f) for f in functions]
+        if function_call is not None:
+            body["function_call"] = check.json_object("function_call", function_call)
+        if plugins is not None:
+            body["plugins"] = [check.non_empty_str("plugins[]", p) for p in plugins]
+        if knowledge_base_param is not None:
+            body["knowledge_base_param"] = check.json_object(
+                "knowledge_base_param", knowledge_base_param
+            )
+        _common(body, temperature=temperature, top_p=top_p, extra_body=extra_body)
+        return await self._complete(body, ChatCompletionPro, stream=stream, timeout=timeout)
+
+
+class ChatV2(_ChatAPI):
+    """ChatCompletion v2: OpenAI-shaped ``role``/``content`` messages and ``tools``."""
+
+    path = "/text/chatcompletion_v2"
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Messages,
+        stream: Literal[False] = False,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> ChatCompletionV2: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Messages,
+        stream: Literal[True],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> Stream[ChatCompletionV2]: ...
+
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Messages,
+        stream: bool = False,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> ChatCompletionV2 | Stream[ChatCompletionV2]:
+        """Complete ``{"role", "content"}`` messages (roles system, user, assistant, tool).
+
+        A stream yields ``"chat.completion.chunk"`` frames (``choices[0].delta``) and ends
+        with one ``"chat.completion"`` frame holding the whole message and ``usage``.
+        """
+        body: dict[str, Any] = {
+            "model": check.non_empty_str("model", model),
+            "messages": check.messages(messages),
+        }
+        if max_tokens is not None:
+            body["max_tokens"] = check.positive_int("max_tokens", max_tokens)
+        if tools is not None:
+            body["tools"] = check.tools(tools)
+        if tool_choice is not None:
+            if tool_choice not in ("none", "auto"):
+                raise ValueError(f"tool_choice must be 'none' or 'auto', got {tool_choice!r}")
+            body["tool_choice"] = tool_choice
+        _common(body, temperature=temperature, top_p=top_p, extra_body=extra_body)
+        return await self._complete(body, ChatCompletionV2, stream=stream, timeout=timeout)
+
+
+class Chat:
+    """The three ChatCompletion APIs: ``v1``, ``pro`` and ``v2``."""
+
+    def __init__(self, client: AsyncMiniMax) -> None:
+        self.v1 = ChatV1(client)
+        self.pro = ChatPro(client)
+        self.v2 = ChatV2(client)

@@ -1,0 +1,118 @@
+"""``client.files``: upload, list, retrieve, download and delete files (API_NOTES §5)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO, Any
+
+from .. import _validate as check
+from .._limiter import Priority
+from .._pagination import AsyncPaginator
+from .._records import File, FileDeleted, Page
+from .._transport import Call, Method, Upload
+from ._base import Resource, Timeout, parse, unwrap
+
+__all__ = ["Files"]
+
+FileSource = str | os.PathLike[str] | bytes | IO[bytes]
+
+
+class Files(Resource):
+    """The Files API. File ids are integers here; assistants take them as strings."""
+
+    async def upload(
+        self,
+        file: FileSource,
+        *,
+        purpose: str = "assistants",
+        filename: str | None = None,
+        timeout: Timeout = None,
+    ) -> File:
+        """Upload *file* (a path, bytes, or a binary file object) and return its record.
+
+        ``filename`` defaults to the path's name or the file object's ``name``; bytes need
+        one. Files over 512 MB are refused before sending. A retried upload resends the
+        whole file (file objects are rewound).
+        """
+        check.non_empty_str("purpose", purpose)
+        upload = _upload_of(file, filename)
+        call = Call(
+            Method.POST,
+            "/files/upload",
+            form={"purpose": purpose},
+            upload=upload,
+            priority=Priority.WRITE,
+        )
+        data = await self._send(call, timeout)
+        return parse(unwrap(data, "file"), File, call)
+
+    def list(self, *, purpose: str = "assistants", timeout: Timeout = None) -> AsyncPaginator[File]:
+        """List the files uploaded with *purpose* (one page; the endpoint does not paginate)."""
+        check.non_empty_str("purpose", purpose)
+        call = Call(Method.GET, "/files/list", params={"purpose": purpose}, idempotent=True)
+
+        async def fetch(_: str | None) -> Page[File]:
+            data = await self._send(call, timeout)
+            files = parse(data.get("files"), tuple[File, ...], call)
+            return Page(data=files, has_more=False)
+
+        return AsyncPaginator(fetch, after=None, limit=None, max_items=None)
+
+    async def retrieve(self, file_id: int | str, *, timeout: Timeout = None) -> File:
+        """Return the record of a file (with ``download_url`` when MiniMax gives one)."""
+        params = {"file_id": check.file_id_int_or_str(file_id)}
+        return await self._get("/files/retrieve", params, File, timeout=timeout, key="file")
+
+    async def content(self, file_id: int | str, *, timeout: Timeout = None) -> bytes:
+        """Return the file's bytes exactly as stored."""
+        params = {"file_id": check.file_id_int_or_str(file_id)}
+        call = Call(Method.GET, "/files/retrieve_content", params=params, idempotent=True)
+        return await self._client._transport.send_bytes(call, self._options(timeout))
+
+    async def delete(
+        self, file_id: int | str, *, purpose: str | None = None, timeout: Timeout = None
+    ) -> FileDeleted:
+        """Delete a file (newer API versions also want its ``purpose``)."""
+        body: dict[str, Any] = {"file_id": check.file_id_int_or_str(file_id)}
+        if purpose is not None:
+            body["purpose"] = check.non_empty_str("purpose", purpose)
+        return await self._post("/files/delete", body, FileDeleted, timeout=timeout)
+
+
+def _upload_of(file: object, filename: str | None) -> Upload:
+    if filename is not None:
+        check.non_empty_str("filename", filename)
+    if isinstance(file, str | os.PathLike):
+        path = Path(file)
+        if not path.is_file():
+            raise FileNotFoundError(f"file: no such file: {str(path)!r}")
+        check.file_size("file", path.stat().st_size)
+        return Upload(source=path, filename=filename or path.name)
+    if isinstance(file, bytes | bytearray | memoryview):
+        if filename is None:
+            raise ValueError("filename is required when uploading bytes")
+        content = bytes(file)
+        check.file_size("file", len(content))
+        return Upload(source=content, filename=filename)
+    read = getattr(file, "read", None)
+    if callable(read):
+        handle: IO[bytes] = file  # type: ignore[assignment]
+        if "b" not in getattr(handle, "mode", "b"):
+            raise TypeError("file must be opened in binary mode ('rb')")
+        name = filename or os.path.basename(str(getattr(handle, "name", "") or ""))
+        if not name:
+            raise ValueError("filename is required for a file object without a name")
+        if handle.seekable():
+            start = handle.tell()
+            check.file_size("file", handle.seek(0, os.SEEK_END) - start)
+            handle.seek(start)
+            return Upload(source=handle, filename=name, start=start)
+        content = handle.read()
+        if not isinstance(content, bytes):
+            raise TypeError("file must be opened in binary mode ('rb')")
+        check.file_size("file", len(content))
+        return Upload(source=content, filename=name)
+    raise TypeError(
+        f"file must be a path, bytes or a binary file object, got {type(file).__name__}"
+    )

@@ -1,0 +1,323 @@
+"""``client.threads.runs`` and ``client.threads.runs.steps`` (API_NOTES §4.1, §4.4–§4.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .. import _validate as check
+from .._limiter import Priority
+from .._pagination import AsyncPaginator
+from .._records import Message, Page, Run, RunStep, Tool
+from .._serde import structure
+from .._streaming import Stream
+from .._transport import Call, Method
+from ._base import Resource, Timeout, parse
+
+if TYPE_CHECKING:
+    from .._client import AsyncMiniMax
+    from .._runs import RunObserver, ToolMapping, WaitPolicy
+
+__all__ = ["RunSteps", "Runs"]
+
+ToolOutput = Mapping[str, str] | tuple[str, str]
+RunStreamEvent = Run | Message | RunStep
+
+_STREAM_TEXT = 1
+_STREAM_TEXT_AND_AUDIO = 2
+
+
+class Runs(Resource):
+    """Runs on a thread; every ``Run`` returned can ``refresh()`` and ``wait_until()``."""
+
+    def __init__(self, client: AsyncMiniMax) -> None:
+        super().__init__(client)
+        self.steps = RunSteps(client)
+
+    def _bind(self, run: Run) -> Run:
+        return attrs.evolve(run, _ops=self)
+
+    def _bind_page(self, page: Page[Run]) -> Page[Run]:
+        return attrs.evolve(page, data=tuple(self._bind(run) for run in page.data))
+
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        model: str | None = None,
+        instructions: str | None = None,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        truncation_strategy: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> Run:
+        """Start a run of *assistant_id* on the thread; it begins ``queued``.
+
+        ``model``, ``instructions`` and ``tools`` override the assistant's for this run.
+        """
+        body = self._run_body(
+            thread_id,
+            assistant_id=assistant_id,
+            model=model,
+            instructions=instructions,
+            tools=tools,
+            metadata=metadata,
+            truncation_strategy=truncation_strategy,
+        )
+        return self._bind(await self._post("/threads/run/create", body, Run, timeout=timeout))
+
+    @staticmethod
+    def _run_body(
+        thread_id: str,
+        *,
+        assistant_id: str,
+        model: str | None,
+        instructions: str | None,
+        tools: Sequence[Tool | Mapping[str, Any]] | None,
+        metadata: Mapping[str, Any] | None,
+        truncation_strategy: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "thread_id": check.require_id("thread_id", thread_id),
+            "assistant_id": check.require_id("assistant_id", assistant_id),
+        }
+        if model is not None:
+            body["model"] = check.non_empty_str("model", model)
+        if instructions is not None:
+            body["instructions"] = instructions
+        if tools is not None:
+            body["tools"] = check.tools(tools)
+        if metadata is not None:
+            body["metadata"] = check.metadata(metadata)
+        if truncation_strategy is not None:
+            body["truncation_strategy"] = check.json_object(
+                "truncation_strategy", truncation_strategy
+            )
+        return body
+
+    async def create_stream(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        messages: Iterable[str | Mapping[str, Any]],
+        audio: bool = False,
+        model: str | None = None,
+        instructions: str | None = None,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        truncation_strategy: Mapping[str, Any] | None = None,
+        t2a_option: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> Stream[RunStreamEvent]:
+        """Add *messages* and run the assistant, streaming ``Run``/``Message``/``RunStep`` updates.
+
+        Strings in *messages* are user text messages; mappings are sent as given. With
+        ``audio=True`` replies also stream as audio (``t2a_option`` is then required).
+        The stream ends with the frame that carries ``base_resp``.
+        """
+        body = self._run_body(
+            thread_id,
+            assistant_id=assistant_id,
+            model=model,
+            instructions=instructions,
+            tools=tools,
+            metadata=metadata,
+            truncation_strategy=truncation_strategy,
+        )
+        items = [
+            {"type": _STREAM_TEXT, "role": "user", "content": check.non_empty_str("messages", m)}
+            if isinstance(m, str)
+            else check.json_object("messages[]", m)
+            for m in messages
+        ]
+        if not items:
+            raise ValueError("messages must not be empty")
+        body["messages"] = items
+        body["stream"] = _STREAM_TEXT_AND_AUDIO if audio else _STREAM_TEXT
+        if t2a_option is not None:
+            body["t2a_option"] = check.json_object("t2a_option", t2a_option)
+        elif audio:
+            raise ValueError("t2a_option is required when audio=True")
+        call = Call(Method.POST, "/threads/run/create_stream", json=body, priority=Priority.WRITE)
+        frames = await self._client._transport.open_events(
+            call, self._options(timeout), _is_final_run_frame
+        )
+        return Stream(frames, lambda frame: self._parse_run_event(frame, call))
+
+    def _parse_run_event(self, frame: dict[str, Any], call: Call) -> RunStreamEvent | None:
+        data = frame.get("data")
+        if not isinstance(data, dict):
+            return None
+        kind = structure(data.get("object"), str)
+        if kind in ("run", "thread.run"):
+            return self._bind(parse(data, Run, call))
+        if kind in ("message", "thread.message"):
+            return parse(data, Message, call)
+        if kind in ("run step", "thread.run.step"):
+            return parse(data, RunStep, call)
+        return None  # a kind of update this version does not know
+
+    async def retrieve(self, thread_id: str, run_id: str, *, timeout: Timeout = None) -> Run:
+        """Return the run's current snapshot."""
+        return await self._retrieve(thread_id, run_id, timeout=timeout, priority=Priority.READ)
+
+    async def _retrieve(
+        self, thread_id: str, run_id: str, *, timeout: Timeout, priority: Priority
+    ) -> Run:
+        params = {
+            "thread_id": check.require_id("thread_id", thread_id),
+            "run_id": check.require_id("run_id", run_id),
+        }
+        run = await self._get(
+            "/threads/run/retrieve", params, Run, timeout=timeout, priority=priority
+        )
+        return self._bind(run)
+
+    def list(
+        self,
+        thread_id: str,
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        max_items: int | None = None,
+        timeout: Timeout = None,
+    ) -> AsyncPaginator[Run]:
+        """List a thread's runs: ``await`` for one page, ``async for`` for all."""
+        return self._paginate(
+            "/threads/run/list",
+            {"thread_id": check.require_id("thread_id", thread_id)},
+            Run,
+            limit=limit,
+            order=order,
+            after=after,
+            before=before,
+            max_items=max_items,
+            timeout=timeout,
+            convert=self._bind_page,
+        )
+
+    async def update(
+        self, thread_id: str, run_id: str, *, metadata: Mapping[str, Any], timeout: Timeout = None
+    ) -> Run:
+        """Replace a run's metadata (wire: ``/threads/run/modify``)."""
+        body = {
+            "thread_id": check.require_id("thread_id", thread_id),
+            "run_id": check.require_id("run_id", run_id),
+            "metadata": check.metadata(metadata),
+        }
+        run = await self._post(
+            "/threads/run/modify", body, Run, timeout=timeout, key="run", idempotent=True
+        )
+        return self._bind(run)
+
+    async def cancel(self, thread_id: str, run_id: str, *, timeout: Timeout = None) -> Run:
+        """Ask MiniMax to cancel the run; safe to repeat, so lost answers are retried."""
+        body = {
+            "thread_id": check.require_id("thread_id", thread_id),
+            "run_id": check.require_id("run_id", run_id),
+        }
+        run = await self._post(
+            "/threads/run/cancel", body, Run, timeout=timeout, key="run", idempotent=True
+        )
+        return self._bind(run)
+
+    async def submit_tool_outputs(
+        self,
+        thread_id: str,
+        run_id: str,
+        *,
+        tool_outputs: Sequence[ToolOutput],
+        timeout: Timeout = None,
+    ) -> Run:
+        """Answer a ``requires_action`` run: one output per tool call, in one call.
+
+        ``tool_outputs`` holds ``{"tool_call_id": ..., "output": ...}`` mappings or
+        ``(tool_call_id, output)`` pairs; outputs are strings (``json.dumps`` structured ones).
+        """
+        body = {
+            "thread_id": check.require_id("thread_id", thread_id),
+            "run_id": check.require_id("run_id", run_id),
+            "tool_outputs": check.tool_outputs(tool_outputs),
+        }
+        run = await self._post("/threads/run/submit_tool_outputs", body, Run, timeout=timeout)
+        return self._bind(run)
+
+    async def _wait(
+        self,
+        run: Run,
+        target: str,
+        *,
+        tools: ToolMapping | None,
+        timeout: float | None,
+        policy: WaitPolicy | None,
+        on_status: RunObserver | None,
+        cancel_on_exit: bool | None,
+        tool_errors: Literal["return", "raise"],
+    ) -> Run:
+        from .._runs import wait_for_run
+
+        return await wait_for_run(
+            self,
+            run,
+            target,
+            tools=tools,
+            timeout=timeout,
+            policy=policy,
+            on_status=on_status,
+            cancel_on_exit=cancel_on_exit,
+            tool_errors=tool_errors,
+        )
+
+
+def _is_final_run_frame(frame: dict[str, Any]) -> bool:
+    # "状态码有值说明流式结束": a frame carrying base_resp ends a streamed run (D-ASST).
+    return isinstance(frame.get("base_resp"), dict)
+
+
+class RunSteps(Resource):
+    """The steps of a run (``client.threads.runs.steps``)."""
+
+    async def retrieve(
+        self, thread_id: str, run_id: str, step_id: str, *, timeout: Timeout = None
+    ) -> RunStep:
+        """Return one run step."""
+        params = {
+            "thread_id": check.require_id("thread_id", thread_id),
+            "run_id": check.require_id("run_id", run_id),
+            "step_id": check.require_id("step_id", step_id),
+        }
+        return await self._get("/threads/run_steps/retrieve", params, RunStep, timeout=timeout)
+
+    def list(
+        self,
+        thread_id: str,
+        run_id: str,
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        max_items: int | None = None,
+        timeout: Timeout = None,
+    ) -> AsyncPaginator[RunStep]:
+        """List a run's steps (message creations and tool calls): ``await`` or ``async for``."""
+        return self._paginate(
+            "/threads/run_steps/list",
+            {
+                "thread_id": check.require_id("thread_id", thread_id),
+                "run_id": check.require_id("run_id", run_id),
+            },
+            RunStep,
+            limit=limit,
+            order=order,
+            after=after,
+            before=before,
+            max_items=max_items,
+            timeout=timeout,
+        )

@@ -1,0 +1,118 @@
+"""``client.threads`` and ``client.threads.messages`` (API_NOTES §4.1, §4.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .. import _validate as check
+from .._pagination import AsyncPaginator
+from .._records import Message, Thread
+from ._base import Resource, Timeout
+from .runs import Runs
+
+if TYPE_CHECKING:
+    from .._client import AsyncMiniMax
+
+__all__ = ["Messages", "Threads"]
+
+
+class Threads(Resource):
+    """Threads: conversations that hold messages and runs."""
+
+    def __init__(self, client: AsyncMiniMax) -> None:
+        super().__init__(client)
+        self.messages = Messages(client)
+        self.runs = Runs(client)
+
+    async def create(
+        self, *, metadata: Mapping[str, Any] | None = None, timeout: Timeout = None
+    ) -> Thread:
+        """Create an empty thread."""
+        body = None if metadata is None else {"metadata": check.metadata(metadata)}
+        return await self._post("/threads/create", body, Thread, timeout=timeout)
+
+    async def retrieve(self, thread_id: str, *, timeout: Timeout = None) -> Thread:
+        """Return a thread's record."""
+        params = {"thread_id": check.require_id("thread_id", thread_id)}
+        return await self._get("/threads/retrieve", params, Thread, timeout=timeout)
+
+    async def update(
+        self, thread_id: str, *, metadata: Mapping[str, Any], timeout: Timeout = None
+    ) -> Thread:
+        """Replace a thread's metadata (wire: ``/threads/modify``)."""
+        body = {
+            "id": check.require_id("thread_id", thread_id),
+            "metadata": check.metadata(metadata),
+        }
+        return await self._post(
+            "/threads/modify", body, Thread, timeout=timeout, key="thread", idempotent=True
+        )
+
+
+class Messages(Resource):
+    """Messages in a thread (``client.threads.messages``)."""
+
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        content: str,
+        role: str = "user",
+        file_ids: Iterable[str | int] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        timeout: Timeout = None,
+    ) -> Message:
+        """Add a message to a thread (wire: ``/threads/messages/add``).
+
+        ``file_ids`` (at most 20) reach only the code interpreter; retrieval files belong
+        on the assistant.
+        """
+        body: dict[str, Any] = {
+            "thread_id": check.require_id("thread_id", thread_id),
+            "role": check.non_empty_str("role", role),
+            "content": check.non_empty_str("content", content),
+        }
+        if file_ids is not None:
+            body["file_ids"] = check.file_ids(file_ids)
+        if metadata is not None:
+            body["metadata"] = check.metadata(metadata)
+        return await self._post("/threads/messages/add", body, Message, timeout=timeout)
+
+    async def retrieve(
+        self, thread_id: str, message_id: str, *, timeout: Timeout = None
+    ) -> Message:
+        """Return one message."""
+        params = {
+            "thread_id": check.require_id("thread_id", thread_id),
+            "message_id": check.require_id("message_id", message_id),
+        }
+        return await self._get("/threads/messages/retrieve", params, Message, timeout=timeout)
+
+    def list(
+        self,
+        thread_id: str,
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        max_items: int | None = None,
+        timeout: Timeout = None,
+    ) -> AsyncPaginator[Message]:
+        """List a thread's messages: ``await`` for one page, ``async for`` for all.
+
+        Replies from the model have ``role == "ai"``; ``message.text`` joins the text parts
+        and ``message.annotations`` holds the citations.
+        """
+        return self._paginate(
+            "/threads/messages/list",
+            {"thread_id": check.require_id("thread_id", thread_id)},
+            Message,
+            limit=limit,
+            order=order,
+            after=after,
+            before=before,
+            max_items=max_items,
+            timeout=timeout,
+        )

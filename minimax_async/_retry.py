@@ -1,0 +1,109 @@
+"""When to retry a failed call, and how long to wait first.
+
+The rule is *whether the request can have taken effect*:
+
+- nothing reached the server (connection refused, connect or pool timeout, a write that
+  failed before the request was complete): retry, whatever the call;
+- the server said "not now" (rate-limit codes, server-error envelopes, HTTP 429/500/503):
+  the request did nothing, retry;
+- the request went out and the answer was lost (read timeout, dropped connection, HTTP
+  502/504 from a gateway): retry only calls that are safe to repeat (reads, cancels,
+  chat completions). A call that creates something raises an error with
+  ``outcome_unknown=True`` instead of risking a duplicate.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+import anyio
+import attrs
+
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    MiniMaxError,
+    RateLimitError,
+    ServerError,
+)
+
+__all__ = ["RetryPolicy", "is_retryable", "parse_retry_after"]
+
+#: Gateway statuses after which the upstream may or may not have acted.
+AMBIGUOUS_HTTP_STATUSES = frozenset({502, 504})
+#: Statuses that mean the server refused the request without acting on it.
+SAFE_HTTP_STATUSES = frozenset({429, 500, 503})
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How many times to retry a failed call and how long to wait between attempts.
+
+    Waits use exponential backoff with full jitter: before retry *n* (0-based) the client
+    sleeps a uniformly random time in ``[0, min(cap, base * 2**n)]``. A ``Retry-After``
+    header, when present, is honoured instead (up to ``max_retry_after`` seconds).
+
+    ``sleep`` and ``random`` exist for tests: pass ``sleep=`` an async function that
+    records the delays instead of waiting, e.g. ``RetryPolicy(sleep=fake_sleep)``.
+    """
+
+    max_retries: int = 2
+    base: float = 0.5
+    cap: float = 8.0
+    max_retry_after: float = 60.0
+    sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, eq=False)
+    random: Callable[[], float] = attrs.field(default=random.random, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
+        if self.base < 0 or self.cap < 0:
+            raise ValueError("base and cap must be >= 0")
+
+    def backoff(self, retries_taken: int, retry_after: float | None = None) -> float:
+        """Return the seconds to wait before the retry after *retries_taken* retries."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        ceiling = min(self.cap, self.base * (2.0**retries_taken))
+        return self.random() * ceiling
+
+
+def is_retryable(error: MiniMaxError, *, idempotent: bool) -> bool:
+    """Whether *error* may be retried for a call that is (or is not) safe to repeat."""
+    if isinstance(error, APIConnectionError):
+        return idempotent or not error.outcome_unknown
+    if isinstance(error, RateLimitError | ServerError):
+        return True
+    if isinstance(error, APIStatusError) and error.http_status is not None:
+        if error.http_status in SAFE_HTTP_STATUSES:
+            return True
+        return idempotent and error.http_status in AMBIGUOUS_HTTP_STATUSES
+    return False
+
+
+def outcome_unknown(error: MiniMaxError) -> bool:
+    """Whether the request behind *error* may have taken effect on the server."""
+    if isinstance(error, APIConnectionError):
+        return error.outcome_unknown
+    return isinstance(error, APIError) and error.http_status in AMBIGUOUS_HTTP_STATUSES
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Return the ``Retry-After`` delay in seconds (delta-seconds or an HTTP date), if any."""
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)

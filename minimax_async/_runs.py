@@ -1,0 +1,460 @@
+"""Waiting on runs: adaptive polling, concurrent tool dispatch, one deadline, clean cancellation.
+
+``run.wait_until(target, tools=...)`` loops: poll the run; when it requires action, call every
+requested tool concurrently (bounded), submit all outputs in one call in call order, and poll
+again; stop at *target* or raise on another terminal status.
+
+Polling is adaptive. Each phase of a run (from creation, or from a submission, to the next
+state that needs the caller) is timed, per assistant, on this client. Once a phase's duration
+is known the first poll is aimed at it, and polls after a miss start at a tenth of it and
+grow; unknown phases start at ``first_poll`` and grow by ``growth`` up to ``max_interval``.
+The estimate drifts down 10% after each first-poll hit and jumps to the observed duration
+after a miss, so it tracks the service while a typical run costs one poll per phase. All
+polls go through the client's rate budget at the lowest priority.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import math
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import anyio
+import anyio.abc
+import anyio.to_thread
+import attrs
+
+from ._exceptions import (
+    MiniMaxError,
+    RunCancelledError,
+    RunExpiredError,
+    RunFailedError,
+    ToolExecutionError,
+    UnknownToolError,
+    WaitTimeoutError,
+)
+from ._limiter import Priority
+from ._records import Assistant, FunctionToolCall, Run
+from ._retry import is_retryable, outcome_unknown
+
+if TYPE_CHECKING:
+    from ._resources.assistants import Assistants
+    from ._resources.runs import Runs
+
+__all__ = [
+    "PhaseEstimates",
+    "RunObserver",
+    "ToolFunction",
+    "ToolMapping",
+    "WaitPolicy",
+    "wait_for_assistant",
+    "wait_for_run",
+]
+
+logger: Final = logging.getLogger("minimax_async")
+
+#: A tool: called with the model's arguments as keyword arguments; sync tools run in a
+#: worker thread. The result is sent as is if it is a ``str``, else as JSON.
+ToolFunction = Callable[..., Any]
+ToolMapping = Mapping[str, ToolFunction]
+#: Called with each new run snapshot whose status differs from the previous one.
+RunObserver = Callable[[Run], Awaitable[None] | None]
+
+TARGETS: Final = ("completed", "requires_action")
+_ERRORS: Final[Mapping[str, type[RunFailedError | RunCancelledError | RunExpiredError]]] = {
+    "failed": RunFailedError,
+    "cancelled": RunCancelledError,
+    "expired": RunExpiredError,
+}
+
+
+@attrs.frozen
+class WaitPolicy:
+    """How ``wait_until`` polls, runs tools and cleans up. The defaults suit the real API.
+
+    Args:
+        first_poll: seconds before the first poll of a phase whose duration is unknown.
+        growth: each later interval is the previous one times this.
+        min_interval: the shortest wait between two polls of one run (never a busy loop).
+        max_interval: the longest wait between two polls of one run.
+        jitter: a random +/- fraction of each wait, so many runs do not poll in lockstep.
+        adaptive: learn phase durations per assistant and aim the first poll at them.
+        tool_concurrency: tool calls of one run executed at once.
+        cancel_on_exit: cancel the remote run if the wait ends without reaching its target
+            (timeout, cancellation, or an error); the cancel is shielded from cancellation.
+        cancel_timeout: how long that cleanup cancel may take.
+        max_poll_failures: consecutive failed polls (after the transport's own retries)
+            tolerated before the wait gives up with the last error.
+    """
+
+    first_poll: float = 0.5
+    growth: float = 1.5
+    min_interval: float = 0.05
+    max_interval: float = 5.0
+    jitter: float = 0.1
+    adaptive: bool = True
+    tool_concurrency: int = 8
+    cancel_on_exit: bool = False
+    cancel_timeout: float = 10.0
+    max_poll_failures: int = 5
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 < self.min_interval <= self.max_interval:
+            raise ValueError("need 0 < min_interval <= max_interval")
+        if self.first_poll < 0 or self.growth < 1 or not 0 <= self.jitter < 1:
+            raise ValueError("need first_poll >= 0, growth >= 1 and 0 <= jitter < 1")
+        if self.tool_concurrency < 1:
+            raise ValueError("tool_concurrency must be >= 1")
+
+
+class PhaseEstimates:
+    """Learned phase durations (seconds) per ``(assistant_id, phase)``, shared by one client."""
+
+    def __init__(self) -> None:
+        self._estimates: dict[tuple[str, str], float] = {}
+
+    def get(self, key: tuple[str, str]) -> float | None:
+        return self._estimates.get(key)
+
+    def observe(self, key: tuple[str, str], missed_at: float, seen_at: float) -> None:
+        """Record a phase seen ended *seen_at* s after it began, still running at *missed_at*."""
+        if missed_at > 0:
+            self._estimates[key] = seen_at
+        else:
+            known = self._estimates.get(key, seen_at)
+            self._estimates[key] = min(known, seen_at) * 0.9
+
+
+class _Phase:
+    """The polling schedule of one phase of one run."""
+
+    __slots__ = ("interval", "key", "missed_at", "polls", "start")
+
+    def __init__(self, key: tuple[str, str], start: float | None) -> None:
+        self.key = key
+        self.start = start
+        self.polls = 0
+        self.interval = 0.0
+        self.missed_at = 0.0
+
+    def next_delay(self, policy: WaitPolicy, estimates: PhaseEstimates, now: float) -> float:
+        estimate = None
+        if policy.adaptive and self.start is not None:
+            estimate = estimates.get(self.key)
+        if self.polls == 0:
+            if estimate is not None and self.start is not None:
+                delay = self.start + estimate - now
+                self.interval = estimate / 10
+            else:
+                delay = self.interval = policy.first_poll
+        else:
+            self.interval *= policy.growth
+            delay = self.interval
+        self.polls += 1
+        delay = min(max(delay, policy.min_interval), policy.max_interval)
+        self.interval = min(max(self.interval, policy.min_interval), policy.max_interval)
+        if policy.jitter:
+            delay *= 1 + policy.jitter * (2 * random.random() - 1)
+        return delay
+
+    def missed(self, now: float) -> None:
+        if self.start is not None:
+            self.missed_at = now - self.start
+
+    def ended(self, estimates: PhaseEstimates, now: float) -> None:
+        if self.start is not None and self.polls:
+            estimates.observe(self.key, self.missed_at, now - self.start)
+
+
+async def wait_for_run(
+    runs: Runs,
+    run: Run,
+    target: str,
+    *,
+    tools: ToolMapping | None,
+    timeout: float | None,
+    policy: WaitPolicy | None,
+    on_status: RunObserver | None,
+    cancel_on_exit: bool | None,
+    tool_errors: Literal["return", "raise"],
+) -> Run:
+    """Drive *run* to *target*; see ``Run.wait_until`` for the contract."""
+    if target not in TARGETS:
+        raise ValueError(f"target must be 'completed' or 'requires_action', got {target!r}")
+    if tool_errors not in ("return", "raise"):
+        raise ValueError(f"tool_errors must be 'return' or 'raise', got {tool_errors!r}")
+    if timeout is not None and (math.isnan(timeout) or timeout < 0):
+        raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
+    if tools is not None:
+        if not isinstance(tools, Mapping):
+            raise TypeError(
+                f"tools must be a mapping of name -> callable, got {type(tools).__name__}"
+            )
+        for name, function in tools.items():
+            if not callable(function):
+                raise TypeError(f"tools[{name!r}] is not callable")
+    policy = policy or runs._client._wait_policy
+    waiter = _RunWaiter(runs, policy, tools, on_status, tool_errors)
+    cleanup = policy.cancel_on_exit if cancel_on_exit is None else cancel_on_exit
+    try:
+        with anyio.move_on_after(math.inf if timeout is None else timeout):
+            return await waiter.drive(run, target)
+        raise WaitTimeoutError(
+            f"run {run.id} did not reach {target!r} within {timeout} s "
+            f"(last status {waiter.last.status!r})",
+            run=waiter.last,
+        )
+    except BaseException:
+        if cleanup and not waiter.last.is_terminal:
+            await _cancel_quietly(runs, waiter.last, policy.cancel_timeout)
+        raise
+
+
+async def _cancel_quietly(runs: Runs, run: Run, timeout: float) -> None:
+    """Cancel *run* on the server, shielded from the cancellation that got us here."""
+    with anyio.CancelScope(shield=True), anyio.move_on_after(timeout):
+        try:
+            await runs.cancel(run.thread_id, run.id)
+        except MiniMaxError as exc:
+            logger.warning("could not cancel run %s while cleaning up: %s", run.id, exc)
+
+
+class _RunWaiter:
+    """The state of one ``wait_until`` call."""
+
+    def __init__(
+        self,
+        runs: Runs,
+        policy: WaitPolicy,
+        tools: ToolMapping | None,
+        on_status: RunObserver | None,
+        tool_errors: Literal["return", "raise"],
+    ) -> None:
+        self.runs = runs
+        self.policy = policy
+        self.tools = tools
+        self.on_status = on_status
+        self.tool_errors = tool_errors
+        self.estimates: PhaseEstimates = runs._client._estimates
+        self.last: Run = Run(id="")
+
+    async def drive(self, run: Run, target: str) -> Run:
+        self.last = run
+        await self._notify(run)
+        # A run still queued was (most likely) just created: its first phase can be timed.
+        start = anyio.current_time() if run.status == "queued" else None
+        phase = _Phase((run.assistant_id, "start"), start)
+        failures = 0
+        while True:
+            status = run.status
+            if status == target or status == "completed":
+                phase.ended(self.estimates, anyio.current_time())
+                return run
+            error = _ERRORS.get(status)
+            if error is not None:
+                raise error(run)
+            if status == "requires_action" and run.tool_calls:
+                phase.ended(self.estimates, anyio.current_time())
+                run = await self._answer(run)
+                phase = _Phase((run.assistant_id, "resume"), anyio.current_time())
+                await self._update(run)
+                continue
+            await anyio.sleep(phase.next_delay(self.policy, self.estimates, anyio.current_time()))
+            try:
+                polled = await self.runs._retrieve(
+                    run.thread_id, run.id, timeout=None, priority=Priority.POLL
+                )
+            except MiniMaxError as exc:
+                failures += 1
+                if failures > self.policy.max_poll_failures or not is_retryable(
+                    exc, idempotent=True
+                ):
+                    raise
+                logger.info("poll %d of run %s failed, polling on: %s", failures, run.id, exc)
+                continue
+            failures = 0
+            if polled.status == run.status:
+                phase.missed(anyio.current_time())
+            run = polled
+            await self._update(run)
+
+    async def _update(self, run: Run) -> None:
+        previous, self.last = self.last, run
+        if run.status != previous.status:
+            await self._notify(run)
+
+    async def _notify(self, run: Run) -> None:
+        if self.on_status is not None:
+            result = self.on_status(run)
+            if inspect.isawaitable(result):
+                await result
+
+    # ---------------------------------------------------------------------------- tools
+
+    async def _answer(self, run: Run) -> Run:
+        calls = run.tool_calls
+        tools = self.tools or {}
+        missing = tuple(
+            dict.fromkeys(c.function.name for c in calls if c.function.name not in tools)
+        )
+        if missing:
+            raise UnknownToolError(missing, run=run)
+        outputs = [""] * len(calls)
+        if len(calls) == 1:
+            await self._call_tool(run, calls[0], 0, outputs, None)
+        else:
+            limiter = anyio.CapacityLimiter(self.policy.tool_concurrency)
+            failure: list[ToolExecutionError] = []
+            async with anyio.create_task_group() as group:
+                for index, call in enumerate(calls):
+                    group.start_soon(
+                        self._guarded_tool, run, call, index, outputs, limiter, failure, group
+                    )
+            if failure:
+                raise failure[0]
+        tool_outputs = [
+            {"tool_call_id": c.id, "output": o} for c, o in zip(calls, outputs, strict=True)
+        ]
+        return await self._submit(run, tool_outputs)
+
+    async def _guarded_tool(
+        self,
+        run: Run,
+        call: FunctionToolCall,
+        index: int,
+        outputs: list[str],
+        limiter: anyio.CapacityLimiter,
+        failure: list[ToolExecutionError],
+        group: anyio.abc.TaskGroup,
+    ) -> None:
+        # Task groups wrap errors in ExceptionGroup; record the first and stop the others.
+        try:
+            await self._call_tool(run, call, index, outputs, limiter)
+        except ToolExecutionError as exc:
+            failure.append(exc)
+            group.cancel_scope.cancel()
+
+    async def _call_tool(
+        self,
+        run: Run,
+        call: FunctionToolCall,
+        index: int,
+        outputs: list[str],
+        limiter: anyio.CapacityLimiter | None,
+    ) -> None:
+        name = call.function.name
+        function = (self.tools or {})[name]
+        try:
+            raw = call.function.arguments.strip()
+            arguments = json.loads(raw) if raw else {}
+            if not isinstance(arguments, dict):
+                raise ValueError(f"expected a JSON object, got {type(arguments).__name__}")
+        except ValueError as exc:
+            self._tool_failed(run, call, index, outputs, exc, "got invalid arguments")
+            return
+        try:
+            if limiter is None:
+                result = await _invoke(function, arguments)
+            else:
+                async with limiter:
+                    result = await _invoke(function, arguments)
+        except Exception as exc:
+            self._tool_failed(run, call, index, outputs, exc, "raised")
+            return
+        outputs[index] = result if isinstance(result, str) else _to_json(result)
+
+    def _tool_failed(
+        self,
+        run: Run,
+        call: FunctionToolCall,
+        index: int,
+        outputs: list[str],
+        exc: Exception,
+        what: str,
+    ) -> None:
+        name = call.function.name
+        if self.tool_errors == "raise":
+            raise ToolExecutionError(
+                f"tool {name!r} {what} for call {call.id} of run {run.id}: "
+                f"{type(exc).__name__}: {exc}",
+                name=name,
+                tool_call_id=call.id,
+                run=run,
+            ) from exc
+        logger.info("tool %r %s (reported to the model): %r", name, what, exc)
+        outputs[index] = f"Error: tool {name!r} {what}: {type(exc).__name__}: {exc}"
+
+    async def _submit(self, run: Run, tool_outputs: list[dict[str, str]]) -> Run:
+        """Submit once. If the answer is lost, look at the run before sending again."""
+        attempts = self.runs._client._options.retry.max_retries + 1
+        for attempt in range(attempts):
+            try:
+                return await self.runs.submit_tool_outputs(
+                    run.thread_id, run.id, tool_outputs=tool_outputs
+                )
+            except MiniMaxError as exc:
+                if not outcome_unknown(exc) or attempt + 1 == attempts:
+                    raise
+                current = await self.runs._retrieve(
+                    run.thread_id, run.id, timeout=None, priority=Priority.WRITE
+                )
+                if _outputs_taken(run, current):
+                    logger.info("submit to run %s was taken although its answer was lost", run.id)
+                    return current
+                logger.info("submit to run %s was not taken; sending it again", run.id)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _outputs_taken(before: Run, now: Run) -> bool:
+    """Whether *now* shows that the outputs for *before*'s tool calls were accepted."""
+    if now.status != "requires_action":
+        return True
+    return {c.id for c in now.tool_calls} != {c.id for c in before.tool_calls}
+
+
+async def _invoke(function: ToolFunction, arguments: dict[str, Any]) -> Any:
+    if inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
+        getattr(function, "__call__", None)  # noqa: B004 - async callable objects
+    ):
+        return await function(**arguments)
+    # Sync tools run in a worker thread so they cannot stall the event loop; on a deadline
+    # the thread is abandoned (Python cannot stop it) and the wait returns at once.
+    result = await anyio.to_thread.run_sync(
+        functools.partial(function, **arguments), abandon_on_cancel=True
+    )
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def _to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+async def wait_for_assistant(
+    assistants: Assistants,
+    assistant_id: str,
+    *,
+    timeout: float | None,
+    policy: WaitPolicy | None,
+) -> Assistant:
+    """Poll an assistant until it is ``available``; see ``Assistants.wait_until_ready``."""
+    policy = policy or assistants._client._wait_policy
+    interval = policy.first_poll
+    assistant = None
+    with anyio.move_on_after(math.inf if timeout is None else timeout):
+        while True:
+            assistant = await assistants.retrieve(assistant_id)
+            if assistant.status == "available":
+                return assistant
+            await anyio.sleep(min(max(interval, policy.min_interval), policy.max_interval))
+            interval *= policy.growth
+    status = "unknown" if assistant is None else repr(assistant.status)
+    raise WaitTimeoutError(
+        f"assistant {assistant_id} was not available within {timeout} s (last status {status})"
+    )

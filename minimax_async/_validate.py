@@ -1,0 +1,223 @@
+"""Checks run on arguments before anything is sent, so bad input never reaches the wire.
+
+Each raises ``TypeError`` (wrong kind of value) or ``ValueError`` (right kind, bad value)
+naming the argument.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+from ._codes import MAX_FILE_BYTES
+
+__all__ = [
+    "file_id_int_or_str",
+    "file_ids",
+    "json_object",
+    "limit",
+    "metadata",
+    "non_empty_str",
+    "order",
+    "require_id",
+    "texts",
+    "tool_outputs",
+    "tools",
+]
+
+ORDERS: Final = ("asc", "desc")
+MAX_FILE_IDS: Final = 20
+MAX_LIMIT: Final = 100
+
+
+def require_id(name: str, value: object) -> str:
+    """Return *value* if it is a non-empty id string without surrounding whitespace."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not value or value.strip() != value:
+        raise ValueError(f"{name} must be a non-empty id without surrounding spaces, got {value!r}")
+    return value
+
+
+def non_empty_str(name: str, value: object) -> str:
+    """Return *value* if it is a non-empty string."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def order(value: object) -> str:
+    """Return a valid list ``order`` (``"asc"`` or ``"desc"``)."""
+    if value not in ORDERS:
+        raise ValueError(f"order must be 'asc' or 'desc', got {value!r}")
+    return str(value)
+
+
+def limit(value: object) -> int:
+    """Return a valid page size (1 to 100)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"limit must be an int, got {type(value).__name__}")
+    if not 1 <= value <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {value}")
+    return value
+
+
+def max_items(value: object) -> int:
+    """Return a valid ``max_items`` (>= 0)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"max_items must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"max_items must be >= 0, got {value}")
+    return value
+
+
+def _check_json(name: str, value: object) -> None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be JSON-serialisable: {exc}") from None
+
+
+def json_object(name: str, value: object) -> dict[str, Any]:
+    """Return *value* as a dict if it is a JSON-serialisable mapping with string keys."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a mapping, got {type(value).__name__}")
+    if not all(isinstance(k, str) for k in value):
+        raise TypeError(f"{name} keys must be strings")
+    result = dict(value)
+    _check_json(name, result)
+    return result
+
+
+def metadata(value: object) -> dict[str, Any]:
+    """Return valid ``metadata``: a JSON-serialisable mapping with string keys."""
+    return json_object("metadata", value)
+
+
+def file_ids(value: object, *, name: str = "file_ids") -> list[str]:
+    """Return up to 20 file ids as strings (Files API ids may be given as ints)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of file ids, got {type(value).__name__}")
+    ids = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise TypeError(f"{name} items must be str or int, got {type(item).__name__}")
+        ids.append(require_id(name, str(item)))
+    if len(ids) > MAX_FILE_IDS:
+        raise ValueError(f"{name} may hold at most {MAX_FILE_IDS} ids, got {len(ids)}")
+    return ids
+
+
+def file_id_int_or_str(value: object, *, name: str = "file_id") -> int | str:
+    """Return a Files API id: an int, or a string of digits converted to int."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"{name} must be an int or str, got {type(value).__name__}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"{name} must not be negative, got {value}")
+        return value
+    require_id(name, value)
+    return int(value) if value.isdigit() else value
+
+
+def tools(value: object) -> list[dict[str, Any]]:
+    """Return tools as wire dicts: records (``FunctionTool(...)``) or mappings with a ``type``."""
+    from ._serde import unstructure
+
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise TypeError(f"tools must be a list of tools, got {type(value).__name__}")
+    result = []
+    for index, tool in enumerate(value):
+        data = dict(tool) if isinstance(tool, Mapping) else unstructure(tool)
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not data["type"]:
+            raise ValueError(f"tools[{index}] must have a non-empty 'type'")
+        _check_json(f"tools[{index}]", data)
+        result.append(data)
+    return result
+
+
+def tool_outputs(value: object) -> list[dict[str, str]]:
+    """Return ``tool_outputs`` as ``[{"tool_call_id": str, "output": str}, ...]``.
+
+    Accepts mappings with those two keys, or ``(tool_call_id, output)`` pairs.
+    """
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise TypeError(f"tool_outputs must be a list, got {type(value).__name__}")
+    if not value:
+        raise ValueError("tool_outputs must not be empty")
+    result = []
+    seen = set()
+    for index, item in enumerate(value):
+        if isinstance(item, Mapping):
+            call_id, output = item.get("tool_call_id"), item.get("output")
+        elif isinstance(item, tuple) and len(item) == 2:
+            call_id, output = item
+        else:
+            raise TypeError(
+                f"tool_outputs[{index}] must be a mapping with tool_call_id and output, "
+                f"got {type(item).__name__}"
+            )
+        require_id(f"tool_outputs[{index}].tool_call_id", call_id)
+        if not isinstance(output, str):
+            raise TypeError(
+                f"tool_outputs[{index}].output must be a str, got {type(output).__name__} "
+                "(serialise structured results with json.dumps)"
+            )
+        if call_id in seen:
+            raise ValueError(f"tool_outputs has two outputs for tool call {call_id!r}")
+        seen.add(call_id)
+        result.append({"tool_call_id": str(call_id), "output": output})
+    return result
+
+
+def texts(value: object) -> list[str]:
+    """Return a non-empty list of strings (embedding inputs)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise TypeError(f"texts must be a list of str, got {type(value).__name__}")
+    result = list(value)
+    if not result:
+        raise ValueError("texts must not be empty")
+    for index, text in enumerate(result):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{index}] must be a str, got {type(text).__name__}")
+    return result
+
+
+def messages(value: object) -> list[dict[str, Any]]:
+    """Return chat ``messages`` as a non-empty list of JSON-serialisable dicts."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise TypeError(f"messages must be a list of message dicts, got {type(value).__name__}")
+    result = [json_object(f"messages[{i}]", m) for i, m in enumerate(value)]
+    if not result:
+        raise ValueError("messages must not be empty")
+    return result
+
+
+def unit_interval(name: str, value: object) -> float:
+    """Return a number in (0, 1] (temperature, top_p)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not (0 < value <= 1) or math.isnan(value):
+        raise ValueError(f"{name} must be in (0, 1], got {value}")
+    return float(value)
+
+
+def positive_int(name: str, value: object) -> int:
+    """Return an int > 0."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return value
+
+
+def file_size(name: str, size: int) -> None:
+    """Refuse uploads larger than MiniMax accepts (512 MB)."""
+    if size > MAX_FILE_BYTES:
+        raise ValueError(
+            f"{name} is {size} bytes; MiniMax accepts files up to {MAX_FILE_BYTES} bytes"
+        )

@@ -1,0 +1,64 @@
+"""Shared fixtures: a client wired to respx, instant retries, and both anyio backends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import respx
+
+import minimax_async as mm
+
+API_KEY = "test-key-eyJhbGciOiJIUzI1NiJ9.secret-part"
+GROUP_ID = "1700000000000000001"
+BASE_URL = "https://api.minimax.chat/v1"
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Run every async test on asyncio and on trio."""
+    return str(request.param)
+
+
+class SleepRecorder:
+    """An instant stand-in for ``anyio.sleep`` that remembers the delays asked for."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def mock_api() -> Iterator[respx.MockRouter]:
+    """A respx router for the MiniMax base URL that also fails on unmatched requests."""
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+async def client(sleeps: SleepRecorder) -> AsyncIterator[mm.AsyncMiniMax]:
+    """A client with test credentials whose retries do not really sleep."""
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        retry=mm.RetryPolicy(max_retries=2, sleep=sleeps),
+    ) as c:
+        yield c
+
+
+def ok(**fields: object) -> dict[str, object]:
+    """A success body: *fields* next to a zero ``base_resp``."""
+    return {**fields, "base_resp": {"status_code": 0, "status_msg": "success"}}
+
+
+def err(code: int, msg: str = "error") -> dict[str, object]:
+    """An error body as MiniMax sends it (with HTTP 200)."""
+    return {"base_resp": {"status_code": code, "status_msg": msg}}
