@@ -107,6 +107,8 @@ Metadata: TypeAlias = dict[str, Any]
 
 #: Unix seconds; the wire's ``0`` ("not happened") is ``None`` here.
 UnixTime: TypeAlias = Annotated[int | None, "unix-time"]
+#: A required identifier: never empty (numbers on the wire become their text).
+Id: TypeAlias = Annotated[str, "id"]
 #: An ``object`` field; the converter folds the streamed spellings (``"run"``) into the REST ones.
 ObjectName: TypeAlias = Annotated[str, "object-name"]
 
@@ -193,7 +195,7 @@ class Assistant:
     (see ``client.assistants.wait_until_ready``).
     """
 
-    id: str
+    id: Id
     object: str = "assistant"
     created_at: UnixTime = None
     updated_at: UnixTime = None
@@ -213,7 +215,7 @@ class Assistant:
 class AssistantDeleted:
     """The answer to ``assistants.delete``."""
 
-    id: str
+    id: Id
     object: str = ""
     deleted: bool = True
 
@@ -222,7 +224,7 @@ class AssistantDeleted:
 class AssistantFile:
     """A file attached to an assistant."""
 
-    id: str
+    id: Id
     object: str = "assistant.file"
     created_at: UnixTime = None
     assistant_id: str = ""
@@ -232,7 +234,7 @@ class AssistantFile:
 class AssistantFileDeleted:
     """The answer to ``assistants.files.delete``."""
 
-    file_id: str
+    file_id: Id
 
 
 # ------------------------------------------------------------------------- threads, messages
@@ -242,7 +244,7 @@ class AssistantFileDeleted:
 class Thread:
     """A conversation thread."""
 
-    id: str
+    id: Id
     object: str = "thread"
     created_at: UnixTime = None
     updated_at: UnixTime = None
@@ -320,7 +322,7 @@ class TextContent:
 class ImageFile:
     """A reference to an image file."""
 
-    file_id: str
+    file_id: Id
 
 
 @attrs.frozen
@@ -362,7 +364,7 @@ MessageContent: TypeAlias = TextContent | ImageFileContent | AudioFileContent | 
 class Message:
     """A message in a thread. Replies from the model have ``role == "ai"``."""
 
-    id: str
+    id: Id
     object: str = "message"
     created_at: UnixTime = None
     thread_id: str = ""
@@ -402,7 +404,7 @@ class FunctionCall:
 class FunctionToolCall:
     """A call of one of the caller's functions."""
 
-    id: str
+    id: Id
     function: FunctionCall
     type: Literal["function"] = "function"
 
@@ -544,7 +546,7 @@ class Run:
     string: unknown values are kept and treated as "not finished yet".
     """
 
-    id: str
+    id: Id
     thread_id: str = ""
     assistant_id: str = ""
     object: ObjectName = "thread.run"
@@ -629,7 +631,7 @@ class Run:
 class MessageCreation:
     """The message a step created."""
 
-    message_id: str
+    message_id: Id
 
 
 @attrs.frozen
@@ -663,7 +665,7 @@ StepDetails: TypeAlias = MessageCreationStepDetails | ToolCallsStepDetails | Unk
 class RunStep:
     """One step of a run: a message creation or a batch of tool calls."""
 
-    id: str
+    id: Id
     object: ObjectName = "thread.run.step"
     type: str = ""
     status: str = ""

@@ -95,6 +95,14 @@ def _unstructure_unix_time(value: int | None) -> int:
     return 0 if value is None else value
 
 
+def _structure_id(value: object, _: object) -> str:
+    if type(value) is str and value:
+        return value
+    if type(value) is int:
+        return str(value)
+    raise TypeError(f"expected a non-empty id, got {value!r:.40}")
+
+
 def _structure_object_name(value: object, _: object) -> str:
     name = _structure_str(value, str)
     return _OBJECT_ALIASES.get(name, name)
@@ -145,6 +153,7 @@ converter.register_structure_hook_func(
 converter.register_structure_hook_func(lambda t: t == r.UnixTime, _structure_unix_time)
 converter.register_unstructure_hook_func(lambda t: t == r.UnixTime, _unstructure_unix_time)
 converter.register_structure_hook_func(lambda t: t == r.ObjectName, _structure_object_name)
+converter.register_structure_hook_func(lambda t: t == r.Id, _structure_id)
 
 
 def _is_homogeneous_tuple(t: Any) -> bool:

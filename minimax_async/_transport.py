@@ -9,12 +9,12 @@ which is non-zero on errors that arrive with HTTP 200), failures are mapped once
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn, TypeVar
 
@@ -72,7 +72,7 @@ class Upload:
     filename: str
     start: int = 0
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def open(self) -> AsyncIterator[bytes | IO[bytes]]:
         if isinstance(self.source, bytes):
             yield self.source
@@ -386,15 +386,24 @@ class FrameStream:
 
     async def _iterate(self) -> AsyncIterator[JSONObject]:
         response, call = self._response, self._call
+        events = httpx_sse.EventSource(response).aiter_sse()
         try:
-            async for event in httpx_sse.EventSource(response).aiter_sse():
-                for frame in _frames(event.data, call):
-                    code, msg = _envelope_code(frame)
-                    if code:
-                        _raise_api_error(response, call, frame, code, msg, event.data)
-                    yield frame
-                    if self._is_final(frame):
-                        return
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    try:
+                        frames = _frames(event.data, call)
+                        for frame in frames:
+                            code, msg = _envelope_code(frame)
+                            if code:
+                                _raise_api_error(response, call, frame, code, msg, event.data)
+                    except MiniMaxError:
+                        await _drain(events)
+                        raise
+                    for frame in frames:
+                        yield frame
+                        if self._is_final(frame):
+                            await _drain(events)
+                            return
         except httpx.TransportError as exc:
             raise _map_transport_error(exc, call) from exc
         finally:
@@ -404,6 +413,21 @@ class FrameStream:
         """Stop reading and release the connection."""
         await self._frames.aclose()  # type: ignore[attr-defined]
         await self._response.aclose()
+
+
+# How long to keep reading after the frame that ends a stream. The server closes right
+# after it; reading to the end lets httpx's nested generators finish instead of being
+# abandoned (which trio reports). A server that keeps the stream open is cut off.
+_DRAIN_SECONDS: Final = 1.0
+
+
+async def _drain(events: AsyncIterator[Any]) -> None:
+    with anyio.move_on_after(_DRAIN_SECONDS):
+        try:
+            async for _ in events:
+                pass
+        except (httpx.TransportError, httpx_sse.SSEError):
+            pass
 
 
 def _finalise(error: MiniMaxError, call: Call, retries: int) -> None:

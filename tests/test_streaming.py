@@ -1,0 +1,286 @@
+"""Streamed chat: SSE frames parse whatever the network chunking, and errors surface typed."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections.abc import AsyncIterator, Sequence
+
+import httpx
+import pytest
+
+import minimax_async as mm
+
+from .conftest import API_KEY, BASE_URL, GROUP_ID, err
+
+# The v1 transcript of API_NOTES §6 (D-CC), with multi-byte text to split mid-character.
+V1_FRAMES = [
+    {
+        "created": 1680256887,
+        "model": "abab5.5-chat",
+        "reply": "",
+        "choices": [{"delta": "“这个故事告诉我们，"}],
+    },
+    {
+        "created": 1680256890,
+        "model": "abab5.5-chat",
+        "reply": "",
+        "choices": [{"delta": "爱心，也会让他们得到更多的快乐。"}],
+    },
+    {
+        "created": 1680256890,
+        "model": "abab5.5-chat",
+        "reply": "“这个故事告诉我们，爱心，也会让他们得到更多的快乐。",
+        "choices": [{"index": 0, "finish_reason": "length", "delta": ""}],
+        "usage": {"total_tokens": 1022},
+        "input_sensitive": False,
+        "output_sensitive": False,
+        "base_resp": {"status_code": 0, "status_msg": "success"},
+    },
+]
+
+
+def sse(frames: Sequence[dict[str, object]], separator: str = "\n\n") -> bytes:
+    return "".join(f"data: {json.dumps(f, ensure_ascii=False)}{separator}" for f in frames).encode()
+
+
+class Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks: Sequence[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+def split_at(body: bytes, cuts: Sequence[int]) -> list[bytes]:
+    points = [0, *sorted(set(cuts)), len(body)]
+    return [body[a:b] for a, b in itertools.pairwise(points) if b > a]
+
+
+def client_for(chunks: Sequence[bytes], content_type: str = "text/event-stream") -> mm.AsyncMiniMax:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": content_type}, stream=Chunks(chunks))
+
+    return mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(handler),
+    )
+
+
+async def stream_v1(chunks: Sequence[bytes]) -> list[mm.ChatCompletion]:
+    async with client_for(chunks) as client:
+        stream = await client.chat.v1.create(
+            model="abab5.5-chat",
+            messages=[{"sender_type": "USER", "text": "讲个故事"}],
+            stream=True,
+        )
+        return [frame async for frame in stream]
+
+
+@pytest.mark.anyio
+async def test_v1_stream_yields_deltas_then_the_final_frame() -> None:
+    """Incremental frames carry deltas; the last has the full reply, usage and finish reason."""
+    frames = await stream_v1([sse(V1_FRAMES)])
+    assert [f.choices[0].delta for f in frames[:2]] == [
+        "“这个故事告诉我们，",
+        "爱心，也会让他们得到更多的快乐。",
+    ]
+    last = frames[-1]
+    assert last.choices[0].finish_reason == "length"
+    assert last.usage is not None
+    assert last.usage.total_tokens == 1022
+    assert last.reply == "".join(f.choices[0].delta for f in frames)
+
+
+@pytest.mark.anyio
+async def test_a_stream_fed_one_byte_at_a_time_yields_the_same_frames() -> None:
+    """Frames split across every possible byte boundary still parse identically."""
+    body = sse(V1_FRAMES)
+    whole = await stream_v1([body])
+    assert await stream_v1([body[i : i + 1] for i in range(len(body))]) == whole
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("seed", range(20))
+async def test_a_stream_in_random_splits_yields_the_same_frames(seed: int) -> None:
+    """Any chunking of the same bytes gives the same frames."""
+    body = sse(V1_FRAMES)
+    rng = random.Random(seed)
+    cuts = rng.sample(range(1, len(body)), rng.randint(1, 40))
+    assert await stream_v1(split_at(body, cuts)) == await stream_v1([body])
+
+
+@pytest.mark.anyio
+async def test_crlf_framing_parses() -> None:
+    """Servers that end lines with CRLF are understood."""
+    assert len(await stream_v1([sse(V1_FRAMES, separator="\r\n\r\n")])) == 3
+
+
+@pytest.mark.anyio
+async def test_single_newline_framing_of_the_non_standard_mode_parses() -> None:
+    """Frames separated by one newline (MiniMax's non-standard mode) still come out one by one."""
+    frames = await stream_v1([sse(V1_FRAMES, separator="\n") + b"\n"])
+    assert len(frames) == 3
+    assert frames[-1].usage is not None
+
+
+@pytest.mark.anyio
+async def test_the_stream_stops_at_the_final_frame() -> None:
+    """Anything after the final frame (an extra frame, a [DONE]) is not yielded."""
+    extra = sse([*V1_FRAMES, {"reply": "should not be seen", "choices": []}]) + b"data: [DONE]\n\n"
+    frames = await stream_v1([extra])
+    assert len(frames) == 3
+
+
+@pytest.mark.anyio
+async def test_v2_stream_ends_with_the_aggregate_frame() -> None:
+    """v2 yields chunk frames and then the one chat.completion frame holding usage."""
+    chunks = [
+        {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": "你"}}],
+        },
+        {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"content": "好"}, "finish_reason": "stop"}],
+        },
+        {
+            "id": "c1",
+            "object": "chat.completion",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "你好"},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"total_tokens": 9},
+            "base_resp": {"status_code": 0, "status_msg": ""},
+        },
+    ]
+    async with client_for([sse(chunks)]) as client:
+        stream = await client.chat.v2.create(
+            model="abab6.5s-chat", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        async with stream:
+            frames = [f async for f in stream]
+    assert [f.object for f in frames] == [
+        "chat.completion.chunk",
+        "chat.completion.chunk",
+        "chat.completion",
+    ]
+    assert frames[-1].choices[0].message is not None
+    assert frames[-1].choices[0].message.content == "你好"
+
+
+@pytest.mark.anyio
+async def test_a_json_error_body_instead_of_a_stream_raises_the_mapped_error() -> None:
+    """A plain JSON error answer to a streamed request raises when awaited, before iterating."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=err(1004, "invalid api key"))
+
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        with pytest.raises(mm.AuthenticationError):
+            await client.chat.pro.create(
+                model="abab6-chat",
+                messages=[{"sender_type": "USER", "sender_name": "u", "text": "hi"}],
+                bot_setting=[{"bot_name": "MM", "content": "helpful"}],
+                reply_constraints={"sender_type": "BOT", "sender_name": "MM"},
+                stream=True,
+            )
+
+
+@pytest.mark.anyio
+async def test_an_error_frame_mid_stream_raises_the_mapped_error() -> None:
+    """A frame whose base_resp is non-zero ends the stream with the typed error."""
+    body = sse([V1_FRAMES[0], err(1027, "output sensitive")])
+    async with client_for([body]) as client:
+        stream = await client.chat.v1.create(
+            model="abab5.5-chat", messages=[{"sender_type": "USER", "text": "x"}], stream=True
+        )
+        seen: list[mm.ChatCompletion] = []
+
+        async def consume() -> None:
+            async for frame in stream:
+                seen.append(frame)
+
+        with pytest.raises(mm.ContentFilterError):
+            await consume()
+    assert len(seen) == 1
+
+
+@pytest.mark.anyio
+async def test_a_garbage_frame_raises_a_validation_error() -> None:
+    """A data line that is not JSON raises APIResponseValidationError."""
+    async with client_for([b"data: {not json\n\n"]) as client:
+        stream = await client.chat.v1.create(
+            model="abab5.5-chat", messages=[{"sender_type": "USER", "text": "x"}], stream=True
+        )
+        with pytest.raises(mm.APIResponseValidationError):
+            async for _ in stream:
+                pass
+
+
+@pytest.mark.anyio
+async def test_a_connection_dropped_mid_stream_raises_a_connection_error() -> None:
+    """A stream cut by the network raises APIConnectionError, not an httpx exception."""
+
+    class Broken(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield sse(V1_FRAMES[:1])
+            raise httpx.RemoteProtocolError("peer closed connection")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Broken())
+
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        stream = await client.chat.v1.create(
+            model="abab5.5-chat", messages=[{"sender_type": "USER", "text": "x"}], stream=True
+        )
+        with pytest.raises(mm.APIConnectionError):
+            async for _ in stream:
+                pass
+
+
+@pytest.mark.anyio
+async def test_closing_an_unread_stream_closes_the_response() -> None:
+    """aclose() on a stream never iterated still releases its response."""
+    closed = []
+
+    class Tracked(Chunks):
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-type": "text/event-stream"}, stream=Tracked([sse(V1_FRAMES)])
+        )
+
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        stream = await client.chat.v1.create(
+            model="abab5.5-chat", messages=[{"sender_type": "USER", "text": "x"}], stream=True
+        )
+        await stream.aclose()
+    assert closed
