@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterable, Iterable, Mapping
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 import attrs
 import httpx
 
 from ._codes import DEFAULT_BASE_URL
+from ._fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
 from ._limiter import Limiter, RateLimit
+from ._records import Assistant
 from ._resources._base import Timeout
 from ._resources.assistants import Assistants
 from ._resources.chat import Chat
@@ -18,7 +21,7 @@ from ._resources.embeddings import Embeddings
 from ._resources.files import Files
 from ._resources.threads import Threads
 from ._retry import RetryPolicy
-from ._runs import PhaseEstimates, WaitPolicy
+from ._runs import PhaseEstimates, ToolMapping, WaitPolicy
 from ._transport import DEFAULT_TIMEOUT, RequestOptions, Transport, as_timeout
 
 __all__ = ["AsyncMiniMax"]
@@ -162,6 +165,55 @@ class AsyncMiniMax:
         if timeout is None:
             return self._options
         return attrs.evolve(self._options, timeout=as_timeout(timeout))
+
+    # ---------------------------------------------------------------------------- fan-out
+
+    async def fan_out(
+        self,
+        inputs: Iterable[str | RunInput] | AsyncIterable[str | RunInput],
+        *,
+        assistant: str | Assistant | Mapping[str, Any],
+        tools: ToolMapping | None = None,
+        concurrency: int = 32,
+        timeout: float | None = None,
+        fail_fast: bool = False,
+        on_result: ResultCallback | None = None,
+        policy: WaitPolicy | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> list[RunResult]:
+        """Run the assistant once per input, *concurrency* at a time; results in input order.
+
+        For each input (a string, or a :class:`RunInput` with metadata and files) this
+        creates a thread, adds the message, runs *assistant* and waits with *tools*, then
+        reads the reply. Creates are exactly-once. A failed input gives a result with its
+        ``status`` and ``error`` and the batch goes on, unless ``fail_fast`` (then the first
+        failure is raised and the rest cancelled). ``on_result`` (sync or async) sees each
+        result as soon as it is final. *timeout* bounds each run's wait.
+
+        *assistant* is an id, an :class:`Assistant`, or the keyword arguments of
+        ``assistants.create``: that assistant is created, awaited until ready, and kept.
+        Inputs are read lazily, so an async generator over a huge file is fine. All calls
+        share the client's rate budget.
+        """
+        if isinstance(assistant, str):
+            assistant_id = assistant
+        elif isinstance(assistant, Assistant):
+            assistant_id = assistant.id
+        else:
+            created = await self.assistants.create(**assistant)
+            assistant_id = (await self.assistants.wait_until_ready(created.id)).id
+        return await fan_out(
+            self,
+            inputs,
+            assistant_id=assistant_id,
+            tools=tools,
+            concurrency=concurrency,
+            timeout=timeout,
+            fail_fast=fail_fast,
+            on_result=on_result,
+            policy=policy,
+            checkpoint=checkpoint,
+        )
 
     # ------------------------------------------------------------------------ properties
 

@@ -40,7 +40,7 @@ from ._exceptions import (
 )
 from ._limiter import Priority
 from ._records import Assistant, FunctionToolCall, Run
-from ._retry import is_retryable, outcome_unknown
+from ._retry import is_retryable
 
 if TYPE_CHECKING:
     from ._resources.assistants import Assistants
@@ -390,31 +390,9 @@ class _RunWaiter:
         outputs[index] = f"Error: tool {name!r} {what}: {type(exc).__name__}: {exc}"
 
     async def _submit(self, run: Run, tool_outputs: list[dict[str, str]]) -> Run:
-        """Submit once. If the answer is lost, look at the run before sending again."""
-        attempts = self.runs._client._options.retry.max_retries + 1
-        for attempt in range(attempts):
-            try:
-                return await self.runs.submit_tool_outputs(
-                    run.thread_id, run.id, tool_outputs=tool_outputs
-                )
-            except MiniMaxError as exc:
-                if not outcome_unknown(exc) or attempt + 1 == attempts:
-                    raise
-                current = await self.runs._retrieve(
-                    run.thread_id, run.id, timeout=None, priority=Priority.WRITE
-                )
-                if _outputs_taken(run, current):
-                    logger.info("submit to run %s was taken although its answer was lost", run.id)
-                    return current
-                logger.info("submit to run %s was not taken; sending it again", run.id)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _outputs_taken(before: Run, now: Run) -> bool:
-    """Whether *now* shows that the outputs for *before*'s tool calls were accepted."""
-    if now.status != "requires_action":
-        return True
-    return {c.id for c in now.tool_calls} != {c.id for c in before.tool_calls}
+        return await self.runs.submit_tool_outputs(
+            run.thread_id, run.id, tool_outputs=tool_outputs, exactly_once=True
+        )
 
 
 async def _invoke(function: ToolFunction, arguments: dict[str, Any]) -> Any:

@@ -153,6 +153,11 @@ class Transport:
         self._group: Final = {"GroupId": group_id}
         self._closed = False
         self._loop: object | None = None
+        # Counters for progress displays and benchmarks (not part of any decision).
+        self.requests = 0
+        self.retries = 0
+        self.retrying = 0
+        self.reconciliations = 0
 
     @property
     def closed(self) -> bool:
@@ -257,6 +262,7 @@ class Transport:
         try:
             async with self.limiter.slot(call.priority):
                 started = time.perf_counter()
+                self.requests += 1
                 if call.upload is not None:
                     async with call.upload.open() as content:
                         request = self._http.build_request(
@@ -363,7 +369,12 @@ class Transport:
                 policy.max_retries,
                 error,
             )
-            await policy.sleep(delay)
+            self.retries += 1
+            self.retrying += 1
+            try:
+                await policy.sleep(delay)
+            finally:
+                self.retrying -= 1
 
 
 class FrameStream:

@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import httpx
 
 from .. import _validate as check
-from .._exceptions import APIResponseValidationError, excerpt
+from .._exceptions import APIResponseValidationError, MiniMaxError, excerpt
 from .._limiter import Priority
 from .._pagination import AsyncPaginator
 from .._records import Page
+from .._retry import outcome_unknown
 from .._serde import structure
 from .._transport import Call, Method, RequestOptions
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
 
-__all__ = ["Resource", "Timeout"]
+__all__ = ["TOKEN_KEY", "Resource", "Timeout", "new_token"]
 
 T = TypeVar("T")
 Timeout = float | httpx.Timeout | None
+
+logger: Final = logging.getLogger("minimax_async")
+
+#: The metadata key under which exactly-once creates carry their client-made token.
+TOKEN_KEY: Final = "minimax_async_token"
+
+
+def new_token() -> str:
+    """Return a fresh token that marks one logical create."""
+    return uuid.uuid4().hex
+
+
+def with_token(metadata: dict[str, Any] | None, token: str) -> dict[str, Any]:
+    """Return *metadata* plus the exactly-once token (the caller's keys are kept)."""
+    if metadata is not None and TOKEN_KEY in metadata:
+        raise ValueError(f"metadata key {TOKEN_KEY!r} is reserved for exactly-once creates")
+    return {**(metadata or {}), TOKEN_KEY: token}
 
 
 def parse(data: Any, cls: type[T], call: Call) -> T:
@@ -88,6 +108,35 @@ class Resource:
         call = Call(Method.POST, path, json=body, idempotent=idempotent, priority=Priority.WRITE)
         data = await self._send(call, timeout)
         return parse(data if key is None else unwrap(data, key), cls, call)
+
+    async def _exactly_once(
+        self,
+        what: str,
+        send: Callable[[], Awaitable[T]],
+        find: Callable[[], Awaitable[T | None]],
+    ) -> T:
+        """Create something at most once even when an answer is lost.
+
+        *send* makes the create (its safe failures are already retried by the transport).
+        When it fails with an unknown outcome, *find* looks for the object by its token:
+        found means the first attempt worked; not found means it did not, and the create
+        is sent again (with the same token), up to the retry policy's limit.
+        """
+        attempts = self._client._options.retry.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return await send()
+            except MiniMaxError as exc:
+                if attempt == attempts or not outcome_unknown(exc):
+                    raise
+                found = await find()
+                if found is not None:
+                    logger.info("%s took effect although its answer was lost: %s", what, exc)
+                    self._client._transport.reconciliations += 1
+                    return found
+                logger.info("%s did not take effect (%s); sending it again", what, exc)
+                self._client._transport.reconciliations += 1
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _paginate(
         self,

@@ -14,7 +14,7 @@ from .._records import Message, Page, Run, RunStep, Tool
 from .._serde import structure
 from .._streaming import Stream
 from .._transport import Call, Method
-from ._base import Resource, Timeout, parse
+from ._base import TOKEN_KEY, Resource, Timeout, new_token, parse, with_token
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
@@ -52,11 +52,15 @@ class Runs(Resource):
         tools: Sequence[Tool | Mapping[str, Any]] | None = None,
         metadata: Mapping[str, Any] | None = None,
         truncation_strategy: Mapping[str, Any] | None = None,
+        exactly_once: bool = False,
         timeout: Timeout = None,
     ) -> Run:
         """Start a run of *assistant_id* on the thread; it begins ``queued``.
 
         ``model``, ``instructions`` and ``tools`` override the assistant's for this run.
+        With ``exactly_once=True`` the run carries a token in
+        ``metadata["minimax_async_token"]``; if the answer is lost, the thread's newest
+        runs are searched for it before the run is created again.
         """
         body = self._run_body(
             thread_id,
@@ -67,7 +71,21 @@ class Runs(Resource):
             metadata=metadata,
             truncation_strategy=truncation_strategy,
         )
-        return self._bind(await self._post("/threads/run/create", body, Run, timeout=timeout))
+        if not exactly_once:
+            return self._bind(await self._post("/threads/run/create", body, Run, timeout=timeout))
+        token = new_token()
+        body["metadata"] = with_token(body.get("metadata"), token)
+
+        async def find() -> Run | None:
+            async for run in self.list(thread_id, order="desc", limit=20, max_items=100):
+                if run.metadata is not None and run.metadata.get(TOKEN_KEY) == token:
+                    return run
+            return None
+
+        async def send() -> Run:
+            return self._bind(await self._post("/threads/run/create", body, Run, timeout=timeout))
+
+        return await self._exactly_once(f"creating a run on {thread_id}", send, find)
 
     @staticmethod
     def _run_body(
@@ -233,20 +251,38 @@ class Runs(Resource):
         run_id: str,
         *,
         tool_outputs: Sequence[ToolOutput],
+        exactly_once: bool = True,
         timeout: Timeout = None,
     ) -> Run:
         """Answer a ``requires_action`` run: one output per tool call, in one call.
 
         ``tool_outputs`` holds ``{"tool_call_id": ..., "output": ...}`` mappings or
         ``(tool_call_id, output)`` pairs; outputs are strings (``json.dumps`` structured ones).
+        If the answer is lost, the run is retrieved first: when it no longer waits for these
+        tool calls the outputs were taken, otherwise they are sent again
+        (``exactly_once=False`` raises instead).
         """
+        outputs = check.tool_outputs(tool_outputs)
         body = {
             "thread_id": check.require_id("thread_id", thread_id),
             "run_id": check.require_id("run_id", run_id),
-            "tool_outputs": check.tool_outputs(tool_outputs),
+            "tool_outputs": outputs,
         }
-        run = await self._post("/threads/run/submit_tool_outputs", body, Run, timeout=timeout)
-        return self._bind(run)
+
+        async def send() -> Run:
+            run = await self._post("/threads/run/submit_tool_outputs", body, Run, timeout=timeout)
+            return self._bind(run)
+
+        if not exactly_once:
+            return await send()
+        submitted = {o["tool_call_id"] for o in outputs}
+
+        async def find() -> Run | None:
+            run = await self._retrieve(thread_id, run_id, timeout=timeout, priority=Priority.WRITE)
+            waiting = {c.id for c in run.tool_calls} if run.status == "requires_action" else set()
+            return run if not waiting & submitted else None
+
+        return await self._exactly_once(f"submitting tool outputs to {run_id}", send, find)
 
     async def _wait(
         self,

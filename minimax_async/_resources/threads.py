@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _validate as check
 from .._pagination import AsyncPaginator
 from .._records import Message, Thread
-from ._base import Resource, Timeout
+from ._base import TOKEN_KEY, Resource, Timeout, new_token, with_token
 from .runs import Runs
 
 if TYPE_CHECKING:
@@ -26,11 +26,29 @@ class Threads(Resource):
         self.runs = Runs(client)
 
     async def create(
-        self, *, metadata: Mapping[str, Any] | None = None, timeout: Timeout = None
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        exactly_once: bool = False,
+        timeout: Timeout = None,
     ) -> Thread:
-        """Create an empty thread."""
+        """Create an empty thread.
+
+        With ``exactly_once=True`` a create whose answer was lost is sent again: MiniMax
+        has no way to list threads, so the worst case is one unused empty thread.
+        """
         body = None if metadata is None else {"metadata": check.metadata(metadata)}
-        return await self._post("/threads/create", body, Thread, timeout=timeout)
+        if not exactly_once:
+            return await self._post("/threads/create", body, Thread, timeout=timeout)
+
+        async def not_findable() -> Thread | None:
+            return None
+
+        return await self._exactly_once(
+            "creating a thread",
+            lambda: self._post("/threads/create", body, Thread, timeout=timeout),
+            not_findable,
+        )
 
     async def retrieve(self, thread_id: str, *, timeout: Timeout = None) -> Thread:
         """Return a thread's record."""
@@ -61,12 +79,15 @@ class Messages(Resource):
         role: str = "user",
         file_ids: Iterable[str | int] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        exactly_once: bool = False,
         timeout: Timeout = None,
     ) -> Message:
         """Add a message to a thread (wire: ``/threads/messages/add``).
 
         ``file_ids`` (at most 20) reach only the code interpreter; retrieval files belong
-        on the assistant.
+        on the assistant. With ``exactly_once=True`` the message carries a token in
+        ``metadata["minimax_async_token"]``; if the answer is lost, the thread's newest
+        messages are searched for it before the message is sent again.
         """
         body: dict[str, Any] = {
             "thread_id": check.require_id("thread_id", thread_id),
@@ -77,7 +98,22 @@ class Messages(Resource):
             body["file_ids"] = check.file_ids(file_ids)
         if metadata is not None:
             body["metadata"] = check.metadata(metadata)
-        return await self._post("/threads/messages/add", body, Message, timeout=timeout)
+        if not exactly_once:
+            return await self._post("/threads/messages/add", body, Message, timeout=timeout)
+        token = new_token()
+        body["metadata"] = with_token(body.get("metadata"), token)
+
+        async def find() -> Message | None:
+            async for message in self.list(thread_id, order="desc", limit=20, max_items=100):
+                if _token_of(message.metadata) == token:
+                    return message
+            return None
+
+        return await self._exactly_once(
+            f"adding a message to {thread_id}",
+            lambda: self._post("/threads/messages/add", body, Message, timeout=timeout),
+            find,
+        )
 
     async def retrieve(
         self, thread_id: str, message_id: str, *, timeout: Timeout = None
@@ -116,3 +152,7 @@ class Messages(Resource):
             max_items=max_items,
             timeout=timeout,
         )
+
+
+def _token_of(metadata: Mapping[str, Any] | None) -> object:
+    return None if metadata is None else metadata.get(TOKEN_KEY)

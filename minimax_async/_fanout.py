@@ -1,0 +1,272 @@
+"""Fan-out: many inputs, one thread and run each, waited on concurrently under one budget.
+
+For every input the pipeline creates a thread, adds the message, creates a run, waits for it
+with the tools, and reads the reply. Creates are exactly-once (a lost answer is looked up
+before anything is sent again). An optional :class:`Checkpoint` records each step's ids, so
+an interrupted batch resumes existing threads and runs instead of creating new ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
+import anyio.abc
+import attrs
+
+from ._exceptions import MiniMaxError, RunError, WaitTimeoutError
+from ._records import Annotation, Message, Run
+from ._runs import ToolMapping, WaitPolicy
+
+if TYPE_CHECKING:
+    from ._client import AsyncMiniMax
+
+__all__ = ["Checkpoint", "Progress", "RunInput", "RunResult", "fan_out"]
+
+
+@attrs.frozen
+class RunInput:
+    """One input of a fan-out: the user message, and what to attach to it.
+
+    ``key`` identifies the input to a :class:`Checkpoint` (and in results); it defaults to
+    the input's position.
+    """
+
+    content: str
+    key: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    file_ids: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Progress:
+    """How far one input got: the ids of what exists for it on the server."""
+
+    thread_id: str = ""
+    message_id: str = ""
+    run_id: str = ""
+
+
+class Checkpoint(Protocol):
+    """Where a fan-out records progress, so a restarted batch picks up where it stopped."""
+
+    def load(self, key: str) -> Progress | None:
+        """Return what was recorded for *key*, if anything."""
+        ...
+
+    async def save(self, key: str, progress: Progress) -> None:
+        """Record *progress* for *key* durably before the pipeline goes on."""
+        ...
+
+
+@attrs.frozen
+class RunResult:
+    """The outcome of one input.
+
+    ``status`` is the run's final status (``"completed"``, ``"failed"``, ``"cancelled"``,
+    ``"expired"``), ``"timeout"`` when the wait ran out, or ``"error"`` when a call failed;
+    ``error`` then holds the exception. ``answer`` is the reply's text and ``citations`` its
+    annotations.
+    """
+
+    index: int
+    key: str
+    status: str
+    answer: str = ""
+    citations: tuple[Annotation, ...] = ()
+    thread_id: str = ""
+    run_id: str = ""
+    message_ids: tuple[str, ...] = ()
+    error: BaseException | None = attrs.field(default=None, eq=False)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run completed."""
+        return self.status == "completed"
+
+
+ResultCallback = Callable[[RunResult], Awaitable[None] | None]
+
+
+class _Abort(Exception):
+    """Carries the first failure out of the task group when ``fail_fast`` is set."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+async def fan_out(
+    client: AsyncMiniMax,
+    inputs: Iterable[str | RunInput] | AsyncIterable[str | RunInput],
+    *,
+    assistant_id: str,
+    tools: ToolMapping | None,
+    concurrency: int,
+    timeout: float | None,
+    fail_fast: bool,
+    on_result: ResultCallback | None,
+    policy: WaitPolicy | None,
+    checkpoint: Checkpoint | None,
+) -> list[RunResult]:
+    """Run every input; see ``AsyncMiniMax.fan_out`` for the contract."""
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    pipeline = _Pipeline(client, assistant_id, tools, timeout, policy, checkpoint)
+    results: list[RunResult] = []
+    slots = anyio.Semaphore(concurrency)
+    abort: list[BaseException] = []
+
+    async def work(index: int, item: RunInput, group: anyio.abc.TaskGroup) -> None:
+        try:
+            result = await pipeline.run(index, item)
+            results.append(result)
+            if on_result is not None:
+                outcome = on_result(result)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            if fail_fast and not result.ok:
+                abort.append(
+                    result.error or RuntimeError(f"input {result.key} ended {result.status}")
+                )
+                group.cancel_scope.cancel()
+        except Exception as exc:  # a callback failed: stop the batch, report it below
+            abort.append(exc)
+            group.cancel_scope.cancel()
+        finally:
+            slots.release()
+
+    async with anyio.create_task_group() as group, contextlib.aclosing(_aiter(inputs)) as source:
+        index = 0
+        async for raw in source:
+            item = _as_input(raw, index)
+            # Inputs are pulled only when a worker is free: a huge input stays on disk.
+            await slots.acquire()
+            if abort:
+                slots.release()
+                break
+            group.start_soon(work, index, item, group)
+            index += 1
+    if abort:
+        raise abort[0]
+    results.sort(key=lambda r: r.index)
+    return results
+
+
+async def _aiter(
+    inputs: Iterable[str | RunInput] | AsyncIterable[str | RunInput],
+) -> AsyncGenerator[str | RunInput, None]:
+    if isinstance(inputs, AsyncIterable):
+        async for item in inputs:
+            yield item
+    else:
+        for item in inputs:
+            yield item
+
+
+def _as_input(raw: str | RunInput, index: int) -> RunInput:
+    if isinstance(raw, str):
+        return RunInput(content=raw, key=str(index))
+    if isinstance(raw, RunInput):
+        return raw if raw.key is not None else attrs.evolve(raw, key=str(index))
+    raise TypeError(f"inputs[{index}] must be a str or RunInput, got {type(raw).__name__}")
+
+
+class _Pipeline:
+    """The steps for one input, each recorded in the checkpoint before the next."""
+
+    def __init__(
+        self,
+        client: AsyncMiniMax,
+        assistant_id: str,
+        tools: ToolMapping | None,
+        timeout: float | None,
+        policy: WaitPolicy | None,
+        checkpoint: Checkpoint | None,
+    ) -> None:
+        self.client = client
+        self.assistant_id = assistant_id
+        self.tools = tools
+        self.timeout = timeout
+        self.policy = policy
+        self.checkpoint = checkpoint
+
+    async def _save(self, key: str, progress: Progress) -> None:
+        if self.checkpoint is not None:
+            await self.checkpoint.save(key, progress)
+
+    async def run(self, index: int, item: RunInput) -> RunResult:
+        key = item.key or str(index)
+        progress = (self.checkpoint.load(key) if self.checkpoint else None) or Progress()
+        try:
+            run = await self._start(key, item, progress)
+            deadline = math.inf if self.timeout is None else self.timeout
+            final = await run.wait_until(
+                "completed", tools=self.tools, timeout=deadline, policy=self.policy
+            )
+            replies = await self._replies(final)
+        except WaitTimeoutError as exc:
+            last = exc.run or Run(id=progress.run_id)
+            return RunResult(
+                index, key, "timeout", thread_id=last.thread_id, run_id=last.id, error=exc
+            )
+        except RunError as exc:
+            return RunResult(
+                index,
+                key,
+                exc.run.status,
+                thread_id=exc.run.thread_id,
+                run_id=exc.run.id,
+                error=exc,
+            )
+        except MiniMaxError as exc:
+            return RunResult(index, key, "error", thread_id=progress.thread_id, error=exc)
+        return RunResult(
+            index,
+            key,
+            final.status,
+            answer="\n\n".join(m.text for m in replies),
+            citations=tuple(a for m in replies for a in m.annotations),
+            thread_id=final.thread_id,
+            run_id=final.id,
+            message_ids=tuple(m.id for m in replies),
+        )
+
+    async def _start(self, key: str, item: RunInput, progress: Progress) -> Run:
+        runs = self.client.threads.runs
+        if progress.run_id:
+            return await runs.retrieve(progress.thread_id, progress.run_id)
+        if not progress.thread_id:
+            thread = await self.client.threads.create(exactly_once=True)
+            progress = attrs.evolve(progress, thread_id=thread.id)
+            await self._save(key, progress)
+        if not progress.message_id:
+            message = await self.client.threads.messages.create(
+                progress.thread_id,
+                content=item.content,
+                metadata=item.metadata,
+                file_ids=item.file_ids or None,
+                exactly_once=True,
+            )
+            progress = attrs.evolve(progress, message_id=message.id)
+            await self._save(key, progress)
+        run = await runs.create(
+            progress.thread_id, assistant_id=self.assistant_id, exactly_once=True
+        )
+        await self._save(key, attrs.evolve(progress, run_id=run.id))
+        return run
+
+    async def _replies(self, run: Run) -> list[Message]:
+        """The run's reply messages, oldest first."""
+        replies = []
+        page = await self.client.threads.messages.list(run.thread_id, order="desc", limit=20)
+        for message in page.data:
+            if message.run_id == run.id and message.role != "user":
+                replies.append(message)
+        if not replies:
+            # Servers that leave run_id empty: the newest non-user message is the reply.
+            replies = [m for m in page.data[:1] if m.role != "user"]
+        return replies[::-1]
