@@ -1,0 +1,108 @@
+"""Clocks that drive the fake's time: a real one (optionally sped up) and a manual one for tests."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Protocol, runtime_checkable
+
+import anyio
+import anyio.lowlevel
+
+__all__ = ["Clock", "ManualClock", "RealClock"]
+
+# A plausible "now" for the manual clock: late December 2023, when the seeds were recorded.
+DEFAULT_MANUAL_START = 1_703_400_000.0
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """The time source of a `FakeMiniMax`: unix seconds that never go backwards, and a sleep.
+
+    Every timestamp the fake emits (``created_at``, ``started_at``, ...) is ``int(clock.now())``;
+    run phases, indexing delays, expiry and the RPM window are measured on it. ``sleep`` is only
+    used for injected slow responses and the optional per-request latency.
+    """
+
+    def now(self) -> float:
+        """Return the current time in unix seconds; successive calls never decrease."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait until `seconds` of this clock's time have passed."""
+        ...
+
+
+class RealClock:
+    """Wall-clock time that advances with the monotonic clock, optionally `speed` times faster.
+
+    With ``speed=10`` a run whose phases take 0.5 s of fake time completes in 0.05 s of real time,
+    and timestamps move ten times faster than the wall clock (they start at the real unix time).
+    """
+
+    def __init__(self, *, speed: float = 1.0) -> None:
+        if not (speed > 0 and math.isfinite(speed)):
+            raise ValueError(f"speed must be a positive finite number, got {speed!r}")
+        self._speed = speed
+        self._origin_wall = time.time()
+        self._origin_mono = time.monotonic()
+
+    @property
+    def speed(self) -> float:
+        """How many fake seconds pass per real second."""
+        return self._speed
+
+    def now(self) -> float:
+        """Return the fake unix time: the start time plus the scaled monotonic time since."""
+        return self._origin_wall + (time.monotonic() - self._origin_mono) * self._speed
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep for `seconds` of fake time, that is ``seconds / speed`` real seconds."""
+        await anyio.sleep(max(0.0, seconds) / self._speed)
+
+
+class ManualClock:
+    """A clock that only moves when told to, so tests control time without sleeping.
+
+    ``advance(seconds)`` moves it forward and wakes any sleeper whose deadline has passed. With
+    ``autojump=True`` a ``sleep`` advances the clock by itself and returns at once (handy for
+    "slow response" faults in sequential tests); otherwise a sleeper waits until some other task
+    advances the clock far enough. Use it from the thread that runs the fake's event loop (the
+    server thread may read ``now()`` while a test thread calls ``advance``, which is safe).
+    """
+
+    def __init__(self, *, start: float = DEFAULT_MANUAL_START, autojump: bool = False) -> None:
+        self._now = float(start)
+        self._autojump = autojump
+        self._sleepers: list[tuple[float, anyio.Event]] = []
+
+    def now(self) -> float:
+        """Return the current manual time in unix seconds."""
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by `seconds` (must be >= 0) and wake due sleepers."""
+        if not seconds >= 0:
+            raise ValueError(f"a clock cannot go backwards (advance({seconds!r}))")
+        self._now += seconds
+        due = [entry for entry in self._sleepers if entry[0] <= self._now]
+        for entry in due:
+            self._sleepers.remove(entry)
+            entry[1].set()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait until the clock has been advanced by `seconds` (or jump there with autojump)."""
+        if seconds <= 0:
+            await anyio.lowlevel.checkpoint()
+            return
+        if self._autojump:
+            self.advance(seconds)
+            await anyio.lowlevel.checkpoint()
+            return
+        entry = (self._now + seconds, anyio.Event())
+        self._sleepers.append(entry)
+        try:
+            await entry[1].wait()
+        finally:
+            if entry in self._sleepers:
+                self._sleepers.remove(entry)

@@ -1,0 +1,191 @@
+"""Fault injection decided by hashing (seed, tenant, path, n-th call), and the RPM limiter."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import deque
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from minimax_async._codes import INTERNAL_ERROR, UNKNOWN_ERROR
+
+__all__ = ["Fault", "FaultKind", "FaultPlan", "Faults", "RpmLimiter", "ScriptedFault", "api_path"]
+
+RUN_CREATE_PATH = "threads/run/create"
+WINDOW_SECONDS = 60.0
+
+
+class FaultKind(StrEnum):
+    """What can go wrong with one request, chosen by rate or by script."""
+
+    RATE_LIMIT = "rate_limit"
+    """HTTP 200 with ``base_resp.status_code`` 1002; nothing happens."""
+    SERVER_ERROR = "server_error"
+    """HTTP 200 with ``base_resp.status_code`` 1000 or 1013 (see `Faults.server_error_codes`)."""
+    HTTP_500 = "http_500"
+    """HTTP 500 with an HTML body, before the handler runs (no state change)."""
+    HTTP_502 = "http_502"
+    """HTTP 502 with an HTML body, before the handler runs (no state change)."""
+    HTTP_503 = "http_503"
+    """HTTP 503 with an HTML body, before the handler runs (no state change)."""
+    HTTP_502_AFTER_COMMIT = "http_502_after_commit"
+    """The handler runs and changes state, then the client gets HTTP 502 instead of the answer."""
+    DROP_BEFORE = "drop_before"
+    """The connection drops before the handler runs (no state change)."""
+    DROP_AFTER = "drop_after"
+    """The handler runs and changes state, then the connection drops mid-response."""
+    REFUSED = "refused"
+    """The connection is refused: nothing was sent (in process: ``httpx.ConnectError``)."""
+    SLOW = "slow"
+    """The response is delayed by `Faults.slow_seconds` of the fake's clock."""
+    RUN_FAILED = "run_failed"
+    """Only on ``threads/run/create``: the run ends ``failed`` with a ``last_error``."""
+    RUN_EXPIRED = "run_expired"
+    """Only on ``threads/run/create``: the run ends ``expired``."""
+
+
+_RUN_KINDS = frozenset({FaultKind.RUN_FAILED, FaultKind.RUN_EXPIRED})
+
+
+def api_path(path: str) -> str:
+    """Return the path as calls are counted (``/v1/threads/run/create``: ``threads/run/create``)."""
+    path = path.strip("/")
+    return path[3:] if path.startswith("v1/") else path
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScriptedFault:
+    """Inject `kind` into exactly the `call`-th request (1-based) to `path`.
+
+    Calls are counted per tenant and per path, so ``ScriptedFault(path="threads/messages/add",
+    call=3, kind=FaultKind.DROP_AFTER)`` drops the third message added by each tenant (or only by
+    `group_id` when given) after the message was stored.
+    """
+
+    path: str
+    call: int
+    kind: FaultKind
+    group_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.call < 1:
+            raise ValueError("ScriptedFault.call counts from 1")
+        object.__setattr__(self, "path", api_path(self.path))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Faults:
+    """Which faults to inject: a random share of requests, and/or an exact script.
+
+    * `rate`: the probability (0..1) that a request gets a random fault.
+    * `weights`: relative weight of each kind for random faults (kinds left out are never
+      drawn); ``None`` means every kind with weight 1. Run kinds are only drawn on
+      ``threads/run/create``.
+    * `paths`: restrict random faults to these paths (``"threads/messages/add"``; a leading
+      ``/v1/`` is fine); ``None`` means every path.
+    * `script`: faults at exact calls; a scripted fault wins over a random one.
+
+    Every decision is a pure function of (seed, tenant, path, n-th call to that path), so the same
+    sequence of calls per path gets the same faults however concurrent requests interleave.
+    """
+
+    rate: float = 0.0
+    weights: Mapping[FaultKind, float] | None = None
+    paths: Collection[str] | None = None
+    script: Sequence[ScriptedFault] = ()
+    slow_seconds: float = 1.0
+    server_error_codes: Sequence[int] = (UNKNOWN_ERROR, INTERNAL_ERROR)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"rate must be within [0, 1], got {self.rate!r}")
+        if not (self.slow_seconds >= 0 and math.isfinite(self.slow_seconds)):
+            raise ValueError("slow_seconds must be a finite number >= 0")
+        if not self.server_error_codes:
+            raise ValueError("server_error_codes must not be empty")
+        for kind, weight in (self.weights or {}).items():
+            if not (weight >= 0 and math.isfinite(weight)):
+                raise ValueError(f"weight of {kind} must be a finite number >= 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fault:
+    """One decided fault: its kind, and the ``base_resp`` code for `FaultKind.SERVER_ERROR`."""
+
+    kind: FaultKind
+    code: int = 0
+
+
+def _uniforms(seed: int, tenant: str, path: str, call: int) -> tuple[float, float, float]:
+    digest = hashlib.sha256(f"{seed}\x1f{tenant}\x1f{path}\x1f{call}".encode()).digest()
+    parts = [int.from_bytes(digest[i : i + 8], "big") / 2.0**64 for i in (0, 8, 16)]
+    return parts[0], parts[1], parts[2]
+
+
+@dataclass(kw_only=True)
+class FaultPlan:
+    """Decide the fault, if any, for the n-th call of a path by a tenant."""
+
+    faults: Faults
+    seed: int
+    _paths: frozenset[str] | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        paths = self.faults.paths
+        self._paths = None if paths is None else frozenset(api_path(p) for p in paths)
+
+    def decide(self, *, tenant: str, path: str, call: int) -> Fault | None:
+        """Return the fault for this call, or ``None``."""
+        coin, pick, extra = _uniforms(self.seed, tenant, path, call)
+        codes = self.faults.server_error_codes
+        code = codes[min(int(extra * len(codes)), len(codes) - 1)]
+        for scripted in self.faults.script:
+            if (
+                scripted.path == path
+                and scripted.call == call
+                and scripted.group_id in (None, tenant)
+            ):
+                return Fault(kind=scripted.kind, code=code)
+        if self.faults.rate <= 0 or coin >= self.faults.rate:
+            return None
+        if self._paths is not None and path not in self._paths:
+            return None
+        weights = self.faults.weights
+        kinds = [
+            (kind, 1.0 if weights is None else float(weights.get(kind, 0.0)))
+            for kind in FaultKind
+            if path == RUN_CREATE_PATH or kind not in _RUN_KINDS
+        ]
+        total = sum(w for _, w in kinds)
+        if total <= 0:
+            return None
+        target = pick * total
+        for kind, weight in kinds:
+            if weight <= 0:
+                continue
+            target -= weight
+            if target < 0:
+                return Fault(kind=kind, code=code)
+        return Fault(kind=[k for k, w in kinds if w > 0][-1], code=code)
+
+
+class RpmLimiter:
+    """A per-tenant sliding 60-second window of admitted requests on the fake's clock."""
+
+    def __init__(self, rpm: int) -> None:
+        if rpm < 1:
+            raise ValueError(f"rpm must be >= 1, got {rpm!r}")
+        self.rpm = rpm
+        self._windows: dict[str, deque[float]] = {}
+
+    def admit(self, tenant: str, now: float) -> bool:
+        """Admit and record a request at `now`, or return ``False`` when over the RPM."""
+        window = self._windows.setdefault(tenant, deque())
+        while window and window[0] <= now - WINDOW_SECONDS:
+            window.popleft()
+        if len(window) >= self.rpm:
+            return False
+        window.append(now)
+        return True

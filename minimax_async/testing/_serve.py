@@ -1,0 +1,159 @@
+"""Serving a `FakeMiniMax` over real HTTP on loopback with uvicorn (``minimax-async serve``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TextIO
+
+from ._config import Latency
+from ._errors import ConnectionDropped, ConnectionRefused
+from ._fake import DEFAULT_GROUP_ID, FakeMiniMax
+from ._faults import Faults
+
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = ["main", "run_server", "serve_in_thread"]
+
+STARTUP_TIMEOUT = 10.0
+
+
+class _QuietDrops(logging.Filter):
+    """Hide uvicorn's traceback for connections the fake drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, ConnectionDropped | ConnectionRefused)
+
+
+def _install_log_filter() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _QuietDrops) for f in logger.filters):
+        logger.addFilter(_QuietDrops())
+
+
+def is_loopback(host: str) -> bool:
+    """Return whether `host` names (or resolves to) a loopback address."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    if not is_loopback(host):
+        raise ValueError(f"FakeMiniMax only listens on loopback, not on {host!r}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on sockets that say they are TCP,
+    # and without it every keep-alive response stalls ~40 ms on delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    return sock
+
+
+def _base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/v1"
+
+
+def _server(fake: FakeMiniMax) -> uvicorn.Server:
+    import uvicorn  # imported here so that this module loads without the server installed
+
+    _install_log_filter()
+    config = uvicorn.Config(fake.app, log_level="warning", access_log=False, lifespan="on")
+    return uvicorn.Server(config)
+
+
+@contextmanager
+def serve_in_thread(fake: FakeMiniMax, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve `fake` with uvicorn in a background thread; yield its base URL (``.../v1``).
+
+    ``port=0`` picks a free port. The server stops when the block exits. Only loopback hosts
+    are accepted.
+    """
+    sock = _bind(host, port)
+    server = _server(fake)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="FakeMiniMax-uvicorn", daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start serving FakeMiniMax")
+            time.sleep(0.005)
+        yield _base_url(sock)
+    finally:
+        server.should_exit = True
+        thread.join(STARTUP_TIMEOUT)
+        sock.close()
+
+
+def run_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    rpm: int | None = None,
+    fault_rate: float = 0.0,
+    latency: float | None = None,
+    seed: int = 0,
+    api_key: str | None = None,
+    group_id: str | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Serve a new `FakeMiniMax` on loopback until interrupted; print what a client should use.
+
+    Returns the process exit status (2 for a non-loopback host or a port already in use).
+    """
+    stream = out if out is not None else sys.stdout
+    fake = FakeMiniMax(
+        api_key=api_key,
+        latency=Latency() if latency is None else Latency.uniform(latency),
+        rpm=rpm,
+        faults=Faults(rate=fault_rate) if fault_rate else None,
+        seed=seed,
+        group_id=group_id or DEFAULT_GROUP_ID,
+    )
+    try:
+        sock = _bind(host, port)
+    except (ValueError, OSError) as exc:
+        print(f"minimax-async serve: {exc}", file=sys.stderr)
+        return 2
+    base_url = _base_url(sock)
+    print(f"FakeMiniMax is serving on {base_url} (Ctrl-C to stop)", file=stream)
+    print(f"MINIMAX_BASE_URL={base_url}", file=stream)
+    print(f"MINIMAX_API_KEY={fake.api_key}", file=stream)
+    print(f"MINIMAX_GROUP_ID={fake.group_id}", file=stream, flush=True)
+    server = _server(fake)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``minimax-async serve`` with `argv` (the arguments after ``serve``)."""
+    from minimax_async import cli
+
+    return cli.main(["serve", *(sys.argv[1:] if argv is None else argv)])

@@ -1,0 +1,153 @@
+"""The inspection API, counters, clocks, configuration checks and ``fake.client()`` wiring."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anyio
+import pytest
+
+import minimax_async
+from minimax_async.testing import (
+    FakeMiniMax,
+    FakeTransport,
+    FaultKind,
+    Faults,
+    Latency,
+    ManualClock,
+    RealClock,
+    ScriptedFault,
+)
+
+from .helpers import Api, in_process
+
+
+@pytest.mark.anyio
+async def test_stats_count_requests_faults_and_created_objects(fake: FakeMiniMax, api: Api) -> None:
+    """Stats count requests per path, faults per kind, errors per code and objects per kind."""
+    await api.post("/threads/create")
+    await api.post("/threads/create")
+    await api.get("/threads/retrieve", {"thread_id": "thread_nope"})
+    fake.faults = Faults(
+        script=[ScriptedFault(path="threads/create", call=1, kind=FaultKind.HTTP_503)]
+    )
+    await api.http.post(
+        "/threads/create",
+        params={"GroupId": api.group_id},
+        headers={"Authorization": f"Bearer {api.api_key}"},
+    )
+    assert fake.stats.requests == {"threads/create": 3, "threads/retrieve": 1}
+    assert fake.stats.total_requests == 4
+    assert fake.stats.created == {"thread": 2}
+    assert fake.stats.errors == {2013: 1}
+    assert fake.stats.faults == {FaultKind.HTTP_503: 1}
+    fake.stats.reset()
+    assert fake.stats.total_requests == 0
+
+
+@pytest.mark.anyio
+async def test_assigning_faults_restarts_the_call_count(fake: FakeMiniMax, api: Api) -> None:
+    """A script assigned mid-test counts calls from the assignment on."""
+    await api.post("/threads/create")
+    fake.faults = Faults(
+        script=[ScriptedFault(path="threads/create", call=1, kind=FaultKind.RATE_LIMIT)]
+    )
+    assert (await api.post("/threads/create"))["base_resp"]["status_code"] == 1002
+    assert (await api.post("/threads/create"))["base_resp"]["status_code"] == 0
+
+
+def test_inspecting_an_unseen_tenant_shows_nothing(fake: FakeMiniMax) -> None:
+    """A GroupId that never called has no objects, and looking does not create it."""
+    assert fake.threads(group_id="nobody") == []
+    assert fake.runs(group_id="nobody") == []
+    assert fake.tenants() == []
+
+
+def test_client_is_the_real_client_wired_to_this_fake(
+    fake: FakeMiniMax, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fake.client()`` builds ``minimax_async.AsyncMiniMax`` with the fake's settings."""
+    seen: dict[str, Any] = {}
+
+    class Recorder:
+        def __init__(self, **kwargs: Any) -> None:
+            seen.update(kwargs)
+
+    monkeypatch.setattr(minimax_async, "AsyncMiniMax", Recorder, raising=False)
+    fake.client(max_retries=0)
+    assert seen["api_key"] == fake.api_key
+    assert seen["group_id"] == fake.group_id
+    assert seen["base_url"] == "http://fake.minimax.test/v1"
+    assert isinstance(seen["transport"], FakeTransport)
+    assert seen["max_retries"] == 0
+
+
+def test_fixed_key_and_group_are_what_a_client_should_use() -> None:
+    """``api_key``/``group_id`` report the configured values (any key works when none is set)."""
+    assert FakeMiniMax(api_key="k", group_id="g").api_key == "k"
+    assert FakeMiniMax().api_key == "fake-api-key"
+    assert FakeMiniMax(group_id="g").group_id == "g"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"api_key": " "}, {"group_id": ""}, {"indexing_delay": -1.0}, {"max_body_bytes": 0}],
+)
+def test_invalid_configuration_is_rejected(options: dict[str, Any]) -> None:
+    """Nonsensical options raise ValueError at construction."""
+    with pytest.raises(ValueError, match=r"\w"):
+        FakeMiniMax(**options)
+
+
+def test_invalid_fault_and_latency_settings_are_rejected() -> None:
+    """Rates outside [0, 1], negative weights, latencies and call numbers raise ValueError."""
+    with pytest.raises(ValueError, match="rate"):
+        Faults(rate=1.5)
+    with pytest.raises(ValueError, match="weight"):
+        Faults(weights={FaultKind.SLOW: -1.0})
+    with pytest.raises(ValueError, match="queued"):
+        Latency(queued=-0.1)
+    with pytest.raises(ValueError, match="counts from 1"):
+        ScriptedFault(path="threads/create", call=0, kind=FaultKind.SLOW)
+
+
+def test_manual_clock_only_moves_forward() -> None:
+    """The manual clock moves by ``advance`` and refuses to go back."""
+    clock = ManualClock(start=100.0)
+    clock.advance(2.5)
+    assert clock.now() == 102.5
+    with pytest.raises(ValueError, match="backwards"):
+        clock.advance(-1)
+
+
+@pytest.mark.anyio
+async def test_real_clock_can_run_faster_than_real_time() -> None:
+    """``RealClock(speed=1000)`` sleeps one fake second in about a real millisecond."""
+    clock = RealClock(speed=1000.0)
+    started, fake_start = time.monotonic(), clock.now()
+    await clock.sleep(5.0)
+    assert clock.now() - fake_start >= 5.0
+    assert time.monotonic() - started < 1.0
+    assert abs(RealClock().now() - time.time()) < 1.0
+
+
+@pytest.mark.anyio
+async def test_real_clock_drives_runs_with_small_latencies() -> None:
+    """With the default real clock and millisecond latencies a run completes on its own."""
+    fake = FakeMiniMax(latency=Latency(queued=0.001, in_progress=0.001))
+    async with in_process(fake) as http:
+        api = Api(http, group_id=fake.group_id, api_key=fake.api_key)
+        assistant = await api.post("/assistants/create", {"model": "abab5.5"})
+        thread = await api.post("/threads/create")
+        await api.post(
+            "/threads/messages/add", {"thread_id": thread["id"], "role": "user", "content": "hi"}
+        )
+        run = await api.post(
+            "/threads/run/create", {"thread_id": thread["id"], "assistant_id": assistant["id"]}
+        )
+        await anyio.sleep(0.01)
+        done = await api.get(
+            "/threads/run/retrieve", {"thread_id": thread["id"], "run_id": run["id"]}
+        )
+    assert done["status"] == "completed"
