@@ -26,6 +26,7 @@ from ._exceptions import (
     UnknownToolError,
     WaitTimeoutError,
 )
+from ._fanout import Checkpoint, Progress, RunInput, RunResult
 from ._limiter import Limiter, Priority, RateLimit
 from ._pagination import AsyncPaginator
 from ._records import (
@@ -127,6 +128,7 @@ __all__ = [
     "ChatMessageV2",
     "ChatV2FunctionCall",
     "ChatV2ToolCall",
+    "Checkpoint",
     "ClientClosedError",
     "CodeInterpreterCall",
     "CodeInterpreterOutput",
@@ -158,6 +160,7 @@ __all__ = [
     "Priority",
     "ProFunctionCall",
     "ProMessage",
+    "Progress",
     "RateLimit",
     "RateLimitError",
     "RequiredAction",
@@ -170,8 +173,10 @@ __all__ = [
     "RunError",
     "RunExpiredError",
     "RunFailedError",
+    "RunInput",
     "RunLastError",
     "RunObserver",
+    "RunResult",
     "RunStep",
     "ServerError",
     "StepDetails",

@@ -92,13 +92,6 @@ class RunResult:
 ResultCallback = Callable[[RunResult], Awaitable[None] | None]
 
 
-class _Abort(Exception):
-    """Carries the first failure out of the task group when ``fail_fast`` is set."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
 async def fan_out(
     client: AsyncMiniMax,
     inputs: Iterable[str | RunInput] | AsyncIterable[str | RunInput],
@@ -139,17 +132,22 @@ async def fan_out(
         finally:
             slots.release()
 
-    async with anyio.create_task_group() as group, contextlib.aclosing(_aiter(inputs)) as source:
-        index = 0
-        async for raw in source:
-            item = _as_input(raw, index)
-            # Inputs are pulled only when a worker is free: a huge input stays on disk.
-            await slots.acquire()
-            if abort:
-                slots.release()
-                break
-            group.start_soon(work, index, item, group)
-            index += 1
+    async with anyio.create_task_group() as group:
+        try:
+            async with contextlib.aclosing(_aiter(inputs)) as source:
+                index = 0
+                async for raw in source:
+                    item = _as_input(raw, index)
+                    # Inputs are pulled only when a worker is free: a huge input stays on disk.
+                    await slots.acquire()
+                    if abort:
+                        slots.release()
+                        break
+                    group.start_soon(work, index, item, group)
+                    index += 1
+        except Exception as exc:  # a bad input or a failing source: stop, raise it unwrapped
+            abort.append(exc)
+            group.cancel_scope.cancel()
     if abort:
         raise abort[0]
     results.sort(key=lambda r: r.index)

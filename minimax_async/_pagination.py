@@ -37,27 +37,50 @@ class AsyncPaginator(Generic[T]):
         return self._fetch(self._after).__await__()
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return self._items()
+        return _Items(self._fetch, self._after, self._limit, self._max_items)
 
-    async def _items(self) -> AsyncIterator[T]:
-        remaining = self._max_items
-        after = self._after
-        seen: set[str] = set()
-        while remaining is None or remaining > 0:
-            page = await self._fetch(after)
-            for item in page.data:
-                if remaining is not None:
-                    if remaining <= 0:
-                        return
-                    remaining -= 1
-                yield item
-            if not self._has_next(page, seen):
-                return
-            seen.add(page.last_id)
-            after = page.last_id
 
-    def _has_next(self, page: Page[T], seen: set[str]) -> bool:
-        if not page.data or not page.last_id or page.last_id in seen:
+class _Items(AsyncIterator[T]):
+    """Walks the pages of a list one item at a time.
+
+    A plain iterator object rather than an async generator: breaking out of ``async for``
+    early leaves nothing half-run to be finalised later (which trio would warn about).
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[str | None], Awaitable[Page[T]]],
+        after: str | None,
+        limit: int | None,
+        max_items: int | None,
+    ) -> None:
+        self._fetch = fetch
+        self._cursor = after
+        self._limit = limit
+        self._remaining = max_items
+        self._buffer: list[T] = []
+        self._seen: set[str] = set()
+        self._last_page = False
+
+    async def __anext__(self) -> T:
+        if self._remaining is not None and self._remaining <= 0:
+            raise StopAsyncIteration
+        while not self._buffer:
+            if self._last_page:
+                raise StopAsyncIteration
+            page = await self._fetch(self._cursor)
+            self._buffer = list(reversed(page.data))
+            # Some lists (runs) send no last_id: the last item's id is the cursor then.
+            last_id = page.last_id or (str(getattr(page.data[-1], "id", "")) if page.data else "")
+            self._last_page = not self._has_next(page, last_id)
+            self._seen.add(last_id)
+            self._cursor = last_id
+        if self._remaining is not None:
+            self._remaining -= 1
+        return self._buffer.pop()
+
+    def _has_next(self, page: Page[T], last_id: str) -> bool:
+        if not page.data or not last_id or last_id in self._seen:
             return False  # the last guard stops a server that repeats a page forever
         if page.has_more is not None:
             return page.has_more

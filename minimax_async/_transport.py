@@ -64,13 +64,11 @@ class Method(enum.StrEnum):
 class Upload:
     """A file to send as the multipart ``file`` field: a path, bytes, or a binary file object.
 
-    File objects are rewound to where they were first seen before each attempt, so a
-    retried upload sends the whole file again.
+    A file object is sent whole, from its start (httpx rewinds it), on every attempt.
     """
 
     source: Path | bytes | IO[bytes]
     filename: str
-    start: int = 0
 
     @contextlib.asynccontextmanager
     async def open(self) -> AsyncIterator[bytes | IO[bytes]]:
@@ -80,7 +78,7 @@ class Upload:
             with self.source.open("rb") as handle:
                 yield handle
         else:
-            self.source.seek(self.start)
+            self.source.seek(0)
             yield self.source
 
 
@@ -219,9 +217,18 @@ class Transport:
 
     async def _attempt_bytes(self, call: Call, timeout: httpx.Timeout, attempt: int) -> bytes:
         response = await self._request(call, timeout, attempt, stream=False)
-        if not response.is_success or _is_json(response):
-            # The raw-content endpoint still reports errors as JSON envelopes.
+        if not response.is_success:
             _check_json(response, call)
+        if _is_json(response):
+            # Errors come as JSON envelopes even here; a stored JSON file is just content.
+            try:
+                data = json.loads(response.content)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return response.content
+            if isinstance(data, dict):
+                code, msg = _envelope_code(data)
+                if code:
+                    _raise_api_error(response, call, data, code, msg, response.content)
         return response.content
 
     async def _attempt_stream(

@@ -32,6 +32,10 @@ MAX_FILE_IDS: Final = 20
 MAX_LIMIT: Final = 100
 
 
+class MissingFileError(FileNotFoundError, ValueError):
+    """An upload path that does not exist (a ``ValueError`` too, like every bad argument)."""
+
+
 def require_id(name: str, value: object) -> str:
     """Return *value* if it is a non-empty id string without surrounding whitespace."""
     if not isinstance(value, str):
@@ -110,6 +114,13 @@ def file_ids(value: object, *, name: str = "file_ids") -> list[str]:
     if len(ids) > MAX_FILE_IDS:
         raise ValueError(f"{name} may hold at most {MAX_FILE_IDS} ids, got {len(ids)}")
     return ids
+
+
+def file_id_str(value: object, *, name: str = "file_id") -> str:
+    """Return an Assistants file id as a string (Files API ids may be given as ints)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"{name} must be a str or int, got {type(value).__name__}")
+    return require_id(name, str(value))
 
 
 def file_id_int_or_str(value: object, *, name: str = "file_id") -> int | str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     # What `add_subparsers()` returns; only generic for type checkers.
     SubParsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["SUBCOMMANDS", "add_serve", "build_parser", "main"]
+__all__ = ["SUBCOMMANDS", "add_bulk", "add_demo", "add_serve", "build_parser", "main"]
 
 Handler: TypeAlias = Callable[[argparse.Namespace], int]
 
@@ -91,8 +91,143 @@ def add_serve(subparsers: SubParsers) -> None:
     parser.set_defaults(handler=_run_serve)
 
 
+def _missing_extra(command: str, exc: ImportError) -> int:
+    print(
+        f"minimax-async {command} needs the demo extra ({exc}); "
+        "install it with: pip install 'minimax-async[demo]'",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    try:
+        import anyio
+
+        from minimax_async._demo import run_demo
+    except ImportError as exc:
+        return _missing_extra("demo", exc)
+    return anyio.run(
+        lambda: run_demo(
+            questions=args.questions, concurrency=args.concurrency, fault_rate=args.fault_rate
+        ),
+        backend=args.backend,
+    )
+
+
+def add_demo(subparsers: SubParsers) -> None:
+    """Register ``demo``: the library end to end, on the emulator unless credentials are set."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="upload a handbook, create an assistant, fan out questions, show the answers",
+        description="Run a small end-to-end job: upload a document, create an assistant with "
+        "retrieval and a function tool, fan out questions, and print answers with citations. "
+        "Uses the embedded emulator unless MINIMAX_API_KEY (and MINIMAX_GROUP_ID) are set.",
+    )
+    parser.add_argument(
+        "--questions", type=_positive_int, default=48, help="how many questions (default 48)"
+    )
+    parser.add_argument(
+        "--concurrency", type=_positive_int, default=16, help="runs in flight (default 16)"
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=_fault_rate,
+        default=0.0,
+        help="emulator only: share of requests given a random fault (retries, dropped "
+        "connections...), to watch the client absorb them",
+    )
+    parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    parser.set_defaults(handler=_run_demo)
+
+
+def _run_bulk(args: argparse.Namespace) -> int:
+    try:
+        import anyio
+        from rich.console import Console
+
+        from minimax_async._bulk import load_assistant_config, load_tools, run_bulk
+        from minimax_async._client import AsyncMiniMax
+        from minimax_async._console import RichReporter, summary_table
+        from minimax_async._limiter import RateLimit
+    except ImportError as exc:
+        return _missing_extra("bulk", exc)
+    from pathlib import Path
+
+    try:
+        assistant: Any = args.assistant or load_assistant_config(Path(args.assistant_config))
+        tools = load_tools(args.tools) if args.tools else None
+        if not Path(args.input).is_file():
+            raise ValueError(f"no such input file: {args.input}")
+        client = AsyncMiniMax(rate_limit=RateLimit(max_in_flight=args.max_in_flight, rpm=args.rpm))
+    except (ValueError, ImportError, AttributeError) as exc:
+        print(f"minimax-async bulk: {exc}", file=sys.stderr)
+        return 2
+
+    async def job() -> int:
+        async with client:
+            reporter = RichReporter(client._transport, title="inputs")
+            async with reporter, anyio.create_task_group() as group:
+                group.start_soon(reporter.refresh_forever)
+                summary = await run_bulk(
+                    client,
+                    input_path=Path(args.input),
+                    out_path=Path(args.out),
+                    assistant=assistant,
+                    tools=tools,
+                    concurrency=args.concurrency,
+                    timeout=args.timeout,
+                    retry_failed=args.retry_failed,
+                    reporter=reporter,
+                )
+                group.cancel_scope.cancel()
+        Console().print(summary_table(summary, title=f"minimax-async bulk → {args.out}"))
+        return summary.exit_code
+
+    return anyio.run(job)
+
+
+def add_bulk(subparsers: SubParsers) -> None:
+    """Register ``bulk``: run an assistant over a JSONL file of inputs, resumably."""
+    parser = subparsers.add_parser(
+        "bulk",
+        help="run an assistant over every line of a JSONL file (resumable)",
+        description="Run an assistant once per input line and append each result to OUT as "
+        "soon as it is final. Input lines are JSON objects with 'content' (and optional 'id', "
+        "'metadata', 'file_ids') or JSON strings. Re-running with the same OUT skips inputs "
+        "already done and resumes runs a killed job left behind (OUT.journal). Credentials "
+        "come from MINIMAX_API_KEY, MINIMAX_GROUP_ID and MINIMAX_BASE_URL.",
+    )
+    parser.add_argument("input", help="the JSONL input file")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--assistant", help="the id of an existing assistant")
+    which.add_argument(
+        "--assistant-config",
+        help="a JSON file with assistants.create arguments (model, instructions, tools...)",
+    )
+    parser.add_argument("--out", required=True, help="the JSONL output file (appended to)")
+    parser.add_argument(
+        "--concurrency", type=_positive_int, default=16, help="runs in flight (default 16)"
+    )
+    parser.add_argument("--rpm", type=_positive_int, help="requests per minute to stay under")
+    parser.add_argument(
+        "--max-in-flight",
+        type=_positive_int,
+        default=64,
+        help="HTTP requests in flight at once (default 64)",
+    )
+    parser.add_argument("--timeout", type=_non_negative, help="seconds to wait for each run")
+    parser.add_argument(
+        "--tools", help="tool functions to answer tool calls with, as module:attribute"
+    )
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="run again the inputs that failed before"
+    )
+    parser.set_defaults(handler=_run_bulk)
+
+
 # Add a function here to add a subcommand.
-SUBCOMMANDS: tuple[Callable[[SubParsers], None], ...] = (add_serve,)
+SUBCOMMANDS: tuple[Callable[[SubParsers], None], ...] = (add_demo, add_bulk, add_serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -191,7 +191,7 @@ class AssistantFiles(Resource):
         """Attach an uploaded file to an assistant."""
         body = {
             "assistant_id": check.require_id("assistant_id", assistant_id),
-            "file_id": check.require_id("file_id", str(file_id)),
+            "file_id": check.file_id_str(file_id),
         }
         return await self._post("/assistants/files/create", body, AssistantFile, timeout=timeout)
 
@@ -201,7 +201,7 @@ class AssistantFiles(Resource):
         """Return one attached file's record."""
         params = {
             "assistant_id": check.require_id("assistant_id", assistant_id),
-            "file_id": check.require_id("file_id", str(file_id)),
+            "file_id": check.file_id_str(file_id),
         }
         return await self._get("/assistants/files/retrieve", params, AssistantFile, timeout=timeout)
 
@@ -235,7 +235,7 @@ class AssistantFiles(Resource):
         """Detach a file from an assistant."""
         body = {
             "assistant_id": check.require_id("assistant_id", assistant_id),
-            "file_id": check.require_id("file_id", str(file_id)),
+            "file_id": check.file_id_str(file_id),
         }
         return await self._post(
             "/assistants/files/delete", body, AssistantFileDeleted, timeout=timeout

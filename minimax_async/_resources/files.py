@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import IO, Any
@@ -32,8 +33,8 @@ class Files(Resource):
         """Upload *file* (a path, bytes, or a binary file object) and return its record.
 
         ``filename`` defaults to the path's name or the file object's ``name``; bytes need
-        one. Files over 512 MB are refused before sending. A retried upload resends the
-        whole file (file objects are rewound).
+        one. A file object is uploaded whole, from its start. Files over 512 MB are refused
+        before sending. A retried upload sends the whole file again.
         """
         check.non_empty_str("purpose", purpose)
         upload = _upload_of(file, filename)
@@ -83,10 +84,12 @@ class Files(Resource):
 def _upload_of(file: object, filename: str | None) -> Upload:
     if filename is not None:
         check.non_empty_str("filename", filename)
+    if isinstance(file, io.TextIOBase):
+        raise TypeError("file must be opened in binary mode ('rb'), not text mode")
     if isinstance(file, str | os.PathLike):
         path = Path(file)
         if not path.is_file():
-            raise FileNotFoundError(f"file: no such file: {str(path)!r}")
+            raise check.MissingFileError(f"file: no such file: {str(path)!r}")
         check.file_size("file", path.stat().st_size)
         return Upload(source=path, filename=filename or path.name)
     if isinstance(file, bytes | bytearray | memoryview):
@@ -104,10 +107,13 @@ def _upload_of(file: object, filename: str | None) -> Upload:
         if not name:
             raise ValueError("filename is required for a file object without a name")
         if handle.seekable():
-            start = handle.tell()
-            check.file_size("file", handle.seek(0, os.SEEK_END) - start)
-            handle.seek(start)
-            return Upload(source=handle, filename=name, start=start)
+            position = handle.tell()
+            try:
+                size = handle.seek(0, os.SEEK_END)
+            finally:
+                handle.seek(position)
+            check.file_size("file", size)
+            return Upload(source=handle, filename=name)
         content = handle.read()
         if not isinstance(content, bytes):
             raise TypeError("file must be opened in binary mode ('rb')")

@@ -146,6 +146,8 @@ class Runs(Resource):
             metadata=metadata,
             truncation_strategy=truncation_strategy,
         )
+        if isinstance(messages, str | bytes | Mapping):
+            raise TypeError(f"messages must be a list of messages, got {type(messages).__name__}")
         items = [
             {"type": _STREAM_TEXT, "role": "user", "content": check.non_empty_str("messages", m)}
             if isinstance(m, str)

@@ -1,0 +1,212 @@
+"""``minimax-async demo``: the whole library in one run, against the emulator or the real API.
+
+Without ``MINIMAX_API_KEY`` it starts :class:`~minimax_async.testing.FakeMiniMax` in-process.
+It uploads a small handbook, creates an assistant with retrieval and a function tool, fans out
+a few dozen questions (some need the tool, the rest are answered from the handbook with a
+citation), shows progress, and prints the answers with their citations and a summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from typing import Final
+
+import anyio
+from rich.console import Console
+
+from ._bulk import BulkSummary
+from ._client import AsyncMiniMax
+from ._console import RichReporter, results_table, summary_table
+from ._fanout import RunResult
+from ._limiter import RateLimit
+from ._records import FileCitationAnnotation, FunctionDefinition, FunctionTool, RetrievalTool
+from ._runs import WaitPolicy
+
+__all__ = ["HANDBOOK", "QUESTIONS", "get_order_status", "run_demo"]
+
+HANDBOOK: Final = """\
+Aurora Tea Company — customer handbook
+
+Shipping. Orders placed before 2 pm ship the same working day from our Hangzhou warehouse.
+Standard shipping takes three to five working days; express shipping takes one to two days
+and costs 25 yuan. Shipping is free for baskets above 200 yuan.
+
+Returns. Unopened tea can be returned within 30 days for a full refund. Opened packages
+can be exchanged within 14 days if the tea arrived damaged. Refunds reach the original
+payment method within seven days.
+
+Green tea. Our Longjing green tea is harvested in early spring on the West Lake hills. Brew
+it at 80 degrees for two minutes; hotter water makes it bitter.
+
+Oolong. The Tieguanyin oolong is rolled by hand and roasted twice. It can be steeped five
+times; start with 45 seconds at 95 degrees and add 15 seconds per steeping.
+
+Black tea. Keemun black tea has a smoky, orchid-like aroma. Use boiling water and steep for
+three to four minutes. It pairs well with milk.
+
+Storage. Keep tea in an airtight tin, away from light, heat and strong smells. Green tea
+keeps best in the fridge and should be used within six months.
+
+Loyalty club. Members earn one point per yuan spent. One hundred points give a 10 yuan
+voucher, and members receive a free sample with every parcel.
+
+Store hours. The Hangzhou tea house opens from 9 am to 9 pm every day, and until 11 pm on
+Fridays and Saturdays. Tastings are free on Sunday afternoons.
+"""
+
+_TOPICS: Final = [
+    "How long does standard shipping take?",
+    "What does express shipping cost?",
+    "Can I return tea I already opened?",
+    "How hot should the water be for Longjing green tea?",
+    "How many times can Tieguanyin oolong be steeped?",
+    "Does Keemun black tea go well with milk?",
+    "How should I keep green tea fresh?",
+    "How many points give a voucher in the loyalty club?",
+    "When does the Hangzhou tea house open on Saturday?",
+    "Are tastings free?",
+    "Where do parcels ship from?",
+    "How quickly do refunds arrive?",
+]
+_ORDERS: Final = [f"A{1000 + n * 37}" for n in range(12)]
+
+#: The questions the demo asks: handbook questions and order lookups, interleaved.
+QUESTIONS: Final = [
+    q
+    for pair in zip(
+        _TOPICS + [t.replace("?", " please?") for t in _TOPICS],
+        [f"What is the status of my order? order_id={o}" for o in _ORDERS]
+        + [f"Has order order_id={o} been delivered yet?" for o in _ORDERS],
+        strict=True,
+    )
+    for q in pair
+]
+
+ORDER_TOOL: Final = FunctionTool(
+    FunctionDefinition(
+        name="get_order_status",
+        description="look up the delivery status of an order by its order id",
+        parameters={
+            "type": "object",
+            "properties": {"order_id": {"type": "string", "description": "the order id"}},
+            "required": ["order_id"],
+        },
+    )
+)
+
+
+async def get_order_status(order_id: str) -> dict[str, str]:
+    """The demo's tool: a made-up order database (any async or sync function works)."""
+    await anyio.sleep(0.01)  # as if it were a database query
+    states = ["packed", "shipped", "out for delivery", "delivered"]
+    digest = hashlib.sha256(order_id.encode()).digest()
+    return {"order_id": order_id, "status": states[digest[0] % len(states)]}
+
+
+def _citation(result: RunResult) -> str:
+    for annotation in result.citations:
+        if isinstance(annotation, FileCitationAnnotation):
+            quote = " ".join(annotation.file_citation.quote.split())
+            return _short(f"{annotation.text} {quote}", 60)
+    return "—"
+
+
+def _short(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+async def run_demo(
+    *,
+    questions: int = len(QUESTIONS),
+    concurrency: int = 16,
+    fault_rate: float = 0.0,
+    console: Console | None = None,
+) -> int:
+    """Run the demo and return the exit status (0 when every question was answered)."""
+    console = console or Console()
+    api_key = os.environ.get("MINIMAX_API_KEY", "").strip()
+    chosen = QUESTIONS[: max(1, min(questions, len(QUESTIONS)))]
+    client: AsyncMiniMax
+    if api_key:
+        console.print("[bold]Using the real MiniMax API[/] (MINIMAX_API_KEY is set).")
+        client = AsyncMiniMax()
+        model = os.environ.get("MINIMAX_MODEL", "abab5.5-chat")
+        policy = WaitPolicy()
+    else:
+        from .testing import FakeMiniMax, Faults, Latency
+
+        fake = FakeMiniMax(
+            latency=Latency(queued=0.05, in_progress=0.25),
+            indexing_delay=0.3,
+            faults=Faults(rate=fault_rate) if fault_rate else None,
+            seed=7,
+        )
+        console.print(
+            "[bold]Using the embedded MiniMax emulator[/] (set MINIMAX_API_KEY and "
+            "MINIMAX_GROUP_ID to run against the real API)."
+        )
+        client = fake.client(rate_limit=RateLimit(max_in_flight=64))
+        model = "abab5.5-chat"
+        policy = WaitPolicy(first_poll=0.1)
+
+    started = time.monotonic()
+    async with client:
+        file = await client.files.upload(HANDBOOK.encode(), filename="aurora-handbook.txt")
+        console.print(f"Uploaded the handbook as file {file.file_id}.")
+        assistant = await client.assistants.create(
+            model=model,
+            name="Aurora Tea helper",
+            instructions="Answer customers of the Aurora Tea Company from the handbook; "
+            "use get_order_status for questions about an order.",
+            tools=[RetrievalTool(), ORDER_TOOL],
+            file_ids=[str(file.file_id)],
+        )
+        assistant = await client.assistants.wait_until_ready(assistant.id, policy=policy)
+        console.print(
+            f"Assistant {assistant.id} is {assistant.status}; asking {len(chosen)} questions."
+        )
+        reporter = RichReporter(client._transport, title="questions")
+        transport = client._transport
+        before = (transport.requests, transport.retries, transport.reconciliations)
+        batch_started = time.monotonic()
+        async with reporter, anyio.create_task_group() as group:
+            group.start_soon(reporter.refresh_forever)
+            reporter.start(len(chosen))
+            results = await client.fan_out(
+                chosen,
+                assistant=assistant.id,
+                tools={"get_order_status": get_order_status},
+                concurrency=concurrency,
+                on_result=reporter.result,
+                policy=policy,
+                timeout=300,
+            )
+            group.cancel_scope.cancel()
+    rows = [
+        (
+            str(r.index + 1),
+            chosen[r.index],
+            _short(r.answer or r.status, 160),
+            _citation(r),
+        )
+        for r in results
+    ]
+    console.print(results_table(rows, ["#", "question", "answer", "citation"], title="Answers"))
+    statuses: dict[str, int] = {}
+    for result in results:
+        statuses[result.status] = statuses.get(result.status, 0) + 1
+    summary = BulkSummary(
+        statuses=statuses,
+        skipped=0,
+        bad_lines=(),
+        elapsed=time.monotonic() - batch_started,
+        requests=transport.requests - before[0],
+        retries=transport.retries - before[1],
+        reconciliations=transport.reconciliations - before[2],
+    )
+    console.print(summary_table(summary, title="Fan-out"))
+    console.print(f"Total time, setup included: {time.monotonic() - started:.2f} s")
+    return summary.exit_code

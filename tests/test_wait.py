@@ -1,0 +1,472 @@
+"""run.wait_until end to end against FakeMiniMax: polling, tools, outcomes, deadlines."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import pytest
+
+import minimax_async as mm
+from minimax_async.testing import (
+    CallFunctions,
+    FakeMiniMax,
+    FaultKind,
+    Faults,
+    FunctionCall,
+    Latency,
+    Reply,
+    ScriptedFault,
+    Turn,
+)
+
+from .conftest import SleepRecorder
+
+FAST = mm.WaitPolicy(first_poll=0.005, min_interval=0.002, max_interval=0.02, jitter=0.0)
+WEATHER = mm.FunctionTool(
+    mm.FunctionDefinition(
+        name="get_weather",
+        description="get the weather of a city",
+        parameters={
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    )
+)
+TIME = mm.FunctionTool(
+    mm.FunctionDefinition(
+        name="get_time",
+        description="get the local time of a city",
+        parameters={
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    )
+)
+
+
+def make_fake(**kwargs: Any) -> FakeMiniMax:
+    kwargs.setdefault("latency", Latency(queued=0.003, in_progress=0.006))
+    return FakeMiniMax(**kwargs)
+
+
+@pytest.fixture
+def fake() -> FakeMiniMax:
+    return make_fake()
+
+
+@pytest.fixture
+async def client(fake: FakeMiniMax, sleeps: SleepRecorder) -> AsyncIterator[mm.AsyncMiniMax]:
+    async with fake.client(
+        wait_policy=FAST, retry=mm.RetryPolicy(max_retries=5, sleep=sleeps)
+    ) as c:
+        yield c
+
+
+async def start(client: mm.AsyncMiniMax, text: str, tools: list[mm.Tool] | None = None) -> mm.Run:
+    assistant = await client.assistants.create(model="abab5.5-chat", name="t", tools=tools or [])
+    thread = await client.threads.create()
+    await client.threads.messages.create(thread.id, content=text)
+    return await client.threads.runs.create(thread.id, assistant_id=assistant.id)
+
+
+@pytest.mark.anyio
+async def test_a_plain_run_is_waited_to_completion(client: mm.AsyncMiniMax) -> None:
+    """wait_until("completed") returns the completed snapshot."""
+    run = await start(client, "hello there")
+    final = await run.wait_until("completed", timeout=10)
+    assert final.status == "completed"
+    assert final.completed_at is not None
+    assert final.id == run.id
+
+
+@pytest.mark.anyio
+async def test_requires_action_as_target_returns_without_calling_tools(
+    client: mm.AsyncMiniMax, fake: FakeMiniMax
+) -> None:
+    """Waiting for requires_action hands the tool calls back and submits nothing."""
+    run = await start(client, "what is the weather in Shanghai", [WEATHER])
+    waiting = await run.wait_until("requires_action", timeout=10)
+    assert waiting.status == "requires_action"
+    assert [c.function.name for c in waiting.tool_calls] == ["get_weather"]
+    assert json.loads(waiting.tool_calls[0].function.arguments) == {"city": "Shanghai"}
+    assert fake.submissions(run.id) == []
+
+
+@pytest.mark.anyio
+async def test_parallel_tool_calls_run_concurrently_and_are_submitted_once_in_order(
+    client: mm.AsyncMiniMax, fake: FakeMiniMax
+) -> None:
+    """Two tool calls of one run execute at the same time; one submission has both outputs."""
+    both_started = anyio.Event()
+    started: list[str] = []
+
+    async def tool(name: str, city: str) -> str:
+        started.append(name)
+        if len(started) == 2:
+            both_started.set()
+        with anyio.fail_after(5):  # only reachable if the two calls overlap
+            await both_started.wait()
+        return f"{name}:{city}"
+
+    async def weather(city: str) -> str:
+        return await tool("weather", city)
+
+    async def local_time(city: str) -> str:
+        return await tool("time", city)
+
+    pending: list[mm.Run] = []
+
+    def observe(run: mm.Run) -> None:
+        if run.status == "requires_action":
+            pending.append(run)
+
+    run = await start(client, "weather and local time of the city Beijing", [WEATHER, TIME])
+    final = await run.wait_until(
+        "completed",
+        tools={"get_weather": weather, "get_time": local_time},
+        on_status=observe,
+        timeout=10,
+    )
+    assert final.status == "completed"
+    (submission,) = fake.submissions(run.id)
+    assert submission.accepted
+    calls = pending[0].tool_calls
+    assert list(submission.outputs) == [c.id for c in calls]
+    expected = {"get_weather": "weather:Beijing", "get_time": "time:Beijing"}
+    assert [submission.outputs[c.id] for c in calls] == [expected[c.function.name] for c in calls]
+    reply = [m async for m in client.threads.messages.list(run.thread_id)][-1]
+    assert "weather:Beijing" in reply.text
+    assert "time:Beijing" in reply.text
+
+
+@pytest.mark.anyio
+async def test_sync_tools_run_in_a_worker_thread_and_results_become_json(
+    client: mm.AsyncMiniMax, fake: FakeMiniMax
+) -> None:
+    """A plain function works as a tool; a non-string result is sent as JSON."""
+    import threading
+
+    seen: list[bool] = []
+
+    def weather(city: str) -> dict[str, Any]:
+        seen.append(threading.current_thread() is threading.main_thread())
+        return {"city": city, "temp": 7}
+
+    run = await start(client, "weather in Shanghai", [WEATHER])
+    await run.wait_until("completed", tools={"get_weather": weather}, timeout=10)
+    assert seen == [False]
+    (submission,) = fake.submissions(run.id)
+    assert json.loads(next(iter(submission.outputs.values()))) == {"city": "Shanghai", "temp": 7}
+
+
+@pytest.mark.anyio
+async def test_a_failing_tool_reports_its_error_to_the_model_by_default(
+    client: mm.AsyncMiniMax, fake: FakeMiniMax
+) -> None:
+    """A tool that raises gives the model its error text, and the run still completes."""
+
+    def weather(city: str) -> str:
+        raise LookupError(f"no station in {city}")
+
+    run = await start(client, "weather in Shanghai", [WEATHER])
+    final = await run.wait_until("completed", tools={"get_weather": weather}, timeout=10)
+    assert final.status == "completed"
+    output = next(iter(fake.submissions(run.id)[0].outputs.values()))
+    assert "LookupError" in output
+    assert "no station in Shanghai" in output
+
+
+@pytest.mark.anyio
+async def test_a_failing_tool_can_raise_instead_and_nothing_is_submitted(
+    client: mm.AsyncMiniMax, fake: FakeMiniMax
+) -> None:
+    """With tool_errors="raise" the wait raises ToolExecutionError and submits nothing."""
+
+    async def weather(city: str) -> str:
+        raise RuntimeError("database down")
+
+    run = await start(client, "weather in Shanghai", [WEATHER])
+    with pytest.raises(mm.ToolExecutionError) as info:
+        await run.wait_until(
+            "completed", tools={"get_weather": weather}, tool_errors="raise", timeout=10
+        )
+    assert info.value.name == "get_weather"
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert fake.submissions(run.id) == []
+
+
+@pytest.mark.anyio
+async def test_invalid_json_arguments_are_reported_as_a_tool_error() -> None:
+    """Arguments that are not a JSON object become an error output the model can react to."""
+
+    def responder(turn: Turn) -> Reply | CallFunctions | None:
+        if turn.tool_results:
+            return Reply(text="ok: " + turn.tool_results[0].output)
+        return CallFunctions(calls=(FunctionCall(name="get_weather", arguments="{not json"),))
+
+    fake = make_fake(responder=responder)
+    async with fake.client(wait_policy=FAST) as client:
+        run = await start(client, "anything", [WEATHER])
+        called: list[str] = []
+        final = await run.wait_until("completed", tools={"get_weather": called.append}, timeout=10)
+    assert final.status == "completed"
+    assert called == []
+    assert "invalid arguments" in next(iter(fake.submissions(run.id)[0].outputs.values()))
+
+
+@pytest.mark.anyio
+async def test_an_unknown_tool_raises_a_clear_error_naming_it(
+    client: mm.AsyncMiniMax, fake: FakeMiniMax
+) -> None:
+    """A run asking for a tool missing from the mapping raises UnknownToolError with its name."""
+    run = await start(client, "weather in Shanghai", [WEATHER])
+    with pytest.raises(mm.UnknownToolError, match="get_weather") as info:
+        await run.wait_until("completed", tools={"something_else": print}, timeout=10)
+    assert info.value.names == ("get_weather",)
+    assert fake.submissions(run.id) == []
+
+
+@pytest.mark.anyio
+async def test_waiting_for_completion_without_tools_on_a_tool_run_names_the_tools(
+    client: mm.AsyncMiniMax,
+) -> None:
+    """No tools mapping at all is the same as a mapping missing the tool."""
+    run = await start(client, "weather in Shanghai", [WEATHER])
+    with pytest.raises(mm.UnknownToolError, match="get_weather"):
+        await run.wait_until("completed", timeout=10)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("kind", "error", "status"),
+    [
+        (FaultKind.RUN_FAILED, mm.RunFailedError, "failed"),
+        (FaultKind.RUN_EXPIRED, mm.RunExpiredError, "expired"),
+    ],
+)
+async def test_runs_ending_failed_or_expired_raise_typed_errors_carrying_the_run(
+    kind: FaultKind, error: type[mm.RunError], status: str
+) -> None:
+    """A run the server fails or expires raises the matching error with the final run."""
+    fake = make_fake(
+        faults=Faults(script=[ScriptedFault(path="threads/run/create", call=1, kind=kind)])
+    )
+    async with fake.client(wait_policy=FAST) as client:
+        run = await start(client, "hello")
+        with pytest.raises(error) as info:
+            await run.wait_until("completed", timeout=10)
+    assert info.value.run.status == status
+    assert info.value.run.id == run.id
+    if isinstance(info.value, mm.RunFailedError):
+        assert info.value.last_error is not None
+        assert info.value.last_error.code
+
+
+@pytest.mark.anyio
+async def test_a_run_cancelled_elsewhere_raises_run_cancelled_error() -> None:
+    """When someone cancels the run during the wait, the wait raises RunCancelledError."""
+    fake = make_fake(latency=Latency(queued=0.01, in_progress=30.0))
+    async with fake.client(wait_policy=FAST) as client:
+        run = await start(client, "hello")
+
+        async def cancel_soon() -> None:
+            await anyio.sleep(0.03)
+            await client.threads.runs.cancel(run.thread_id, run.id)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(cancel_soon)
+            with pytest.raises(mm.RunCancelledError):
+                await run.wait_until("completed", timeout=10)
+
+
+@pytest.mark.anyio
+async def test_the_deadline_covers_the_whole_wait_and_raises_wait_timeout_error() -> None:
+    """A run slower than the timeout raises WaitTimeoutError with the last snapshot."""
+    fake = make_fake(latency=Latency(queued=0.01, in_progress=30.0))
+    async with fake.client(wait_policy=FAST) as client:
+        run = await start(client, "hello")
+        with pytest.raises(mm.WaitTimeoutError) as info:
+            await run.wait_until("completed", timeout=0.1)
+    assert info.value.run is not None
+    assert info.value.run.status in ("queued", "in_progress")
+
+
+@pytest.mark.anyio
+async def test_the_deadline_includes_slow_tools(client: mm.AsyncMiniMax, fake: FakeMiniMax) -> None:
+    """A tool still running at the deadline is abandoned and nothing is submitted."""
+
+    async def slow(city: str) -> str:
+        await anyio.sleep(30)
+        return "late"
+
+    run = await start(client, "weather in Shanghai", [WEATHER])
+    with pytest.raises(mm.WaitTimeoutError):
+        await run.wait_until("completed", tools={"get_weather": slow}, timeout=0.2)
+    assert fake.submissions(run.id) == []
+
+
+@pytest.mark.anyio
+async def test_cancel_on_exit_cancels_the_remote_run_after_a_timeout() -> None:
+    """With cancel_on_exit the run is cancelled on the server when the wait times out."""
+    fake = make_fake(latency=Latency(queued=0.01, in_progress=30.0))
+    async with fake.client(wait_policy=FAST) as client:
+        run = await start(client, "hello")
+        with pytest.raises(mm.WaitTimeoutError):
+            await run.wait_until("completed", timeout=0.05, cancel_on_exit=True)
+        assert (await run.refresh()).status == "cancelled"
+
+
+@pytest.mark.anyio
+async def test_caller_cancellation_stops_cleanly_with_no_submit_and_no_leaked_tasks(
+    client: mm.AsyncMiniMax, fake: FakeMiniMax
+) -> None:
+    """Cancelling the caller's scope mid-tool leaves no tasks behind and submits nothing."""
+    tool_started = anyio.Event()
+
+    async def slow(city: str) -> str:
+        tool_started.set()
+        await anyio.sleep(30)
+        return "never"
+
+    run = await start(client, "weather in Shanghai", [WEATHER])
+    tasks_before = len(anyio.get_running_tasks())
+    async with anyio.create_task_group() as group:
+
+        async def wait() -> None:
+            await run.wait_until("completed", tools={"get_weather": slow}, cancel_on_exit=True)
+
+        group.start_soon(wait)
+        await tool_started.wait()
+        group.cancel_scope.cancel()
+    await anyio.wait_all_tasks_blocked()
+    assert len(anyio.get_running_tasks()) == tasks_before
+    assert fake.submissions(run.id) == []
+    assert (await run.refresh()).status == "cancelled"
+
+
+@pytest.mark.anyio
+async def test_status_changes_are_reported_to_the_observer(client: mm.AsyncMiniMax) -> None:
+    """on_status sees each new status once, in order, ending with the target."""
+    seen: list[str] = []
+
+    async def observe(run: mm.Run) -> None:
+        seen.append(run.status)
+
+    run = await start(client, "weather in Shanghai", [WEATHER])
+    await run.wait_until(
+        "completed", tools={"get_weather": lambda city: "sunny"}, on_status=observe, timeout=10
+    )
+    assert seen[0] == "queued"
+    assert seen[-1] == "completed"
+    assert "requires_action" in seen
+    assert all(a != b for a, b in itertools.pairwise(seen))
+
+
+@pytest.mark.anyio
+async def test_polls_go_through_the_client_budget_at_poll_priority(
+    client: mm.AsyncMiniMax, fake: FakeMiniMax
+) -> None:
+    """Polling never exceeds the in-flight bound and is not a busy loop."""
+    run = await start(client, "hello")
+    await run.wait_until("completed", timeout=10)
+    polls = fake.stats.requests["threads/run/retrieve"]
+    assert 1 <= polls <= 20
+
+
+@pytest.mark.anyio
+async def test_a_lost_submit_answer_is_resolved_without_submitting_twice(
+    sleeps: SleepRecorder,
+) -> None:
+    """When the connection drops after the server took the outputs, they are not sent again."""
+    fake = make_fake(
+        faults=Faults(
+            script=[
+                ScriptedFault(
+                    path="threads/run/submit_tool_outputs", call=1, kind=FaultKind.DROP_AFTER
+                )
+            ]
+        )
+    )
+    async with fake.client(wait_policy=FAST, retry=mm.RetryPolicy(sleep=sleeps)) as client:
+        run = await start(client, "weather in Shanghai", [WEATHER])
+        final = await run.wait_until(
+            "completed", tools={"get_weather": lambda city: "sunny"}, timeout=10
+        )
+    assert final.status == "completed"
+    assert [s.accepted for s in fake.submissions(run.id)] == [True]
+
+
+@pytest.mark.anyio
+async def test_a_submit_lost_before_the_server_took_it_is_sent_again(sleeps: SleepRecorder) -> None:
+    """When the connection drops before the server acted, the outputs are submitted once more."""
+    fake = make_fake(
+        faults=Faults(
+            script=[
+                ScriptedFault(
+                    path="threads/run/submit_tool_outputs", call=1, kind=FaultKind.DROP_BEFORE
+                )
+            ]
+        )
+    )
+    async with fake.client(wait_policy=FAST, retry=mm.RetryPolicy(sleep=sleeps)) as client:
+        run = await start(client, "weather in Shanghai", [WEATHER])
+        final = await run.wait_until(
+            "completed", tools={"get_weather": lambda city: "sunny"}, timeout=10
+        )
+    assert final.status == "completed"
+    assert [s.accepted for s in fake.submissions(run.id)] == [True]
+
+
+@pytest.mark.anyio
+async def test_assistants_wait_until_ready_waits_for_indexing() -> None:
+    """An assistant with retrieval files is returned once its status is available."""
+    fake = make_fake(indexing_delay=0.05)
+    async with fake.client(wait_policy=FAST) as client:
+        file = await client.files.upload(b"Green tea likes 80 degree water.", filename="tea.txt")
+        assistant = await client.assistants.create(
+            model="abab5.5-chat", tools=[mm.RetrievalTool()], file_ids=[str(file.file_id)]
+        )
+        assert assistant.status != "available"
+        ready = await client.assistants.wait_until_ready(assistant.id, timeout=10)
+    assert ready.status == "available"
+
+
+@pytest.mark.anyio
+async def test_wait_until_ready_times_out_with_a_clear_error() -> None:
+    """An assistant still indexing at the deadline raises WaitTimeoutError naming it."""
+    fake = make_fake(indexing_delay=30)
+    async with fake.client(wait_policy=FAST) as client:
+        file = await client.files.upload(b"text", filename="t.txt")
+        assistant = await client.assistants.create(
+            model="abab5.5-chat", tools=[mm.RetrievalTool()], file_ids=[str(file.file_id)]
+        )
+        with pytest.raises(mm.WaitTimeoutError, match=assistant.id):
+            await client.assistants.wait_until_ready(assistant.id, timeout=0.05)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"target": "done"}, ValueError),
+        ({"tools": {"f": 3}}, TypeError),
+        ({"tools": ["f"]}, TypeError),
+        ({"timeout": -1}, ValueError),
+        ({"tool_errors": "ignore"}, ValueError),
+    ],
+)
+async def test_bad_wait_arguments_are_refused_before_polling(
+    client: mm.AsyncMiniMax, fake: FakeMiniMax, kwargs: dict[str, Any], error: type[Exception]
+) -> None:
+    """Misuse of wait_until raises at once, before any request."""
+    run = await start(client, "hello")
+    before = fake.stats.total_requests
+    with pytest.raises(error):
+        await run.wait_until(**kwargs)
+    assert fake.stats.total_requests == before
