@@ -235,6 +235,8 @@ class _Pipeline:
 
     async def _start(self, key: str, item: RunInput, progress: Progress) -> Run:
         runs = self.client.threads.runs
+        if progress.thread_id and not progress.run_id:
+            progress = await self._recover(key, progress)
         if progress.run_id:
             return await runs.retrieve(progress.thread_id, progress.run_id)
         if not progress.thread_id:
@@ -256,6 +258,26 @@ class _Pipeline:
         )
         await self._save(key, attrs.evolve(progress, run_id=run.id))
         return run
+
+    async def _recover(self, key: str, progress: Progress) -> Progress:
+        """Find what a previous attempt made on this input's thread but did not record.
+
+        The thread belongs to this input alone, so a user message or a run found on it was
+        made by an earlier attempt that stopped (a crash) before saving its id.
+        """
+        found = progress
+        if not found.message_id:
+            page = await self.client.threads.messages.list(found.thread_id, limit=20)
+            mine = [m for m in page.data if m.role == "user"]
+            if mine:
+                found = attrs.evolve(found, message_id=mine[0].id)
+        if found.message_id:
+            page_runs = await self.client.threads.runs.list(found.thread_id, order="desc", limit=20)
+            if page_runs.data:
+                found = attrs.evolve(found, run_id=page_runs.data[0].id)
+        if found != progress:
+            await self._save(key, found)
+        return found
 
     async def _replies(self, run: Run) -> list[Message]:
         """The run's reply messages, oldest first."""
