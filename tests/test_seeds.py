@@ -2,11 +2,16 @@
 
 The examples are read from the vendor seeds (``shared/seeds``) and the research notes
 (``shared/API_NOTES.md``) when this module is imported, so the tests prove that the real
-text parses, not a retyped copy. Examples the seed prints as Python reprs are read with
-``ast.literal_eval`` (``None`` becomes ``null`` on the wire); examples it truncates with
-``...`` are cut there and their open brackets closed. Every example is served through respx,
-so the transport (envelope check) and the converter both run. The request examples (the
-``curl --data`` bodies) are replayed through the client too: it must send the same JSON.
+text parses, not a retyped copy. A checkout without those documents next to it (a CI clone)
+uses ``tests/fixtures/seed_examples.json``, the same extraction saved as data; while the
+documents are present, a test checks that file is still identical to a fresh extraction
+(regenerate it with ``python -m tests.test_seeds``).
+
+Examples the seed prints as Python reprs are read with ``ast.literal_eval`` (``None``
+becomes ``null`` on the wire); examples it truncates with ``...`` are cut there and their
+open brackets closed. Every example is served through respx, so the transport (envelope
+check) and the converter both run. The request examples (the ``curl --data`` bodies) are
+replayed through the client too: it must send the same JSON.
 """
 
 from __future__ import annotations
@@ -37,14 +42,16 @@ def _shared_dir() -> Path | None:
 
 
 SHARED = _shared_dir()
-if SHARED is None:  # pragma: no cover - the seeds live next to the checkout
-    pytest.skip(
-        "the vendor seeds (shared/seeds) are not next to this checkout", allow_module_level=True
-    )
+FIXTURE = Path(__file__).parent / "fixtures" / "seed_examples.json"
+needs_documents = pytest.mark.skipif(
+    SHARED is None, reason="the vendor seeds (shared/seeds) are not next to this checkout"
+)
 
-QUICK_START = (SHARED / "seeds" / "000_2dedef59c9b86f4a.txt").read_text(encoding="utf-8")
-GUIDE = (SHARED / "seeds" / "004_ef273eeb6789efb4.txt").read_text(encoding="utf-8")
-NOTES = (SHARED / "API_NOTES.md").read_text(encoding="utf-8")
+QUICK_START = GUIDE = NOTES = ""
+if SHARED is not None:
+    QUICK_START = (SHARED / "seeds" / "000_2dedef59c9b86f4a.txt").read_text(encoding="utf-8")
+    GUIDE = (SHARED / "seeds" / "004_ef273eeb6789efb4.txt").read_text(encoding="utf-8")
+    NOTES = (SHARED / "API_NOTES.md").read_text(encoding="utf-8")
 API_PATH = httpx.URL(BASE_URL).path
 
 # ------------------------------------------------------------------------ extraction
@@ -124,25 +131,78 @@ def notes_block(heading: str, fence: str = "```json") -> str:
     return NOTES[start : NOTES.index("```", start)]
 
 
-SEED: dict[str, Example] = {
-    "retrieval messages": seed_example("7.1 Retrieval示例"),
-    "code interpreter messages": seed_example("7.2 Code Interpreter示例"),
-    "web search messages": seed_example("7.3 Web Search示例"),
-    "submitted run (1st print)": seed_example("7.4 Function calling示例", 0),
-    "function messages (1st print)": seed_example("7.4 Function calling示例", 1),
-    "submitted run (2nd print)": seed_example("7.4 Function calling示例", 2),
-    "function messages (2nd print)": seed_example("7.4 Function calling示例", 3),
-    "code interpreter steps": seed_example("1.3 Code Interpreter 的输入和输出日志"),
-    "file citation message": seed_example("2.4 检索的引用信息"),
-    "web search steps": seed_example("3、Web_search"),
-    "required action run": seed_example("4.2 读取Assistant调用的函数"),
-}
-AF_ASSISTANT = json.loads(notes_block("### 4.2 Assistant object"))
-AF_MESSAGE = json.loads(notes_block("### 4.3 Thread / Message objects"))
-AF_RUN = json.loads(notes_block("### 4.4 Run object, statuses"))
-V1_RESPONSE = json.loads(notes_block("## 6. ChatCompletion v1"))
-PRO_RESPONSE = json.loads(notes_block("## 7. ChatCompletion Pro"))
-V1_STREAM = notes_block("Streaming (D-CC example", fence="```")
+class CurlExample(NamedTuple):
+    """A ``curl --data`` request printed in the guide."""
+
+    line: int
+    method: str
+    path: str
+    body: dict[str, Any]
+
+
+def _curl_examples() -> Iterator[CurlExample]:
+    pattern = r"curl --location (?:--request (\w+) )?'([^']+)'.*?--data '(.*?)'"
+    for match in re.finditer(pattern, GUIDE, flags=re.DOTALL):
+        try:
+            body = json.loads(match.group(3))
+        except json.JSONDecodeError:
+            continue  # one request example has a trailing comma; it is not a server answer
+        line = GUIDE.count("\n", 0, match.start()) + 1
+        path = urlsplit(match.group(2)).path.removeprefix(API_PATH)
+        yield CurlExample(line, match.group(1) or "POST", path, body)
+
+
+def extract() -> dict[str, Any]:
+    """Everything these tests take from the documents, as plain JSON data."""
+    url = re.search(r"url = f'([^']+)'", QUICK_START)
+    assert url is not None
+    return {
+        "seed": {
+            name: seed_example(marker, nth)._asdict()
+            for name, marker, nth in [
+                ("retrieval messages", "7.1 Retrieval示例", 0),
+                ("code interpreter messages", "7.2 Code Interpreter示例", 0),
+                ("web search messages", "7.3 Web Search示例", 0),
+                ("submitted run (1st print)", "7.4 Function calling示例", 0),
+                ("function messages (1st print)", "7.4 Function calling示例", 1),
+                ("submitted run (2nd print)", "7.4 Function calling示例", 2),
+                ("function messages (2nd print)", "7.4 Function calling示例", 3),
+                ("code interpreter steps", "1.3 Code Interpreter 的输入和输出日志", 0),
+                ("file citation message", "2.4 检索的引用信息", 0),
+                ("web search steps", "3、Web_search", 0),
+                ("required action run", "4.2 读取Assistant调用的函数", 0),
+            ]
+        },
+        "af_assistant": json.loads(notes_block("### 4.2 Assistant object")),
+        "af_message": json.loads(notes_block("### 4.3 Thread / Message objects")),
+        "af_run": json.loads(notes_block("### 4.4 Run object, statuses")),
+        "v1_response": json.loads(notes_block("## 6. ChatCompletion v1")),
+        "pro_response": json.loads(notes_block("## 7. ChatCompletion Pro")),
+        "v1_stream": notes_block("Streaming (D-CC example", fence="```"),
+        "curl_examples": [e._asdict() for e in _curl_examples()],
+        "quick_start_body": _decode(
+            QUICK_START, QUICK_START.index("{", QUICK_START.index("request_body = {"))
+        ).data,
+        "quick_start_url": url.group(1),
+    }
+
+
+DOCS: dict[str, Any] = (
+    extract() if SHARED is not None else json.loads(FIXTURE.read_text(encoding="utf-8"))
+)
+SEED: dict[str, Example] = {name: Example(**e) for name, e in DOCS["seed"].items()}
+AF_ASSISTANT = DOCS["af_assistant"]
+AF_MESSAGE = DOCS["af_message"]
+AF_RUN = DOCS["af_run"]
+V1_RESPONSE = DOCS["v1_response"]
+PRO_RESPONSE = DOCS["pro_response"]
+V1_STREAM = DOCS["v1_stream"]
+
+
+@needs_documents
+async def test_the_saved_extraction_matches_the_documents() -> None:
+    """tests/fixtures/seed_examples.json is exactly what the documents give today."""
+    assert json.loads(FIXTURE.read_text(encoding="utf-8")) == json.loads(json.dumps(extract()))
 
 
 def examples(*names: str) -> list[Any]:
@@ -150,6 +210,7 @@ def examples(*names: str) -> list[Any]:
     return [pytest.param(SEED[n], id=f"{n} (line {SEED[n].line})") for n in names]
 
 
+@needs_documents
 async def test_every_example_in_the_seeds_is_checked() -> None:
     """Each JSON example printed in the seeds is one this module decodes and checks."""
     printed = {GUIDE.count("\n", 0, m.start()) + 1 for m in re.finditer(r"^\{", GUIDE, re.M)}
@@ -635,28 +696,7 @@ async def test_pro_response_example(client: mm.AsyncMiniMax, mock_api: respx.Moc
 # ------------------------------------------------------------------------ requests
 
 
-class CurlExample(NamedTuple):
-    """A ``curl --data`` request printed in the guide."""
-
-    line: int
-    method: str
-    path: str
-    body: dict[str, Any]
-
-
-def _curl_examples() -> Iterator[CurlExample]:
-    pattern = r"curl --location (?:--request (\w+) )?'([^']+)'.*?--data '(.*?)'"
-    for match in re.finditer(pattern, GUIDE, flags=re.DOTALL):
-        try:
-            body = json.loads(match.group(3))
-        except json.JSONDecodeError:
-            continue  # one request example has a trailing comma; it is not a server answer
-        line = GUIDE.count("\n", 0, match.start()) + 1
-        path = urlsplit(match.group(2)).path.removeprefix(API_PATH)
-        yield CurlExample(line, match.group(1) or "POST", path, body)
-
-
-CURL_EXAMPLES = list(_curl_examples())
+CURL_EXAMPLES = [CurlExample(**e) for e in DOCS["curl_examples"]]
 
 #: How each documented request is made with the client, and a valid answer to serve.
 REPLAYS: dict[str, tuple[Callable[[mm.AsyncMiniMax, dict[str, Any]], Any], dict[str, Any]]] = {
@@ -723,19 +763,21 @@ async def test_client_sends_the_documented_request(
 
 async def test_quick_start_request(client: mm.AsyncMiniMax, mock_api: respx.MockRouter) -> None:
     """The quick start's URL, headers and request body are what chat.v1.create sends."""
-    start = QUICK_START.index("{", QUICK_START.index("request_body = {"))
-    body = _decode(QUICK_START, start).data
+    body = json.loads(json.dumps(DOCS["quick_start_body"]))
     assert body == {"model": "abab5-chat", "tokens_to_generate": 512, "messages": []}
     body["messages"].append({"sender_type": "USER", "text": "你好"})
-    url_template = re.search(r"url = f'([^']+)'", QUICK_START)
-    assert url_template is not None
     route = mock_api.post("/text/chatcompletion").respond(json=V1_RESPONSE)
 
     completion = await client.chat.v1.create(**body)
 
     request = route.calls.last.request
-    assert str(request.url) == url_template.group(1).format(group_id=GROUP_ID)
+    assert str(request.url) == DOCS["quick_start_url"].format(group_id=GROUP_ID)
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
     assert request.headers["Content-Type"] == "application/json"
     assert json.loads(request.content) == body
     assert completion.reply == V1_RESPONSE["reply"]
+
+
+if __name__ == "__main__":  # python -m tests.test_seeds: save the extraction as the fixture
+    FIXTURE.parent.mkdir(exist_ok=True)
+    FIXTURE.write_text(json.dumps(extract(), ensure_ascii=False, indent=1) + "\n", "utf-8")
