@@ -5,12 +5,20 @@ requested tool concurrently (bounded), submit all outputs in one call in call or
 again; stop at *target* or raise on another terminal status.
 
 Polling is adaptive. Each phase of a run (from creation, or from a submission, to the next
-state that needs the caller) is timed, per assistant, on this client. Once a phase's duration
-is known the first poll is aimed at it, and polls after a miss start at a tenth of it and
-grow; unknown phases start at ``first_poll`` and grow by ``growth`` up to ``max_interval``.
-The estimate drifts down 10% after each first-poll hit and jumps to the observed duration
-after a miss, so it tracks the service while a typical run costs one poll per phase. All
-polls go through the client's rate budget at the lowest priority.
+state that needs the caller) is timed per assistant on this client, and shared live between
+the runs being waited on:
+
+- a phase nobody has timed yet gets up to two *scouts*, runs that poll early and densely
+  (``scout_poll``, growing by ``growth``); the other runs entering it wait for what the scouts
+  find (at most ``max_interval``) instead of polling blind;
+- once a phase's duration is known, each run polls once, when its own phase should end, and
+  after a miss in steps starting at a tenth of the duration;
+- the estimate drifts down 10 % after each on-time hit and jumps to the observed duration
+  after a miss, so it follows the service while a typical run costs one poll per phase.
+
+Without ``adaptive`` (or for a run whose start was not seen) polls start at ``first_poll``
+and grow by ``growth`` up to ``max_interval``. All polls go through the client's rate budget
+at the lowest priority.
 """
 
 from __future__ import annotations
@@ -66,6 +74,8 @@ ToolMapping = Mapping[str, ToolFunction]
 RunObserver = Callable[[Run], Awaitable[None] | None]
 
 TARGETS: Final = ("completed", "requires_action")
+#: Statuses at which a phase of polling ends (the caller is needed, or nothing more happens).
+_PHASE_ENDS: Final = frozenset({"requires_action", "completed", "failed", "cancelled", "expired"})
 _ERRORS: Final[Mapping[str, type[RunFailedError | RunCancelledError | RunExpiredError]]] = {
     "failed": RunFailedError,
     "cancelled": RunCancelledError,
@@ -78,7 +88,10 @@ class WaitPolicy:
     """How ``wait_until`` polls, runs tools and cleans up. The defaults suit the real API.
 
     Args:
-        first_poll: seconds before the first poll of a phase whose duration is unknown.
+        first_poll: seconds before the first poll of a phase whose duration is unknown
+            (when ``adaptive`` is off, or for a run whose start was not seen).
+        scout_poll: the first poll of a scout: a run timing a phase nobody on this
+            client has timed yet polls early and densely, so the others need not.
         growth: each later interval is the previous one times this.
         min_interval: the shortest wait between two polls of one run (never a busy loop).
         max_interval: the longest wait between two polls of one run.
@@ -93,6 +106,7 @@ class WaitPolicy:
     """
 
     first_poll: float = 0.5
+    scout_poll: float = 0.1
     growth: float = 1.5
     min_interval: float = 0.05
     max_interval: float = 5.0
@@ -106,17 +120,28 @@ class WaitPolicy:
     def __attrs_post_init__(self) -> None:
         if not 0 < self.min_interval <= self.max_interval:
             raise ValueError("need 0 < min_interval <= max_interval")
-        if self.first_poll < 0 or self.growth < 1 or not 0 <= self.jitter < 1:
-            raise ValueError("need first_poll >= 0, growth >= 1 and 0 <= jitter < 1")
+        if self.first_poll < 0 or self.scout_poll < 0:
+            raise ValueError("need first_poll >= 0 and scout_poll >= 0")
+        if self.growth < 1 or not 0 <= self.jitter < 1:
+            raise ValueError("need growth >= 1 and 0 <= jitter < 1")
         if self.tool_concurrency < 1:
             raise ValueError("tool_concurrency must be >= 1")
 
 
 class PhaseEstimates:
-    """Learned phase durations (seconds) per ``(assistant_id, phase)``, shared by one client."""
+    """What one client has learnt about phase durations, per ``(assistant_id, phase)``.
+
+    Besides the estimates it coordinates *scouts*: while a phase has no estimate, up to
+    ``SCOUTS`` of the runs entering it poll densely to time it, and the others wait for what
+    the scouts find (or ``max_interval``, whichever is first) instead of polling blind.
+    """
+
+    SCOUTS: Final = 2
 
     def __init__(self) -> None:
         self._estimates: dict[tuple[str, str], float] = {}
+        self._scouts: dict[tuple[str, str], int] = {}
+        self._news: dict[tuple[str, str], anyio.Event] = {}
 
     def get(self, key: tuple[str, str]) -> float | None:
         return self._estimates.get(key)
@@ -128,37 +153,100 @@ class PhaseEstimates:
         else:
             known = self._estimates.get(key, seen_at)
             self._estimates[key] = min(known, seen_at) * 0.9
+        self._announce(key)
+
+    def enlist(self, key: tuple[str, str]) -> bool:
+        """Become a scout for *key* if it needs one; returns whether the caller is one."""
+        if self._scouts.get(key, 0) >= self.SCOUTS:
+            return False
+        self._scouts[key] = self._scouts.get(key, 0) + 1
+        return True
+
+    def discharge(self, key: tuple[str, str]) -> None:
+        """A scout leaves (its phase ended, or its wait did); followers re-evaluate."""
+        left = self._scouts.get(key, 0) - 1
+        if left > 0:
+            self._scouts[key] = left
+        else:
+            self._scouts.pop(key, None)
+        if key not in self._estimates:
+            self._announce(key)
+
+    def news(self, key: tuple[str, str]) -> anyio.Event:
+        """An event set the next time something is learnt about *key*."""
+        event = self._news.get(key)
+        if event is None:
+            event = self._news[key] = anyio.Event()
+        return event
+
+    def _announce(self, key: tuple[str, str]) -> None:
+        event = self._news.pop(key, None)
+        if event is not None:
+            event.set()
 
 
 class _Phase:
-    """The polling schedule of one phase of one run."""
+    """The polling schedule of one phase of one run (see the module docstring)."""
 
-    __slots__ = ("interval", "key", "missed_at", "polls", "start")
+    __slots__ = ("estimates", "interval", "key", "missed_at", "policy", "polls", "scout", "start")
 
-    def __init__(self, key: tuple[str, str], start: float | None) -> None:
+    def __init__(
+        self,
+        key: tuple[str, str],
+        start: float | None,
+        estimates: PhaseEstimates,
+        policy: WaitPolicy,
+    ) -> None:
         self.key = key
-        self.start = start
+        self.start = start if policy.adaptive else None
+        self.estimates = estimates
+        self.policy = policy
         self.polls = 0
         self.interval = 0.0
         self.missed_at = 0.0
+        self.scout = False
+        if self.start is not None and estimates.get(key) is None:
+            self.scout = estimates.enlist(key)
 
-    def next_delay(self, policy: WaitPolicy, estimates: PhaseEstimates, now: float) -> float:
-        estimate = None
-        if policy.adaptive and self.start is not None:
-            estimate = estimates.get(self.key)
-        if self.polls == 0:
-            if estimate is not None and self.start is not None:
-                delay = self.start + estimate - now
+    async def pause(self) -> None:
+        """Wait until this run should be polled next."""
+        policy, estimates = self.policy, self.estimates
+        if (
+            self.start is not None
+            and not self.scout
+            and self.polls == 0
+            and estimates.get(self.key) is None
+        ):
+            # Scouts are timing this phase: wait for what they find rather than poll blind.
+            with anyio.move_on_after(policy.max_interval):
+                await estimates.news(self.key).wait()
+            if estimates.get(self.key) is None:
+                self.scout = estimates.enlist(self.key)
+                self.start = anyio.current_time() if self.scout else self.start
+        await anyio.sleep(self._next_delay(anyio.current_time()))
+
+    def _next_delay(self, now: float) -> float:
+        policy = self.policy
+        estimate = None if self.start is None else self.estimates.get(self.key)
+        aimed = False
+        if estimate is not None and self.start is not None:
+            # Known phase: poll when it should end, then in small growing steps.
+            due = self.start + estimate - now
+            if due > 0:
+                delay, aimed = due, True
                 self.interval = estimate / 10
             else:
-                delay = self.interval = policy.first_poll
+                self.interval = self.interval * policy.growth if self.interval else estimate / 10
+                delay = self.interval
+        elif self.polls == 0:
+            delay = self.interval = policy.scout_poll if self.scout else policy.first_poll
         else:
             self.interval *= policy.growth
             delay = self.interval
         self.polls += 1
         delay = min(max(delay, policy.min_interval), policy.max_interval)
         self.interval = min(max(self.interval, policy.min_interval), policy.max_interval)
-        if policy.jitter:
+        if policy.jitter and not aimed:
             delay *= 1 + policy.jitter * (2 * random.random() - 1)
         return delay
 
@@ -166,9 +254,15 @@ class _Phase:
         if self.start is not None:
             self.missed_at = now - self.start
 
-    def ended(self, estimates: PhaseEstimates, now: float) -> None:
+    def ended(self, now: float) -> None:
         if self.start is not None and self.polls:
-            estimates.observe(self.key, self.missed_at, now - self.start)
+            self.estimates.observe(self.key, self.missed_at, now - self.start)
+        self.close()
+
+    def close(self) -> None:
+        if self.scout:
+            self.scout = False
+            self.estimates.discharge(self.key)
 
 
 async def wait_for_run(
@@ -248,23 +342,32 @@ class _RunWaiter:
         await self._notify(run)
         # A run still queued was (most likely) just created: its first phase can be timed.
         start = anyio.current_time() if run.status == "queued" else None
-        phase = _Phase((run.assistant_id, "start"), start)
+        phase = _Phase((run.assistant_id, "start"), start, self.estimates, self.policy)
+        try:
+            return await self._drive(run, target, phase)
+        finally:
+            self.phase.close()
+
+    async def _drive(self, run: Run, target: str, phase: _Phase) -> Run:
+        self.phase = phase
         failures = 0
         while True:
             status = run.status
             if status == target or status == "completed":
-                phase.ended(self.estimates, anyio.current_time())
+                phase.ended(anyio.current_time())
                 return run
             error = _ERRORS.get(status)
             if error is not None:
                 raise error(run)
             if status == "requires_action" and run.tool_calls:
-                phase.ended(self.estimates, anyio.current_time())
+                phase.ended(anyio.current_time())
                 run = await self._answer(run)
-                phase = _Phase((run.assistant_id, "resume"), anyio.current_time())
+                phase = self.phase = _Phase(
+                    (run.assistant_id, "resume"), anyio.current_time(), self.estimates, self.policy
+                )
                 await self._update(run)
                 continue
-            await anyio.sleep(phase.next_delay(self.policy, self.estimates, anyio.current_time()))
+            await phase.pause()
             try:
                 polled = await self.runs._retrieve(
                     run.thread_id, run.id, timeout=None, priority=Priority.POLL
@@ -278,7 +381,7 @@ class _RunWaiter:
                 logger.info("poll %d of run %s failed, polling on: %s", failures, run.id, exc)
                 continue
             failures = 0
-            if polled.status == run.status:
+            if polled.status not in _PHASE_ENDS:
                 phase.missed(anyio.current_time())
             run = polled
             await self._update(run)
