@@ -470,3 +470,27 @@ async def test_bad_wait_arguments_are_refused_before_polling(
     with pytest.raises(error):
         await run.wait_until(**kwargs)
     assert fake.stats.total_requests == before
+
+
+@pytest.mark.anyio
+async def test_an_unknown_status_is_polled_patiently_not_in_a_busy_loop() -> None:
+    """A run stuck in a status nobody documented is polled with growing waits until the deadline."""
+    import respx
+
+    run_json = {
+        "id": "run_1",
+        "thread_id": "thread_1",
+        "status": "started",
+        "base_resp": {"status_code": 0, "status_msg": ""},
+    }
+    policy = mm.WaitPolicy(first_poll=0.01, scout_poll=0.01, min_interval=0.01, max_interval=0.1)
+    with respx.mock(base_url="https://api.minimax.chat/v1") as router:
+        route = router.get("/threads/run/retrieve").respond(200, json=run_json)
+        async with mm.AsyncMiniMax(api_key="k", group_id="g", wait_policy=policy) as client:
+            run = await client.threads.runs.retrieve("thread_1", "run_1")
+            with pytest.raises(mm.WaitTimeoutError) as info:
+                await run.wait_until("completed", timeout=0.3)
+    assert info.value.run is not None
+    assert info.value.run.status == "started"
+    # 0.3 s of waits growing 1.5x from 10 ms to at most 100 ms: a handful of polls, not thousands.
+    assert 1 <= route.call_count - 1 <= 12
