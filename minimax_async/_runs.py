@@ -9,12 +9,14 @@ state that needs the caller) is timed per assistant on this client, and shared l
 the runs being waited on:
 
 - a phase nobody has timed yet gets up to two *scouts*, runs that poll early and densely
-  (``scout_poll``, growing by ``growth``); the other runs entering it wait for what the scouts
+  (``scout_poll``, growing by ``scout_growth``); the other runs entering it wait for what the scouts
   find (at most ``max_interval``) instead of polling blind;
-- once a phase's duration is known, each run polls once, when its own phase should end, and
-  after a miss in steps starting at a tenth of the duration;
-- the estimate drifts down 10 % after each on-time hit and jumps to the observed duration
-  after a miss, so it follows the service while a typical run costs one poll per phase.
+- what is known is a pair of bounds (a run was seen still going at ``lo`` seconds, and over
+  by ``hi``); each run polls once, three quarters of the way from ``lo`` to ``hi`` after its
+  own phase began, and after a miss in steps starting at a tenth of that;
+- hits lower ``hi``, misses raise ``lo``, a run still going past ``hi`` raises both (the
+  service slowed down), and ``lo`` reopens when the two meet, so the schedule follows the
+  service while a typical run costs one poll per phase.
 
 Without ``adaptive`` (or for a run whose start was not seen) polls start at ``first_poll``
 and grow by ``growth`` up to ``max_interval``. All polls go through the client's rate budget
@@ -92,6 +94,8 @@ class WaitPolicy:
             (when ``adaptive`` is off, or for a run whose start was not seen).
         scout_poll: the first poll of a scout: a run timing a phase nobody on this
             client has timed yet polls early and densely, so the others need not.
+        scout_growth: how a scout's intervals grow (gently: the first ones to see a phase
+            end set how long every other run waits).
         growth: each later interval is the previous one times this.
         min_interval: the shortest wait between two polls of one run (never a busy loop).
         max_interval: the longest wait between two polls of one run.
@@ -107,6 +111,7 @@ class WaitPolicy:
 
     first_poll: float = 0.5
     scout_poll: float = 0.1
+    scout_growth: float = 1.25
     growth: float = 1.5
     min_interval: float = 0.05
     max_interval: float = 5.0
@@ -122,8 +127,8 @@ class WaitPolicy:
             raise ValueError("need 0 < min_interval <= max_interval")
         if self.first_poll < 0 or self.scout_poll < 0:
             raise ValueError("need first_poll >= 0 and scout_poll >= 0")
-        if self.growth < 1 or not 0 <= self.jitter < 1:
-            raise ValueError("need growth >= 1 and 0 <= jitter < 1")
+        if self.growth < 1 or self.scout_growth < 1 or not 0 <= self.jitter < 1:
+            raise ValueError("need growth >= 1, scout_growth >= 1 and 0 <= jitter < 1")
         if self.tool_concurrency < 1:
             raise ValueError("tool_concurrency must be >= 1")
 
@@ -139,28 +144,50 @@ class PhaseEstimates:
     SCOUTS: Final = 2
 
     def __init__(self) -> None:
-        self._estimates: dict[tuple[str, str], float] = {}
+        # Per key: (lo, hi), a phase was seen still running at lo and over by hi seconds.
+        self._bounds: dict[tuple[str, str], tuple[float, float]] = {}
         self._scouts: dict[tuple[str, str], int] = {}
         self._news: dict[tuple[str, str], anyio.Event] = {}
 
     def get(self, key: tuple[str, str]) -> float | None:
-        return self._estimates.get(key)
+        """When to poll a phase of *key*: three quarters of the way from lo to hi."""
+        bounds = self._bounds.get(key)
+        if bounds is None:
+            return None
+        lo, hi = bounds
+        return lo + 0.75 * (hi - lo)
 
     def observe(self, key: tuple[str, str], missed_at: float, seen_at: float) -> None:
-        """Record a phase seen ended *seen_at* s after it began, still running at *missed_at*."""
-        if missed_at > 0:
-            self._estimates[key] = seen_at
-        else:
-            known = self._estimates.get(key, seen_at)
-            self._estimates[key] = min(known, seen_at) * 0.9
-        self._announce(key)
+        """Record a phase seen over *seen_at* s after it began, still running at *missed_at*.
 
-    def enlist(self, key: tuple[str, str]) -> bool:
-        """Become a scout for *key* if it needs one; returns whether the caller is one."""
-        if self._scouts.get(key, 0) >= self.SCOUTS:
-            return False
-        self._scouts[key] = self._scouts.get(key, 0) + 1
-        return True
+        ``hi`` only falls (a run saw the phase over earlier) unless a run was still going
+        past it, which means the service slowed down; ``lo`` rises with runs seen still
+        going, and reopens below ``hi`` when the two meet, so a service that speeds up is
+        noticed. Many concurrent observations cannot compound: each is compared with the
+        bounds, not applied as a factor.
+        """
+        bounds = self._bounds.get(key)
+        if bounds is None:
+            self._bounds[key] = (min(max(missed_at, 0.0), seen_at * 0.9), seen_at)
+            self._announce(key)
+            return
+        lo, hi = bounds
+        if missed_at >= hi:  # still running past hi: slower than we thought
+            lo, hi = missed_at, seen_at
+        else:
+            hi = min(hi, seen_at)
+            lo = max(lo, missed_at)
+        if hi - lo < 0.05 * hi:
+            lo = 0.9 * hi
+        self._bounds[key] = (min(lo, 0.9 * hi), hi)
+
+    def enlist(self, key: tuple[str, str]) -> int:
+        """Become a scout for *key* if it needs one: the scout's number (1, 2), or 0."""
+        count = self._scouts.get(key, 0)
+        if count >= self.SCOUTS:
+            return 0
+        self._scouts[key] = count + 1
+        return count + 1
 
     def discharge(self, key: tuple[str, str]) -> None:
         """A scout leaves (its phase ended, or its wait did); followers re-evaluate."""
@@ -169,7 +196,7 @@ class PhaseEstimates:
             self._scouts[key] = left
         else:
             self._scouts.pop(key, None)
-        if key not in self._estimates:
+        if key not in self._bounds:
             self._announce(key)
 
     def news(self, key: tuple[str, str]) -> anyio.Event:
@@ -204,7 +231,7 @@ class _Phase:
         self.polls = 0
         self.interval = 0.0
         self.missed_at = 0.0
-        self.scout = False
+        self.scout = 0
         if self.start is not None and estimates.get(key) is None:
             self.scout = estimates.enlist(key)
 
@@ -238,15 +265,20 @@ class _Phase:
             else:
                 self.interval = self.interval * policy.growth if self.interval else estimate / 10
                 delay = self.interval
+        elif self.polls == 0 and self.scout:
+            # The second scout polls between the first one's polls: together they bound
+            # the phase twice as tightly as one would.
+            offset = policy.scout_growth ** ((self.scout - 1) / PhaseEstimates.SCOUTS)
+            delay = self.interval = policy.scout_poll * offset
         elif self.polls == 0:
-            delay = self.interval = policy.scout_poll if self.scout else policy.first_poll
+            delay = self.interval = policy.first_poll
         else:
-            self.interval *= policy.growth
+            self.interval *= policy.scout_growth if self.scout else policy.growth
             delay = self.interval
         self.polls += 1
         delay = min(max(delay, policy.min_interval), policy.max_interval)
         self.interval = min(max(self.interval, policy.min_interval), policy.max_interval)
-        if policy.jitter and not aimed:
+        if policy.jitter and not aimed and not self.scout:
             delay *= 1 + policy.jitter * (2 * random.random() - 1)
         return delay
 
@@ -261,7 +293,7 @@ class _Phase:
 
     def close(self) -> None:
         if self.scout:
-            self.scout = False
+            self.scout = 0
             self.estimates.discharge(self.key)
 
 
