@@ -9,8 +9,8 @@ state that needs the caller) is timed per assistant on this client, and shared l
 the runs being waited on:
 
 - a phase nobody has timed yet gets up to two *scouts*, runs that poll early and densely
-  (``scout_poll``, growing by ``scout_growth``); the other runs entering it wait for what the scouts
-  find (at most ``max_interval``) instead of polling blind;
+  (``scout_poll``, growing by ``scout_growth``); the other runs entering it wait for what
+  the scouts find (at most ``max_interval``) instead of polling blind;
 - what is known is a pair of bounds (a run was seen still going at ``lo`` seconds, and over
   by ``hi``); each run polls once, three quarters of the way from ``lo`` to ``hi`` after its
   own phase began, and after a miss in steps starting at a tenth of that;
