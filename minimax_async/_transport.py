@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn, TypeVar
+from urllib.parse import urlencode
 
 import anyio
 import anyio.lowlevel
@@ -148,7 +149,10 @@ class Transport:
             "User-Agent": USER_AGENT,
             "Accept": "application/json",
         }
-        self._group: Final = {"GroupId": group_id}
+        self._json_headers: Final = {**self._headers, "Content-Type": "application/json"}
+        # Query strings are built here, once per call: handing httpx a params mapping makes
+        # it parse and rebuild the URL a second time on every request.
+        self._group_query: Final = urlencode({"GroupId": group_id})
         self._closed = False
         self._loop: object | None = None
         # Counters for progress displays and benchmarks (not part of any decision).
@@ -257,13 +261,12 @@ class Transport:
         self, call: Call, timeout: httpx.Timeout, attempt: int, *, stream: bool
     ) -> httpx.Response:
         self._check_usable()
-        url = self.base_url + call.path
         body: Any
         if call.method is Method.GET and call.params:
-            params: Mapping[str, Any] = {**self._group, **call.params}
+            url = f"{self.base_url}{call.path}?{self._group_query}&{_query(call.params)}"
             body = call.params
         else:
-            params = self._group
+            url = f"{self.base_url}{call.path}?{self._group_query}"
             body = call.json
         started = time.perf_counter()
         try:
@@ -275,7 +278,6 @@ class Transport:
                         request = self._http.build_request(
                             call.method,
                             url,
-                            params=params,
                             headers=self._headers,
                             data=call.form,
                             files={"file": (call.upload.filename, content)},
@@ -283,15 +285,13 @@ class Transport:
                         )
                         response = await self._http.send(request, stream=stream)
                 else:
-                    headers = self._headers
-                    content_bytes = None
-                    if body is not None:
-                        headers = {**headers, "Content-Type": "application/json"}
-                        content_bytes = _dumps(body)
+                    if body is None:
+                        headers, content_bytes = self._headers, None
+                    else:
+                        headers, content_bytes = self._json_headers, _dumps(body)
                     request = self._http.build_request(
                         call.method,
                         url,
-                        params=params,
                         headers=headers,
                         content=content_bytes,
                         timeout=timeout,
@@ -456,8 +456,18 @@ def _finalise(error: MiniMaxError, call: Call, retries: int) -> None:
         error.message += "; the request may have taken effect, check before repeating it"
 
 
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(body).encode()
+
+
+def _query(params: Mapping[str, Any]) -> str:
+    # The same text httpx would produce for these values (booleans as true/false).
+    return urlencode(
+        {k: ("true" if v else "false") if isinstance(v, bool) else v for k, v in params.items()}
+    )
 
 
 def _is_json(response: httpx.Response) -> bool:
