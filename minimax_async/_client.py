@@ -10,7 +10,9 @@ from typing import Any, Final
 import attrs
 import httpx
 
+from . import _validate as check
 from ._codes import DEFAULT_BASE_URL
+from ._exceptions import register_secret
 from ._fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
 from ._limiter import Limiter, RateLimit
 from ._records import Assistant
@@ -21,7 +23,7 @@ from ._resources.embeddings import Embeddings
 from ._resources.files import Files
 from ._resources.threads import Threads
 from ._retry import RetryPolicy
-from ._runs import PhaseEstimates, ToolMapping, WaitPolicy
+from ._runs import PhaseEstimates, ToolMapping, WaitPolicy, check_tools
 from ._transport import DEFAULT_TIMEOUT, RequestOptions, Transport, as_timeout
 
 __all__ = ["AsyncMiniMax"]
@@ -38,6 +40,23 @@ NOT_GIVEN: Final = _NotGiven()
 def _env(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+def _check_total_timeout(value: object) -> None:
+    seconds = check.seconds("total_timeout", value)
+    if seconds == 0:
+        raise ValueError("total_timeout must be > 0 or None, got 0")
+
+
+def _credential(name: str, value: object, variable: str) -> str:
+    """The given credential, or the environment's, stripped of surrounding whitespace."""
+    if value is None:
+        value = _env(variable)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not value or not value.strip():
+        raise ValueError(f"{name} is required: pass {name}= or set {variable}")
+    return value.strip()
 
 
 class AsyncMiniMax:
@@ -85,22 +104,30 @@ class AsyncMiniMax:
         transport: httpx.AsyncBaseTransport | None = None,
         limits: httpx.Limits | None = None,
     ) -> None:
-        api_key = api_key if api_key is not None else _env("MINIMAX_API_KEY")
-        group_id = group_id if group_id is not None else _env("MINIMAX_GROUP_ID")
-        if not api_key:
-            raise ValueError("api_key is required: pass api_key= or set MINIMAX_API_KEY")
-        if not group_id:
-            raise ValueError("group_id is required: pass group_id= or set MINIMAX_GROUP_ID")
+        api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
+        group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
+        if any(c.isspace() or not c.isprintable() or not c.isascii() for c in api_key):
+            # Never echo the key: it would end up in logs and tracebacks.
+            raise ValueError(
+                "api_key contains spaces, control or non-ASCII characters (not shown here); "
+                "check how it was read, e.g. a trailing newline from a file"
+            )
+        register_secret(api_key)
         if http_client is not None and (transport is not None or limits is not None):
             raise ValueError("pass either http_client or transport/limits, not both")
+        if base_url is not None:
+            check.text("base_url", base_url)
         url = base_url or _env("MINIMAX_BASE_URL") or DEFAULT_BASE_URL
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
-        policy = retry or RetryPolicy()
+        policy = RetryPolicy() if retry is None else check.instance("retry", retry, RetryPolicy)
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=max_retries)
-        if total_timeout is not None and total_timeout <= 0:
-            raise ValueError(f"total_timeout must be > 0 or None, got {total_timeout}")
+        _check_total_timeout(total_timeout)
+        if rate_limit is not None:
+            check.instance("rate_limit", rate_limit, RateLimit)
+        if wait_policy is not None:
+            check.instance("wait_policy", wait_policy, WaitPolicy)
         self._transport = Transport(
             api_key=api_key,
             group_id=group_id,
@@ -145,9 +172,10 @@ class AsyncMiniMax:
         if not isinstance(timeout, _NotGiven):
             options = attrs.evolve(options, timeout=as_timeout(timeout))
         if not isinstance(total_timeout, _NotGiven):
+            _check_total_timeout(total_timeout)
             options = attrs.evolve(options, total_timeout=total_timeout)
         if not isinstance(retry, _NotGiven):
-            options = attrs.evolve(options, retry=retry)
+            options = attrs.evolve(options, retry=check.instance("retry", retry, RetryPolicy))
         if not isinstance(max_retries, _NotGiven):
             options = attrs.evolve(
                 options, retry=attrs.evolve(options.retry, max_retries=max_retries)
@@ -155,7 +183,11 @@ class AsyncMiniMax:
         copy = object.__new__(AsyncMiniMax)
         copy._transport = self._transport
         copy._options = options
-        copy._wait_policy = self._wait_policy if isinstance(wait_policy, _NotGiven) else wait_policy
+        copy._wait_policy = (
+            self._wait_policy
+            if isinstance(wait_policy, _NotGiven)
+            else check.instance("wait_policy", wait_policy, WaitPolicy)
+        )
         copy._estimates = self._estimates
         copy._is_copy = True
         copy._mount()
@@ -195,6 +227,12 @@ class AsyncMiniMax:
         Inputs are read lazily, so an async generator over a huge file is fine. All calls
         share the client's rate budget.
         """
+        if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable | AsyncIterable):
+            raise TypeError(f"inputs must be an iterable of inputs, got {type(inputs).__name__}")
+        check.seconds("timeout", timeout)
+        check_tools(tools)
+        if policy is not None:
+            check.instance("policy", policy, WaitPolicy)
         if isinstance(assistant, str):
             assistant_id = assistant
         elif isinstance(assistant, Assistant):

@@ -67,9 +67,33 @@ REQUEST_ID_HEADERS: Final = ("alb_request_id", "x-request-id")
 _BODY_EXCERPT: Final = 500
 
 
+# The API keys of the clients made in this process. Error texts are scrubbed of them, so a
+# server (or proxy) that echoes the Authorization header cannot put a key into an error.
+_SECRETS: list[str] = []
+
+
+# Shorter strings are not real keys (MiniMax keys are long JWTs) and scrubbing them would
+# mangle ordinary words in messages.
+_MIN_SECRET_LENGTH: Final = 12
+
+
+def register_secret(secret: str) -> None:
+    """Make *secret* unprintable in every error message and body this library builds."""
+    if len(secret) >= _MIN_SECRET_LENGTH and secret not in _SECRETS:
+        _SECRETS.append(secret)
+
+
+def redact(text: str) -> str:
+    """Return *text* with every registered secret replaced by ``***``."""
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
 def excerpt(body: str | bytes, limit: int = _BODY_EXCERPT) -> str:
-    """Return at most *limit* characters of a response body for an error message."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    """Return at most *limit* characters of a response body (secrets scrubbed) for an error."""
+    text = redact(body.decode("utf-8", "replace") if isinstance(body, bytes) else body)
     return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more)"
 
 
@@ -96,6 +120,7 @@ class _RequestContext(MiniMaxError):
         url: str | None = None,
         retries_taken: int = 0,
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.method = method
@@ -154,7 +179,7 @@ class APIResponseValidationError(_RequestContext):
         retries_taken: int = 0,
     ) -> None:
         super().__init__(message, method=method, url=url, retries_taken=retries_taken)
-        self.body = body
+        self.body = redact(body)
         self.http_status = http_status
 
 
@@ -184,6 +209,7 @@ class APIError(_RequestContext):
         url: str | None = None,
         retries_taken: int = 0,
     ) -> None:
+        status_msg = redact(status_msg)
         if message is None:
             message = _describe(type(self).default_message, status_code, status_msg, http_status)
         super().__init__(message, method=method, url=url, retries_taken=retries_taken)
@@ -192,7 +218,7 @@ class APIError(_RequestContext):
         self.http_status = http_status
         self.trace_id = trace_id
         self.request_id = request_id
-        self.body = body
+        self.body = redact(body)
         self.headers: Mapping[str, str] = headers if headers is not None else {}
 
     def __str__(self) -> str:

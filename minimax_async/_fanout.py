@@ -18,7 +18,7 @@ import anyio
 import anyio.abc
 import attrs
 
-from ._exceptions import MiniMaxError, RunError, WaitTimeoutError
+from ._exceptions import ClientClosedError, MiniMaxError, RunError, WaitTimeoutError
 from ._records import Annotation, Message, Run
 from ._runs import ToolMapping, WaitPolicy
 
@@ -220,6 +220,8 @@ class _Pipeline:
                 run_id=exc.run.id,
                 error=exc,
             )
+        except ClientClosedError:
+            raise  # not this input's failure: the whole batch cannot go on
         except MiniMaxError as exc:
             return RunResult(index, key, "error", thread_id=progress.thread_id, error=exc)
         return RunResult(

@@ -9,7 +9,8 @@ so writes never starve behind polling.
 The rate is a token bucket. When MiniMax answers with a rate-limit code the rate is halved
 (at most once per ``cooldown``) and then grows back additively on every success: AIMD, the
 way TCP shares a link. With no configured ``rpm`` the limiter starts unlimited and, on the
-first rate-limit answer, starts from half the throughput it was seeing.
+first rate-limit answer, starts from half the throughput it was seeing; that learnt ceiling
+keeps being probed upwards (1 % per success) until the next rate-limit answer.
 """
 
 from __future__ import annotations
@@ -235,7 +236,9 @@ class Limiter:
                 recent = self._recent
                 if len(recent) < _MIN_SAMPLE:
                     return
-                seen = len(recent) / max(now - recent[0], 1.0)
+                # The real span, however short: clamping it to a second would mistake a fast
+                # burst for a slow client and pin the rate far too low.
+                seen = len(recent) / max(now - recent[0], 0.05)
                 self._max_rate = max(seen, self._min_rate)
                 self._rate = self._max_rate
                 self._stamp = now
@@ -244,10 +247,16 @@ class Limiter:
             self._refill(now)
             self._rate = max(self._rate / 2.0, self._min_rate)
             self._tokens = min(self._tokens, self._burst())
-        elif self._rate is not None and self._max_rate is not None and self._rate < self._max_rate:
-            # Additive increase: about 1/100 of the ceiling per successful answer.
+        elif self._rate is not None and self._max_rate is not None:
             self._refill(anyio.current_time())
-            self._rate = min(self._max_rate, self._rate + self._max_rate / 100.0)
+            if self._rate < self._max_rate:
+                # Additive increase: about 1/100 of the ceiling per successful answer.
+                self._rate = min(self._max_rate, self._rate + self._max_rate / 100.0)
+            elif self.config.rpm is None:
+                # A learnt ceiling is only a guess: keep probing above it (1 % per success)
+                # until the server says no again, so one early rate limit cannot cap the
+                # client for good.
+                self._max_rate = self._rate = self._rate * 1.01
 
 
 class _Slot:

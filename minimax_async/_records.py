@@ -113,6 +113,14 @@ Id: TypeAlias = Annotated[str, "id"]
 ObjectName: TypeAlias = Annotated[str, "object-name"]
 
 
+def _own_json(record: Any) -> dict[str, Any]:
+    """The JSON an ``Unknown*`` record built in code stands for: its type (and id)."""
+    data = {"type": record.type}
+    if getattr(record, "id", ""):
+        data["id"] = record.id
+    return data
+
+
 # --------------------------------------------------------------------------------------- files
 
 
@@ -181,7 +189,7 @@ class UnknownTool:
     """A tool of a type this version does not know; ``raw`` is its JSON."""
 
     type: str
-    raw: dict[str, Any] = attrs.field(factory=dict)
+    raw: dict[str, Any] = attrs.field(default=attrs.Factory(_own_json, takes_self=True))
 
 
 Tool: TypeAlias = FunctionTool | RetrievalTool | CodeInterpreterTool | WebSearchTool | UnknownTool
@@ -296,7 +304,7 @@ class UnknownAnnotation:
     """An annotation of a type this version does not know; ``raw`` is its JSON."""
 
     type: str
-    raw: dict[str, Any] = attrs.field(factory=dict)
+    raw: dict[str, Any] = attrs.field(default=attrs.Factory(_own_json, takes_self=True))
 
 
 Annotation: TypeAlias = FileCitationAnnotation | WebCitationAnnotation | UnknownAnnotation
@@ -354,7 +362,7 @@ class UnknownContent:
     """A message part of a type this version does not know; ``raw`` is its JSON."""
 
     type: str
-    raw: dict[str, Any] = attrs.field(factory=dict)
+    raw: dict[str, Any] = attrs.field(default=attrs.Factory(_own_json, takes_self=True))
 
 
 MessageContent: TypeAlias = TextContent | ImageFileContent | AudioFileContent | UnknownContent
@@ -483,7 +491,7 @@ class UnknownToolCall:
 
     type: str
     id: str = ""
-    raw: dict[str, Any] = attrs.field(factory=dict)
+    raw: dict[str, Any] = attrs.field(default=attrs.Factory(_own_json, takes_self=True))
 
 
 ToolCall: TypeAlias = (
@@ -655,7 +663,7 @@ class UnknownStepDetails:
     """Step details of a type this version does not know; ``raw`` is its JSON."""
 
     type: str
-    raw: dict[str, Any] = attrs.field(factory=dict)
+    raw: dict[str, Any] = attrs.field(default=attrs.Factory(_own_json, takes_self=True))
 
 
 StepDetails: TypeAlias = MessageCreationStepDetails | ToolCallsStepDetails | UnknownStepDetails

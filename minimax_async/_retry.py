@@ -15,6 +15,7 @@ The rule is *whether the request can have taken effect*:
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -59,10 +60,16 @@ class RetryPolicy:
     random: Callable[[], float] = attrs.field(default=random.random, eq=False)
 
     def __attrs_post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise TypeError(f"max_retries must be an int, got {type(self.max_retries).__name__}")
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
-        if self.base < 0 or self.cap < 0:
-            raise ValueError("base and cap must be >= 0")
+        for name in ("base", "cap", "max_retry_after"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+            if not value >= 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
 
     def backoff(self, retries_taken: int, retry_after: float | None = None) -> float:
         """Return the seconds to wait before the retry after *retries_taken* retries."""
@@ -99,11 +106,13 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(when.timestamp() - time.time(), 0.0)

@@ -297,6 +297,17 @@ class _Phase:
             self.estimates.discharge(self.key)
 
 
+def check_tools(tools: object) -> None:
+    """Refuse a ``tools`` argument that is not a mapping of names to callables."""
+    if tools is None:
+        return
+    if not isinstance(tools, Mapping):
+        raise TypeError(f"tools must be a mapping of name -> callable, got {type(tools).__name__}")
+    for name, function in tools.items():
+        if not callable(function):
+            raise TypeError(f"tools[{name!r}] is not callable")
+
+
 async def wait_for_run(
     runs: Runs,
     run: Run,
@@ -316,14 +327,9 @@ async def wait_for_run(
         raise ValueError(f"tool_errors must be 'return' or 'raise', got {tool_errors!r}")
     if timeout is not None and (math.isnan(timeout) or timeout < 0):
         raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
-    if tools is not None:
-        if not isinstance(tools, Mapping):
-            raise TypeError(
-                f"tools must be a mapping of name -> callable, got {type(tools).__name__}"
-            )
-        for name, function in tools.items():
-            if not callable(function):
-                raise TypeError(f"tools[{name!r}] is not callable")
+    check_tools(tools)
+    if policy is not None and not isinstance(policy, WaitPolicy):
+        raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
     policy = policy or runs._client._wait_policy
     waiter = _RunWaiter(runs, policy, tools, on_status, tool_errors)
     cleanup = policy.cancel_on_exit if cancel_on_exit is None else cancel_on_exit
@@ -557,6 +563,10 @@ async def wait_for_assistant(
     policy: WaitPolicy | None,
 ) -> Assistant:
     """Poll an assistant until it is ``available``; see ``Assistants.wait_until_ready``."""
+    if timeout is not None and (math.isnan(timeout) or timeout < 0):
+        raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
+    if policy is not None and not isinstance(policy, WaitPolicy):
+        raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
     policy = policy or assistants._client._wait_policy
     interval = policy.first_poll
     assistant = None

@@ -242,7 +242,21 @@ def _unstructure_code_output(output: r.CodeInterpreterOutput) -> dict[str, Any]:
 def _unstructure_unknown(record: Any) -> dict[str, Any]:
     data = dict(record.raw)
     data["type"] = record.type
+    if getattr(record, "id", ""):
+        data["id"] = record.id
     return data
+
+
+def _structure_unknown_as(
+    make: Callable[[str, dict[str, Any]], Any],
+) -> Callable[[object, object], Any]:
+    """Structure an ``Unknown*`` record asked for by name: its JSON is its ``raw``."""
+
+    def structure_unknown(value: object, _: object) -> Any:
+        data = _as_dict(value)
+        return make(_structure_str(data.get("type"), str), data)
+
+    return structure_unknown
 
 
 converter.register_structure_hook(r.CodeInterpreterOutput, _structure_code_output)
@@ -258,6 +272,12 @@ for _unknown_cls in (
     r.UnknownToolCall,
 ):
     converter.register_unstructure_hook(_unknown_cls, _unstructure_unknown)
+    converter.register_structure_hook(
+        _unknown_cls,
+        _structure_unknown_as(
+            _unknown_tool_call if _unknown_cls is r.UnknownToolCall else _unknown(_unknown_cls)
+        ),
+    )
 
 converter.register_structure_hook(
     r.Tool,
@@ -302,15 +322,16 @@ converter.register_structure_hook(
         _unknown_tool_call,
     ),
 )
+_structure_step_details = _tagged_union(
+    {
+        "message_creation": r.MessageCreationStepDetails,
+        "tool_calls": r.ToolCallsStepDetails,
+    },
+    _unknown(r.UnknownStepDetails),
+)
 converter.register_structure_hook(
     r.StepDetails | None,
-    _tagged_union(
-        {
-            "message_creation": r.MessageCreationStepDetails,
-            "tool_calls": r.ToolCallsStepDetails,
-        },
-        _unknown(r.UnknownStepDetails),
-    ),
+    lambda value, cls: None if value is None else _structure_step_details(value, cls),
 )
 
 

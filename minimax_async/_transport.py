@@ -113,9 +113,9 @@ class RequestOptions:
 
 def as_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     """Normalise a timeout given as seconds, an ``httpx.Timeout``, or ``None`` (no limit)."""
-    if isinstance(value, httpx.Timeout):
-        return value
-    return httpx.Timeout(value)
+    from ._validate import timeout
+
+    return timeout(value)
 
 
 class _UsageError(APIConnectionError):
@@ -173,12 +173,15 @@ class Transport:
         if self._owns_http:
             await self._http.aclose()
 
-    def _check_usable(self) -> None:
+    def _check_open(self) -> None:
         if self._closed:
             raise ClientClosedError(
                 "this AsyncMiniMax client is closed; create a new one, or use it only inside "
                 "its `async with` block"
             )
+
+    def _check_usable(self) -> None:
+        self._check_open()
         loop = anyio.lowlevel.current_token().native_token
         if self._loop is None:
             self._loop = loop
@@ -271,6 +274,8 @@ class Transport:
         started = time.perf_counter()
         try:
             async with self.limiter.slot(call.priority):
+                # The client may have been closed while this call queued for its slot.
+                self._check_open()
                 started = time.perf_counter()
                 self.requests += 1
                 if call.upload is not None:
@@ -296,6 +301,8 @@ class Transport:
                         content=content_bytes,
                         timeout=timeout,
                     )
+                    if content_bytes is not None:
+                        request.stream = _Body(content_bytes)
                     response = await self._http.send(request, stream=stream)
         except httpx.TransportError as exc:
             if logger.isEnabledFor(logging.DEBUG):
@@ -456,6 +463,33 @@ def _finalise(error: MiniMaxError, call: Call, retries: int) -> None:
         error.message += "; the request may have taken effect, check before repeating it"
 
 
+class _Body(httpx.AsyncByteStream):
+    """A request body sent in one piece by a plain iterator.
+
+    httpx's own byte stream is an async generator; a call cancelled while its body is being
+    written would leave it half-run for the garbage collector (which trio reports).
+    """
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _Once(self._content)
+
+
+class _Once(AsyncIterator[bytes]):
+    __slots__ = ("_content",)
+
+    def __init__(self, content: bytes | None) -> None:
+        self._content = content
+
+    async def __anext__(self) -> bytes:
+        content, self._content = self._content, None
+        if content is None:
+            raise StopAsyncIteration
+        return content
+
+
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -483,6 +517,13 @@ def _frames(data: str, call: Call) -> list[JSONObject]:
     """
     try:
         return [_as_object(json.loads(data), data, call)]
+    except RecursionError as exc:
+        raise APIResponseValidationError(
+            "a streamed frame is nested too deeply",
+            body=excerpt(data),
+            method=call.method,
+            url=call.path,
+        ) from exc
     except json.JSONDecodeError:
         pass
     frames = []
@@ -494,7 +535,7 @@ def _frames(data: str, call: Call) -> list[JSONObject]:
             continue
         try:
             frames.append(_as_object(json.loads(text), text, call))
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise APIResponseValidationError(
                 "a streamed frame is not JSON",
                 body=excerpt(data),
@@ -520,7 +561,7 @@ def _check_json(response: httpx.Response, call: Call) -> JSONObject:
     raw = response.content
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError included
         data = None
     if not isinstance(data, dict):
         if not response.is_success:
@@ -546,8 +587,11 @@ def _envelope_code(data: JSONObject) -> tuple[int | None, str]:
     code = base.get("status_code", base.get("code"))
     msg = base.get("status_msg", base.get("message"))
     msg = msg if isinstance(msg, str) else ""
-    if isinstance(code, str) and code.lstrip("-").isdigit():
-        return int(code), msg
+    if isinstance(code, str):
+        try:
+            return int(code), msg
+        except ValueError:  # "²" is a digit to str.isdigit, not to int()
+            return None, msg
     if isinstance(code, int) and not isinstance(code, bool):
         return code, msg
     return None, msg

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
+
+import httpx
 
 from ._codes import MAX_FILE_BYTES
 
@@ -26,6 +28,8 @@ __all__ = [
     "tool_outputs",
     "tools",
 ]
+
+T = TypeVar("T")
 
 ORDERS: Final = ("asc", "desc")
 MAX_FILE_IDS: Final = 20
@@ -232,3 +236,35 @@ def file_size(name: str, size: int) -> None:
         raise ValueError(
             f"{name} is {size} bytes; MiniMax accepts files up to {MAX_FILE_BYTES} bytes"
         )
+
+
+def text(name: str, value: object) -> str:
+    """Return *value* if it is a string (empty allowed)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    return value
+
+
+def seconds(name: str, value: object) -> float | None:
+    """Return a duration: ``None`` (no limit) or a number >= 0 (``inf`` allowed, not ``nan``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds or None, got {type(value).__name__}")
+    if math.isnan(value) or value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return float(value)
+
+
+def timeout(value: object, *, name: str = "timeout") -> httpx.Timeout:
+    """Return an attempt timeout: seconds, an ``httpx.Timeout``, or ``None`` for no limit."""
+    if isinstance(value, httpx.Timeout):
+        return value
+    return httpx.Timeout(seconds(name, value))
+
+
+def instance(name: str, value: object, cls: type[T]) -> T:
+    """Return *value* if it is a *cls* (the options objects: RetryPolicy, RateLimit, ...)."""
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
+    return value

@@ -76,7 +76,7 @@ class Resource:
         self._client = client
 
     def _options(self, timeout: Timeout) -> RequestOptions:
-        return self._client._request_options(timeout)
+        return self._client._request_options(timeout)  # validates timeout
 
     async def _send(self, call: Call, timeout: Timeout) -> dict[str, Any]:
         return await self._client._transport.send(call, self._options(timeout))

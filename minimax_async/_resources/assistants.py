@@ -36,9 +36,9 @@ def _assistant_body(
     if name is not None:
         body["name"] = check.non_empty_str("name", name)
     if description is not None:
-        body["description"] = description
+        body["description"] = check.text("description", description)
     if instructions is not None:
-        body["instructions"] = instructions
+        body["instructions"] = check.text("instructions", instructions)
     if tools is not None:
         body["tools"] = check.tools(tools)
     if file_ids is not None:
@@ -117,6 +117,9 @@ class Assistants(Resource):
 
         MiniMax requires ``model``, ``name`` and ``instructions`` on every change.
         """
+        # MiniMax requires these on every modify: refuse None rather than send without them.
+        check.non_empty_str("name", name)
+        check.text("instructions", instructions)
         body = {
             "id": check.require_id("assistant_id", assistant_id),
             **_assistant_body(

@@ -138,7 +138,7 @@ class ChatV1(_ChatAPI):
             "messages": check.messages(messages),
         }
         if prompt is not None:
-            body["prompt"] = prompt
+            body["prompt"] = check.text("prompt", prompt)
         if role_meta is not None:
             body["role_meta"] = check.json_object("role_meta", role_meta)
         if tokens_to_generate is not None:
@@ -258,6 +258,8 @@ class ChatPro(_ChatAPI):
         if function_call is not None:
             body["function_call"] = check.json_object("function_call", function_call)
         if plugins is not None:
+            if isinstance(plugins, str | bytes):
+                raise TypeError("plugins must be a list of plugin names, not a single string")
             body["plugins"] = [check.non_empty_str("plugins[]", p) for p in plugins]
         if knowledge_base_param is not None:
             body["knowledge_base_param"] = check.json_object(

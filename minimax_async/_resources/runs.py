@@ -109,7 +109,7 @@ class Runs(Resource):
         if model is not None:
             body["model"] = check.non_empty_str("model", model)
         if instructions is not None:
-            body["instructions"] = instructions
+            body["instructions"] = check.text("instructions", instructions)
         if tools is not None:
             body["tools"] = check.tools(tools)
         if metadata is not None:
