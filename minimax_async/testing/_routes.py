@@ -6,6 +6,7 @@ refused request never changes state.
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import re
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from ._http import (
     JsonResult,
     Result,
     Route,
+    StreamResult,
     list_body,
     paginate,
 )
@@ -324,19 +326,28 @@ def create_run(ctx: Context) -> Result:
     Refused (2013) when the assistant is still ``processing`` or the thread already has an
     active run.
     """
-    p, tenant = ctx.params, ctx.tenant
     thread = _thread(ctx, "thread_id")
     assistant = _assistant_param(ctx, "assistant_id")
-    model = p.opt_str("model")
-    instructions = p.opt_str("instructions", max_len=MAX_INSTRUCTIONS)
-    tools = _tools(p.opt_list("tools", max_items=MAX_TOOLS))
-    metadata = p.metadata()
-    last_messages = _truncation(p.opt_dict("truncation_strategy"))
+    return JsonResult(body=_start_run(ctx, thread, assistant).wire())
+
+
+def _check_can_run(ctx: Context, thread: ThreadObj, assistant: AssistantObj) -> None:
     status = assistant.status(ctx.now)
     if status != READY_STATUS:
         raise invalid(f"assistant {assistant.id} is not available yet (status {status!r})")
     if any(r.status in ACTIVE_RUN_STATUSES for r in thread.runs):
         raise invalid(f"thread {thread.id} already has an active run")
+
+
+def _start_run(ctx: Context, thread: ThreadObj, assistant: AssistantObj) -> RunObj:
+    """Validate the run parameters and start a run of *assistant* on *thread*."""
+    p, tenant = ctx.params, ctx.tenant
+    model = p.opt_str("model")
+    instructions = p.opt_str("instructions", max_len=MAX_INSTRUCTIONS)
+    tools = _tools(p.opt_list("tools", max_items=MAX_TOOLS))
+    metadata = p.metadata()
+    last_messages = _truncation(p.opt_dict("truncation_strategy"))
+    _check_can_run(ctx, thread, assistant)
     run = RunObj(
         id=tenant.ids.hex_id("run"),
         thread_id=thread.id,
@@ -354,7 +365,61 @@ def create_run(ctx: Context) -> Result:
     elif ctx.fault is not None and ctx.fault.kind is FaultKind.RUN_EXPIRED:
         fault = "expired"
     tenant.start_run(thread, assistant, run, now=ctx.now, last_messages=last_messages, fault=fault)
-    return JsonResult(body=run.wire())
+    return run
+
+
+# Streamed runs spell ``object`` the short way and end with a {code, message} envelope.
+_STREAM_OBJECT = {"thread.run": "run", "thread.run.step": "run step", "message": "message"}
+_STREAM_TEXT, _STREAM_AUDIO = 1, 2
+
+
+def _stream_frame(obj: Mapping[str, Any], *, last: bool = False) -> bytes:
+    data = {**obj, "object": _STREAM_OBJECT.get(str(obj.get("object")), obj.get("object"))}
+    frame: dict[str, Any] = {"data": data}
+    if last:
+        frame["base_resp"] = {"code": 0, "message": "success"}
+    return b"data: " + json.dumps(frame, ensure_ascii=False).encode() + b"\n\n"
+
+
+def create_run_stream(ctx: Context) -> Result:
+    """``POST threads/run/create_stream``: add the messages, run, and stream the run's updates.
+
+    The run is created as ``threads/run/create`` does, then brought to the end of its
+    phases (its timestamps are those it would have had); the stream carries the run as it
+    goes, each run step and new message, and ends with the run frame that has ``base_resp``.
+    Audio (``stream: 2``) is accepted with a ``t2a_option`` but answered with text only.
+    """
+    p, tenant = ctx.params, ctx.tenant
+    thread = _thread(ctx, "thread_id")
+    assistant = _assistant_param(ctx, "assistant_id")
+    mode = p.opt_int("stream", default=_STREAM_TEXT, low=_STREAM_TEXT, high=_STREAM_AUDIO)
+    if mode == _STREAM_AUDIO and p.opt_dict("t2a_option") is None:
+        raise invalid("t2a_option is required when stream is 2")
+    raw_messages = p.opt_list("messages")
+    if not raw_messages:
+        raise invalid("messages is required")
+    texts = []
+    for item in raw_messages:
+        if not isinstance(item, dict) or not isinstance(item.get("content"), str):
+            raise invalid("each message needs a string content")
+        if item.get("role", "user") not in ("user", "ai", "assistant"):
+            raise invalid("messages[].role must be 'user'")
+        texts.append(item["content"])
+    # Checked before the messages are added, so a refused request changes nothing.
+    _check_can_run(ctx, thread, assistant)
+    for text in texts:
+        tenant.add_message(thread, role="user", text=text, now=ctx.now)
+    known_messages = {m.id for m in thread.messages}
+    run = _start_run(ctx, thread, assistant)
+    frames = [_stream_frame(run.wire())]
+    due = [at for at, what in run.schedule if what != "expire"]
+    tenant.settle_thread(thread, max(due, default=ctx.now))
+    if run.started_at:
+        frames.append(_stream_frame({**run.wire(), "status": "in_progress", "completed_at": 0}))
+    frames.extend(_stream_frame(step.wire()) for step in run.steps)
+    frames.extend(_stream_frame(m.wire()) for m in thread.messages if m.id not in known_messages)
+    frames.append(_stream_frame(run.wire(), last=True))
+    return StreamResult(frames=frames)
 
 
 def _truncation(strategy: Mapping[str, Any] | None) -> int | None:
@@ -529,6 +594,7 @@ ASSISTANTS_ROUTES: dict[str, Route] = {
     "threads/messages/retrieve": Route(method="GET", handler=retrieve_message),
     "threads/messages/list": Route(method="GET", handler=list_messages),
     "threads/run/create": Route(method="POST", handler=create_run),
+    "threads/run/create_stream": Route(method="POST", handler=create_run_stream),
     "threads/run/retrieve": Route(method="GET", handler=retrieve_run),
     "threads/run/list": Route(method="GET", handler=list_runs),
     "threads/run/modify": Route(method="POST", handler=modify_run),
