@@ -12,7 +12,7 @@ the runs being waited on:
   (``scout_poll``, growing by ``scout_growth``); the other runs entering it wait for what
   the scouts find (at most ``max_interval``) instead of polling blind;
 - what is known is a pair of bounds (a run was seen still going at ``lo`` seconds, and over
-  by ``hi``); each run polls once, three quarters of the way from ``lo`` to ``hi`` after its
+  by ``hi``); each run polls once, 90 % of the way from ``lo`` to ``hi`` after its
   own phase began, and after a miss in steps starting at a tenth of that;
 - hits lower ``hi``, misses raise ``lo``, a run still going past ``hi`` raises both (the
   service slowed down), and ``lo`` reopens when the two meet, so the schedule follows the
@@ -76,6 +76,16 @@ ToolMapping = Mapping[str, ToolFunction]
 RunObserver = Callable[[Run], Awaitable[None] | None]
 
 TARGETS: Final = ("completed", "requires_action")
+#: How many max_intervals a run waits for scouts before polling on its own regardless.
+_FOLLOWER_PATIENCE: Final = 12
+#: Bounds closer than this share of hi count as met; after this many on-time hits the lower
+#: bound is reopened a little, to notice a service that got faster.
+_TIGHT: Final = 0.03
+_PROBE_AFTER: Final = 20
+#: Where between the bounds a run aims its poll: near hi, since a miss costs a poll and
+#: every run of a concurrent batch would miss together.
+_AIM: Final = 0.9
+_MARGIN: Final = 0.02
 #: Statuses at which a phase of polling ends (the caller is needed, or nothing more happens).
 _PHASE_ENDS: Final = frozenset({"requires_action", "completed", "failed", "cancelled", "expired"})
 _ERRORS: Final[Mapping[str, type[RunFailedError | RunCancelledError | RunExpiredError]]] = {
@@ -146,29 +156,32 @@ class PhaseEstimates:
     def __init__(self) -> None:
         # Per key: (lo, hi), a phase was seen still running at lo and over by hi seconds.
         self._bounds: dict[tuple[str, str], tuple[float, float]] = {}
+        self._hits: dict[tuple[str, str], int] = {}
         self._scouts: dict[tuple[str, str], int] = {}
         self._news: dict[tuple[str, str], anyio.Event] = {}
 
     def get(self, key: tuple[str, str]) -> float | None:
-        """When to poll a phase of *key*: three quarters of the way from lo to hi."""
+        """When to poll a phase of *key*: 90 % of the way from lo to hi, or hi once they meet."""
         bounds = self._bounds.get(key)
         if bounds is None:
             return None
         lo, hi = bounds
-        return lo + 0.75 * (hi - lo)
+        return hi if hi - lo <= _TIGHT * hi else lo + _AIM * (hi - lo)
 
     def observe(self, key: tuple[str, str], missed_at: float, seen_at: float) -> None:
         """Record a phase seen over *seen_at* s after it began, still running at *missed_at*.
 
         ``hi`` only falls (a run saw the phase over earlier) unless a run was still going
         past it, which means the service slowed down; ``lo`` rises with runs seen still
-        going, and reopens below ``hi`` when the two meet, so a service that speeds up is
-        noticed. Many concurrent observations cannot compound: each is compared with the
-        bounds, not applied as a factor.
+        going. Once the two meet, runs aim at ``hi``; every ``_PROBE_AFTER`` on-time hits
+        ``lo`` is reopened a little below, so a service that speeds up is noticed. Many
+        concurrent observations cannot compound: each is compared with the bounds, not
+        applied as a factor.
         """
         bounds = self._bounds.get(key)
         if bounds is None:
             self._bounds[key] = (min(max(missed_at, 0.0), seen_at * 0.9), seen_at)
+            self._hits[key] = 0
             self._announce(key)
             return
         lo, hi = bounds
@@ -176,10 +189,12 @@ class PhaseEstimates:
             lo, hi = missed_at, seen_at
         else:
             hi = min(hi, seen_at)
-            lo = max(lo, missed_at)
-        if hi - lo < 0.05 * hi:
-            lo = 0.9 * hi
-        self._bounds[key] = (min(lo, 0.9 * hi), hi)
+            lo = min(max(lo, missed_at), hi)
+        if missed_at <= 0:
+            self._hits[key] = hits = self._hits.get(key, 0) + 1
+            if hits >= _PROBE_AFTER and hi - lo <= _TIGHT * hi:
+                lo, self._hits[key] = hi * (1 - 2 * _TIGHT), 0
+        self._bounds[key] = (lo, hi)
 
     def enlist(self, key: tuple[str, str]) -> int:
         """Become a scout for *key* if it needs one: the scout's number (1, 2), or 0."""
@@ -188,6 +203,10 @@ class PhaseEstimates:
             return 0
         self._scouts[key] = count + 1
         return count + 1
+
+    def scouting(self, key: tuple[str, str]) -> bool:
+        """Whether some run is timing *key* right now."""
+        return self._scouts.get(key, 0) > 0
 
     def discharge(self, key: tuple[str, str]) -> None:
         """A scout leaves (its phase ended, or its wait did); followers re-evaluate."""
@@ -244,12 +263,17 @@ class _Phase:
             and self.polls == 0
             and estimates.get(self.key) is None
         ):
-            # Scouts are timing this phase: wait for what they find rather than poll blind.
-            with anyio.move_on_after(policy.max_interval):
-                await estimates.news(self.key).wait()
-            if estimates.get(self.key) is None:
-                self.scout = estimates.enlist(self.key)
-                self.start = anyio.current_time() if self.scout else self.start
+            # Scouts are timing this phase: wait for what they find rather than poll blind,
+            # for as long as one is at it (phases can outlast max_interval), but not forever.
+            give_up = anyio.current_time() + _FOLLOWER_PATIENCE * policy.max_interval
+            while estimates.get(self.key) is None and anyio.current_time() < give_up:
+                with anyio.move_on_after(policy.max_interval):
+                    await estimates.news(self.key).wait()
+                if estimates.get(self.key) is None and not estimates.scouting(self.key):
+                    self.scout = estimates.enlist(self.key)
+                    if self.scout:
+                        self.start = anyio.current_time()
+                    break
         await anyio.sleep(self._next_delay(anyio.current_time()))
 
     def _next_delay(self, now: float) -> float:
@@ -258,9 +282,14 @@ class _Phase:
         aimed = False
         if estimate is not None and self.start is not None:
             # Known phase: poll when it should end, then in small growing steps.
-            due = self.start + estimate - now
+            # A small margin: a run that recorded its phase start a little late (a busy
+            # event loop) reports a phase slightly short, and a poll a hair early misses.
+            due = self.start + estimate * (1 + _MARGIN) - now
             if due > 0:
                 delay, aimed = due, True
+                self.interval = estimate / 10
+            elif self.polls == 0:  # woken after its phase should have ended: look now
+                delay = policy.min_interval
                 self.interval = estimate / 10
             else:
                 self.interval = self.interval * policy.growth if self.interval else estimate / 10
@@ -276,7 +305,10 @@ class _Phase:
             self.interval *= policy.scout_growth if self.scout else policy.growth
             delay = self.interval
         self.polls += 1
-        delay = min(max(delay, policy.min_interval), policy.max_interval)
+        # max_interval caps blind waits; an aimed one rests on what this client measured.
+        delay = max(delay, policy.min_interval)
+        if not aimed:
+            delay = min(delay, policy.max_interval)
         self.interval = min(max(self.interval, policy.min_interval), policy.max_interval)
         if policy.jitter and not aimed and not self.scout:
             delay *= 1 + policy.jitter * (2 * random.random() - 1)
