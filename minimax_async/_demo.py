@@ -20,7 +20,6 @@ from ._bulk import BulkSummary
 from ._client import AsyncMiniMax
 from ._console import RichReporter, results_table, summary_table
 from ._fanout import RunResult
-from ._limiter import RateLimit
 from ._records import FileCitationAnnotation, FunctionDefinition, FunctionTool, RetrievalTool
 from ._runs import WaitPolicy
 
@@ -148,7 +147,7 @@ async def run_demo(
             "[bold]Using the embedded MiniMax emulator[/] (set MINIMAX_API_KEY and "
             "MINIMAX_GROUP_ID to run against the real API)."
         )
-        client = fake.client(rate_limit=RateLimit(max_in_flight=64))
+        client = fake.client()
         model = "abab5.5-chat"
         policy = WaitPolicy(first_poll=0.1)
 

@@ -42,7 +42,10 @@ class RateLimit:
     """The client-wide request budget.
 
     Args:
-        max_in_flight: requests awaiting an answer at once (``None``: unbounded).
+        max_in_flight: requests awaiting an answer at once (``None``: unbounded). httpx's
+            pool scans every open connection on every request, so its cost per request
+            grows with this number; 16 in flight at MiniMax's latencies is already more
+            requests per minute than its documented quotas allow.
         rpm: requests per minute to stay under (``None``: unknown; discovered on the first
             rate-limit answer when ``adaptive``).
         adaptive: slow down on rate-limit answers and recover gradually (AIMD).
@@ -50,7 +53,7 @@ class RateLimit:
         cooldown: seconds between two consecutive halvings of the rate.
     """
 
-    max_in_flight: int | None = 64
+    max_in_flight: int | None = 16
     rpm: float | None = None
     adaptive: bool = True
     min_rpm: float = 6.0

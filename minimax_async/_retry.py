@@ -48,6 +48,12 @@ class RetryPolicy:
     sleeps a uniformly random time in ``[0, min(cap, base * 2**n)]``. A ``Retry-After``
     header, when present, is honoured instead (up to ``max_retry_after`` seconds).
 
+    Rate-limit answers (1002, 1039, HTTP 429, ...) mean "not now", and MiniMax counts
+    requests per minute: they have their own, more patient budget, ``max_rate_limit_retries``
+    retries with waits growing up to ``rate_limit_cap`` seconds, so a batch that hits the
+    limit waits for the window to pass instead of failing. Set it to 0 to fail fast (or bound
+    a call with ``total_timeout``).
+
     ``sleep`` and ``random`` exist for tests: pass ``sleep=`` an async function that
     records the delays instead of waiting, e.g. ``RetryPolicy(sleep=fake_sleep)``.
     """
@@ -56,27 +62,39 @@ class RetryPolicy:
     base: float = 0.5
     cap: float = 8.0
     max_retry_after: float = 60.0
+    max_rate_limit_retries: int = 10
+    rate_limit_cap: float = 60.0
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, eq=False)
     random: Callable[[], float] = attrs.field(default=random.random, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
-            raise TypeError(f"max_retries must be an int, got {type(self.max_retries).__name__}")
-        if self.max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
-        for name in ("base", "cap", "max_retry_after"):
+        for name in ("max_retries", "max_rate_limit_retries"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        for name in ("base", "cap", "max_retry_after", "rate_limit_cap"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError(f"{name} must be a number, got {type(value).__name__}")
             if not value >= 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
 
-    def backoff(self, retries_taken: int, retry_after: float | None = None) -> float:
-        """Return the seconds to wait before the retry after *retries_taken* retries."""
+    def backoff(
+        self, retries_taken: int, retry_after: float | None = None, *, rate_limited: bool = False
+    ) -> float:
+        """Return the seconds to wait before the next retry, after *retries_taken* of its kind."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
-        ceiling = min(self.cap, self.base * (2.0**retries_taken))
+        cap = self.rate_limit_cap if rate_limited else self.cap
+        ceiling = min(cap, self.base * (2.0 ** min(retries_taken, 64)))
         return self.random() * ceiling
+
+    def allows(self, retries_taken: int, *, rate_limited: bool) -> bool:
+        """Whether one more retry of this kind is allowed after *retries_taken* of it."""
+        limit = self.max_rate_limit_retries if rate_limited else self.max_retries
+        return retries_taken < limit
 
 
 def is_retryable(error: MiniMaxError, *, idempotent: bool) -> bool:

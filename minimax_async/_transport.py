@@ -48,7 +48,18 @@ logger: Final = logging.getLogger("minimax_async")
 
 USER_AGENT: Final = f"minimax-async/{__version__}"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
-DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
+
+def default_limits(max_in_flight: int | None) -> httpx.Limits:
+    """Pool limits matching the in-flight bound.
+
+    httpx's pool examines every connection it holds on each request, so idle connections
+    cost CPU on every call: keep as many alive as can be in flight at once. Up to 100 may
+    be open, for streamed answers, which keep their connection after their slot is freed.
+    """
+    keep = 100 if max_in_flight is None else min(max_in_flight, 100)
+    return httpx.Limits(max_connections=max(100, keep), max_keepalive_connections=keep)
+
 
 JSONObject = dict[str, Any]
 R = TypeVar("R")
@@ -141,7 +152,9 @@ class Transport:
         self.limiter = limiter
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            transport=transport, limits=limits or DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT
+            transport=transport,
+            limits=limits or default_limits(limiter.config.max_in_flight),
+            timeout=DEFAULT_TIMEOUT,
         )
         # The key lives only in these headers; no error or log message is built from them.
         self._headers: Final = {
@@ -340,7 +353,8 @@ class Transport:
         policy = options.retry
         total = options.total_timeout
         deadline = None if total is None else anyio.current_time() + total
-        retries = 0
+        retries = 0  # all retries, reported on errors
+        taken = {False: 0, True: 0}  # retries per kind: rate-limited or not
         while True:
             try:
                 if deadline is None:
@@ -359,28 +373,29 @@ class Transport:
                 ) from exc
             except MiniMaxError as exc:
                 error = exc
-                if isinstance(exc, RateLimitError):
+                rate_limited = isinstance(exc, RateLimitError)
+                if rate_limited:
                     self.limiter.on_response(rate_limited=True)
                 if (
-                    retries >= policy.max_retries
+                    not policy.allows(taken[rate_limited], rate_limited=rate_limited)
                     or isinstance(exc, _UsageError)
                     or not is_retryable(exc, idempotent=call.idempotent)
                 ):
                     _finalise(exc, call, retries)
                     raise
             retry_after = parse_retry_after(error.headers) if isinstance(error, APIError) else None
-            delay = policy.backoff(retries, retry_after)
+            delay = policy.backoff(taken[rate_limited], retry_after, rate_limited=rate_limited)
+            taken[rate_limited] += 1
             if deadline is not None and anyio.current_time() + delay >= deadline:
                 _finalise(error, call, retries)
                 raise error
             retries += 1
             logger.info(
-                "retrying %s %s in %.2f s (retry %d of %d) after: %s",
+                "retrying %s %s in %.2f s (retry %d) after: %s",
                 call.method,
                 call.path,
                 delay,
                 retries,
-                policy.max_retries,
                 error,
             )
             self.retries += 1

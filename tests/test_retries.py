@@ -287,3 +287,60 @@ async def test_usage_errors_are_not_retried(sleeps: SleepRecorder) -> None:
         with pytest.raises(mm.APIConnectionError):
             await c.threads.retrieve("thread_1")
     assert calls == 1
+
+
+@pytest.mark.anyio
+async def test_rate_limits_wait_longer_than_other_errors(
+    mock_api: respx.MockRouter, sleeps: SleepRecorder
+) -> None:
+    """Rate-limit retries have their own budget and their waits may grow up to a minute."""
+    route = mock_api.get("/threads/retrieve").respond(200, json=err(1002))
+    policy = mm.RetryPolicy(
+        max_retries=1, max_rate_limit_retries=8, sleep=sleeps, random=lambda: 1.0
+    )
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY, group_id=GROUP_ID, base_url=BASE_URL, retry=policy
+    ) as c:
+        with pytest.raises(mm.RateLimitError) as info:
+            await c.threads.retrieve("thread_1")
+    assert route.call_count == 9
+    assert info.value.retries_taken == 8
+    assert sleeps.delays == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0]
+
+
+@pytest.mark.anyio
+async def test_rate_limit_retries_can_be_turned_off(
+    mock_api: respx.MockRouter, sleeps: SleepRecorder
+) -> None:
+    """max_rate_limit_retries=0 makes a rate-limited call fail at once (for fail-fast callers)."""
+    route = mock_api.get("/threads/retrieve").respond(200, json=err(1002))
+    policy = mm.RetryPolicy(max_rate_limit_retries=0, sleep=sleeps)
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY, group_id=GROUP_ID, base_url=BASE_URL, retry=policy
+    ) as c:
+        with pytest.raises(mm.RateLimitError):
+            await c.threads.retrieve("thread_1")
+    assert route.call_count == 1
+    assert sleeps.delays == []
+
+
+@pytest.mark.anyio
+async def test_the_two_budgets_are_counted_separately(
+    mock_api: respx.MockRouter, sleeps: SleepRecorder
+) -> None:
+    """Rate limits do not use up the retries meant for server errors, nor the other way round."""
+    route = mock_api.get("/threads/retrieve").mock(
+        side_effect=[
+            httpx.Response(200, json=err(1002)),
+            httpx.Response(200, json=err(1000)),
+            httpx.Response(200, json=err(1002)),
+            httpx.Response(200, json=err(1000)),
+            httpx.Response(200, json=THREAD),
+        ]
+    )
+    policy = mm.RetryPolicy(max_retries=2, max_rate_limit_retries=2, sleep=sleeps)
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY, group_id=GROUP_ID, base_url=BASE_URL, retry=policy
+    ) as c:
+        assert (await c.threads.retrieve("thread_1")).id == "thread_1"
+    assert route.call_count == 5
