@@ -6,11 +6,13 @@ past a few hundred in flight). Waiters are served by priority, then in arrival o
 creates and submits (``WRITE``) before reads (``READ``) before background polls (``POLL``),
 so writes never starve behind polling.
 
-The rate is a token bucket. When MiniMax answers with a rate-limit code the rate is halved
-(at most once per ``cooldown``) and then grows back additively on every success: AIMD, the
-way TCP shares a link. With no configured ``rpm`` the limiter starts unlimited and, on the
-first rate-limit answer, starts from half the throughput it was seeing; that learnt ceiling
-keeps being probed upwards (1 % per success) until the next rate-limit answer.
+The rate is a token bucket. MiniMax limits requests per minute, and a client that bursts past
+the limit is refused for the rest of that minute whatever it does next, so halving the rate
+on each refusal (AIMD) would collapse it. Instead, when refusals persist (several, and a real
+share of the latest answers; a stray 1002 is left to the retries), the rate is set to 90 % of
+what the server accepted over the last minute: its observed allowance. After a minute without
+such a signal the rate grows by 1 % of that allowance per second, probing above a learnt
+one (never above a configured ``rpm``). With no ``rpm`` the limiter starts unlimited.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import heapq
 import itertools
 import math
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 from typing import Final
 
@@ -86,18 +89,26 @@ class _Waiter:
         return self.key < other.key
 
 
-# How far back the limiter looks to estimate throughput when it first meets a rate limit,
-# and how many requests it must have seen there before it trusts that estimate: a rate
-# cannot be learnt from a handful of requests (retries handle isolated rate limits).
-_WINDOW: Final = 10.0
+# A rate is learnt only from a minute holding at least this many accepted requests.
 _MIN_SAMPLE: Final = 10
+# Rate limits count as a signal (not a stray answer) when at least this many of them make
+# at least this share of the answers of the last two seconds.
+_SIGNAL_COUNT: Final = 5
+_SIGNAL_SHARE: Final = 0.2
+# After a cut the rate stays at this share of the learnt allowance; after a minute with no
+# signal it grows by _GROWTH of the ceiling per second (and probes above a learnt one).
+_HEADROOM: Final = 0.9
+_QUIET: Final = 60.0
+_GROWTH: Final = 0.01
 
 
 class Limiter:
     """Admission control for one client's requests (see the module docstring)."""
 
-    def __init__(self, config: RateLimit) -> None:
+    def __init__(self, config: RateLimit, *, clock: Callable[[], float] | None = None) -> None:
         self.config = config
+        # Tests pass a fake clock to cover minutes of traffic without waiting for them.
+        self._clock = clock or anyio.current_time
         self._in_flight = 0
         self._heap: list[_Waiter] = []
         self._seq = itertools.count()
@@ -107,7 +118,8 @@ class Limiter:
         self._tokens = self._burst()
         self._stamp = 0.0
         self._last_cut = -math.inf
-        self._recent: deque[float] = deque()
+        self._grown = 0.0
+        self._answers = _Answers()
         self.rate_limited_answers = 0
         self.peak_in_flight = 0
 
@@ -163,16 +175,11 @@ class Limiter:
         self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         if self._rate is not None:
             self._tokens -= 1.0
-        if self.config.adaptive:
-            recent = self._recent
-            recent.append(now)
-            while recent and recent[0] < now - _WINDOW:
-                recent.popleft()
 
     def _pump(self) -> None:
         """Admit waiting requests, best priority first, while there is room and rate."""
         heap = self._heap
-        now = anyio.current_time()
+        now = self._clock()
         while heap:
             head = heap[0]
             if head.cancelled:
@@ -190,7 +197,7 @@ class Limiter:
             head.event.set()
 
     async def _acquire(self, priority: Priority) -> None:
-        now = anyio.current_time()
+        now = self._clock()
         if not self._heap and self._has_room() and self._rate_delay(now) == 0:
             self._admit(now)
             return
@@ -203,7 +210,7 @@ class Limiter:
                     return
                 delay = None
                 if self._heap and self._heap[0] is waiter and self._has_room():
-                    delay = self._rate_delay(anyio.current_time())
+                    delay = self._rate_delay(self._clock())
                 if delay:
                     with anyio.move_on_after(delay):
                         await waiter.event.wait()
@@ -227,39 +234,88 @@ class Limiter:
     # ----------------------------------------------------------------------- adaptation
 
     def on_response(self, *, rate_limited: bool) -> None:
-        """Feed back an answer: rate-limited ones cut the rate, others let it grow back."""
-        if not self.config.adaptive:
-            return
+        """Feed back an answer: persistent rate limits set the rate, a quiet minute grows it."""
         if rate_limited:
             self.rate_limited_answers += 1
-            now = anyio.current_time()
-            if now - self._last_cut < self.config.cooldown:
-                return
-            if self._rate is None:
-                recent = self._recent
-                if len(recent) < _MIN_SAMPLE:
-                    return
-                # The real span, however short: clamping it to a second would mistake a fast
-                # burst for a slow client and pin the rate far too low.
-                seen = len(recent) / max(now - recent[0], 0.05)
-                self._max_rate = max(seen, self._min_rate)
-                self._rate = self._max_rate
-                self._stamp = now
-                self._tokens = 0.0
-            self._last_cut = now
-            self._refill(now)
-            self._rate = max(self._rate / 2.0, self._min_rate)
-            self._tokens = min(self._tokens, self._burst())
-        elif self._rate is not None and self._max_rate is not None:
-            self._refill(anyio.current_time())
-            if self._rate < self._max_rate:
-                # Additive increase: about 1/100 of the ceiling per successful answer.
-                self._rate = min(self._max_rate, self._rate + self._max_rate / 100.0)
-            elif self.config.rpm is None:
-                # A learnt ceiling is only a guess: keep probing above it (1 % per success)
-                # until the server says no again, so one early rate limit cannot cap the
-                # client for good.
-                self._max_rate = self._rate = self._rate * 1.01
+        if not self.config.adaptive:
+            return
+        now = self._clock()
+        self._answers.add(now, rate_limited=rate_limited)
+        if rate_limited:
+            if now - self._last_cut >= self.config.cooldown and self._answers.persistently_limited(
+                now
+            ):
+                self._cut(now)
+        elif self._rate is not None and now - self._last_cut >= _QUIET:
+            self._grow(now)
+
+    def _cut(self, now: float) -> None:
+        """The server keeps refusing: go to 90 % of what it accepted over the last minute."""
+        self._last_cut = now
+        self._refill(now)
+        accepted = self._answers.accepted_last_minute(now)
+        if accepted >= _MIN_SAMPLE:
+            # On a per-minute limit, what the server took in the last minute is its
+            # allowance; a client younger than a minute has not seen all of it, so the
+            # estimate errs low, and quiet minutes later let it grow back.
+            ceiling = accepted / 60.0
+        elif self._rate is not None:
+            ceiling = self._rate / 2.0
+        else:
+            return  # too little traffic to tell; retries deal with it
+        if self.config.rpm is not None:
+            ceiling = min(ceiling, self.config.rpm / 60.0)
+        self._max_rate = max(ceiling, self._min_rate)
+        self._rate = max(_HEADROOM * ceiling, self._min_rate)
+        self._grown = now
+        self._tokens = min(self._tokens, self._burst())
+
+    def _grow(self, now: float) -> None:
+        """A quiet minute: raise the rate by 1 % of the ceiling per second, and probe above a
+        learnt ceiling (never above a configured one)."""
+        assert self._rate is not None
+        assert self._max_rate is not None
+        self._refill(now)
+        since = max(self._grown, self._last_cut + _QUIET)
+        self._rate += self._max_rate * _GROWTH * max(now - since, 0.0)
+        self._grown = now
+        if self.config.rpm is not None:
+            self._rate = min(self._rate, self.config.rpm / 60.0)
+        elif self._rate > self._max_rate:
+            self._max_rate = self._rate  # probing above what was learnt
+
+
+class _Answers:
+    """Per-second counts of answers (accepted, rate-limited) over the last minute."""
+
+    __slots__ = ("_buckets",)
+
+    def __init__(self) -> None:
+        self._buckets: deque[list[int]] = deque()  # [second, accepted, rate-limited]
+
+    def add(self, now: float, *, rate_limited: bool) -> None:
+        second = int(now)
+        buckets = self._buckets
+        if not buckets or buckets[-1][0] != second:
+            buckets.append([second, 0, 0])
+            while buckets[0][0] <= second - 60:
+                buckets.popleft()
+        buckets[-1][2 if rate_limited else 1] += 1
+
+    def accepted_last_minute(self, now: float) -> int:
+        oldest = int(now) - 59
+        return sum(b[1] for b in self._buckets if b[0] >= oldest)
+
+    def persistently_limited(self, now: float) -> bool:
+        """Whether rate limits are a real share of the latest answers, not a stray one."""
+        oldest = int(now) - 1
+        accepted = limited = 0
+        for second, ok, refused in reversed(self._buckets):
+            if second < oldest:
+                break
+            accepted += ok
+            limited += refused
+        return limited >= _SIGNAL_COUNT and limited >= _SIGNAL_SHARE * (accepted + limited)
 
 
 class _Slot:

@@ -50,9 +50,10 @@ class RetryPolicy:
 
     Rate-limit answers (1002, 1039, HTTP 429, ...) mean "not now", and MiniMax counts
     requests per minute: they have their own, more patient budget, ``max_rate_limit_retries``
-    retries with waits growing up to ``rate_limit_cap`` seconds, so a batch that hits the
-    limit waits for the window to pass instead of failing. Set it to 0 to fail fast (or bound
-    a call with ``total_timeout``).
+    retries with waits growing up to ``rate_limit_cap`` seconds (30 x at most 5 s: about two
+    minutes), so a batch that hits the limit waits for the window to pass instead of failing,
+    and resumes within seconds when it does (the client's rate budget does the pacing). Set
+    it to 0 to fail fast (or bound a call with ``total_timeout``).
 
     ``sleep`` and ``random`` exist for tests: pass ``sleep=`` an async function that
     records the delays instead of waiting, e.g. ``RetryPolicy(sleep=fake_sleep)``.
@@ -62,8 +63,8 @@ class RetryPolicy:
     base: float = 0.5
     cap: float = 8.0
     max_retry_after: float = 60.0
-    max_rate_limit_retries: int = 10
-    rate_limit_cap: float = 60.0
+    max_rate_limit_retries: int = 30
+    rate_limit_cap: float = 5.0
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, eq=False)
     random: Callable[[], float] = attrs.field(default=random.random, eq=False)
 

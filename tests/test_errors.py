@@ -43,7 +43,7 @@ async def test_each_code_maps_to_its_error_class_and_retry_rule(
 ) -> None:
     """A non-zero base_resp arriving with HTTP 200 raises its class; only transient ones retry.
 
-    Rate limits have their own, longer budget (10 retries by default) than other errors (2).
+    Rate limits have their own, longer budget (30 retries by default) than other errors (2).
     """
     route = mock_api.get("/threads/retrieve").respond(200, json=err(code, "said the server"))
     with pytest.raises(cls) as info:
@@ -52,7 +52,7 @@ async def test_each_code_maps_to_its_error_class_and_retry_rule(
     assert error.status_code == code
     assert error.status_msg == "said the server"
     assert error.http_status == 200
-    budget = 10 if cls is mm.RateLimitError else 2
+    budget = 30 if cls is mm.RateLimitError else 2
     assert route.call_count == (budget + 1 if retried else 1)
     assert error.retries_taken == (budget if retried else 0)
     assert str(code) in str(error)

@@ -245,10 +245,17 @@ async def test_a_configured_rpm_keeps_the_client_under_the_server_limit() -> Non
 
 @pytest.mark.anyio
 async def test_rate_limit_answers_are_absorbed_when_retries_are_allowed() -> None:
-    """Against a server RPM limit with no budget configured, the batch still has 0 errors."""
+    """Against a server RPM limit with no budget configured, retries leave the batch 0 errors.
+
+    The fake's minute is one real second here, so the rate-limit waits are scaled the same
+    way. The adaptive budget is off: it counts real minutes, which this sped-up server cannot
+    match (its logic is tested with a fake clock in test_limiter.py, and in real minutes by
+    the rate-limit benchmark).
+    """
     fake = rpm_fake(rpm=150)
-    retry = mm.RetryPolicy(max_retries=12, base=0.02, cap=0.5)
-    async with fake.client(wait_policy=FAST, retry=retry) as client:
+    retry = mm.RetryPolicy(max_retries=12, base=0.02, cap=0.5, rate_limit_cap=1.0)
+    budget = mm.RateLimit(adaptive=False)
+    async with fake.client(wait_policy=FAST, retry=retry, rate_limit=budget) as client:
         assistant = await client.assistants.create(model="abab5.5-chat")
         results = await client.fan_out(
             [f"q{i}" for i in range(60)], assistant=assistant.id, concurrency=60

@@ -113,61 +113,87 @@ async def test_the_rate_admits_no_more_than_its_budget() -> None:
     assert 1 <= admitted <= 12
 
 
-def test_a_rate_limit_answer_halves_the_rate_once_per_cooldown() -> None:
-    """AIMD: a 1002 halves the rate; more 1002s within the cooldown do not cut it again."""
+class FakeClock:
+    """Time that moves only when told to."""
 
-    async def main() -> None:
-        limiter = Limiter(RateLimit(rpm=600, cooldown=60.0))
-        limiter.on_response(rate_limited=True)
-        assert limiter.current_rpm == pytest.approx(300)
-        limiter.on_response(rate_limited=True)
-        assert limiter.current_rpm == pytest.approx(300)
-        assert limiter.rate_limited_answers == 2
+    def __init__(self) -> None:
+        self.now = 1000.0
 
-    anyio.run(main)
+    def __call__(self) -> float:
+        return self.now
 
 
-def test_successes_grow_the_rate_back_to_the_ceiling_and_not_beyond() -> None:
-    """After a cut, each success adds 1% of the configured rate, up to that rate."""
+def answers(
+    limiter: Limiter, clock: FakeClock, *, accepted: int, refused: int, over: float
+) -> None:
+    """Feed the limiter *accepted* then *refused* answers spread over *over* seconds."""
+    total = accepted + refused
+    for i in range(total):
+        clock.now += over / total
+        limiter.on_response(rate_limited=i >= accepted)
 
-    async def main() -> None:
-        limiter = Limiter(RateLimit(rpm=600, cooldown=0.0))
-        limiter.on_response(rate_limited=True)
-        for _ in range(10):
-            limiter.on_response(rate_limited=False)
-        assert limiter.current_rpm == pytest.approx(360)
-        for _ in range(1_000):
-            limiter.on_response(rate_limited=False)
-        assert limiter.current_rpm == pytest.approx(600)
 
-    anyio.run(main)
+def test_a_stray_rate_limit_answer_changes_nothing() -> None:
+    """One 1002 among many accepted answers is left to the retries; the rate stays unlimited."""
+    clock = FakeClock()
+    limiter = Limiter(RateLimit(rpm=None), clock=clock)
+    answers(limiter, clock, accepted=500, refused=1, over=10)
+    assert limiter.current_rpm is None
+    assert limiter.rate_limited_answers == 1
+
+
+def test_persistent_rate_limits_set_the_rate_to_90_percent_of_what_was_accepted() -> None:
+    """After a burst of 1,200 accepted requests, refusals set 0.9 x 1,200 requests per minute."""
+    clock = FakeClock()
+    limiter = Limiter(RateLimit(rpm=None), clock=clock)
+    answers(limiter, clock, accepted=1200, refused=0, over=5)
+    answers(limiter, clock, accepted=0, refused=20, over=1)
+    assert limiter.current_rpm == pytest.approx(0.9 * 1200)
+
+
+def test_refusals_while_the_window_drains_do_not_collapse_the_rate() -> None:
+    """A minute of refusals (the burst still in the server's window) keeps the learnt rate."""
+    clock = FakeClock()
+    limiter = Limiter(RateLimit(rpm=None, cooldown=2.0), clock=clock)
+    answers(limiter, clock, accepted=1200, refused=0, over=5)
+    for _ in range(50):
+        answers(limiter, clock, accepted=0, refused=20, over=1)
+    assert limiter.current_rpm == pytest.approx(0.9 * 1200)
+
+
+def test_a_quiet_minute_lets_the_rate_grow_but_not_past_a_configured_rpm() -> None:
+    """Without refusals for a minute the rate grows 1 % of the ceiling per second, up to rpm."""
+    clock = FakeClock()
+    limiter = Limiter(RateLimit(rpm=600), clock=clock)
+    answers(limiter, clock, accepted=300, refused=0, over=5)
+    answers(limiter, clock, accepted=0, refused=20, over=1)
+    assert limiter.current_rpm == pytest.approx(0.9 * 300)
+    answers(limiter, clock, accepted=100, refused=0, over=59)
+    assert limiter.current_rpm == pytest.approx(0.9 * 300)  # not quiet for a minute yet
+    answers(limiter, clock, accepted=100, refused=0, over=5)
+    assert 0.9 * 300 < limiter.current_rpm < 300  # type: ignore[operator]
+    answers(limiter, clock, accepted=2000, refused=0, over=600)
+    assert limiter.current_rpm == pytest.approx(600)
+
+
+def test_a_learnt_ceiling_keeps_being_probed_upwards() -> None:
+    """A rate learnt from refusals is not a cap for good: quiet minutes raise it past it."""
+    clock = FakeClock()
+    limiter = Limiter(RateLimit(rpm=None), clock=clock)
+    answers(limiter, clock, accepted=300, refused=0, over=5)
+    answers(limiter, clock, accepted=0, refused=20, over=1)
+    answers(limiter, clock, accepted=5000, refused=0, over=300)
+    assert limiter.current_rpm is not None
+    assert limiter.current_rpm > 300
 
 
 def test_the_rate_never_drops_below_min_rpm() -> None:
-    """Repeated cuts stop at min_rpm, so the client never stalls completely."""
-
-    async def main() -> None:
-        limiter = Limiter(RateLimit(rpm=600, cooldown=0.0, min_rpm=30))
-        for _ in range(50):
-            limiter.on_response(rate_limited=True)
-        assert limiter.current_rpm == pytest.approx(30)
-
-    anyio.run(main)
-
-
-@pytest.mark.anyio
-async def test_without_a_configured_rpm_a_rate_is_learnt_only_from_real_traffic() -> None:
-    """An isolated 1002 does not throttle the client; one amid real traffic starts AIMD."""
-    limiter = Limiter(RateLimit(max_in_flight=None, rpm=None, cooldown=0.0))
-    async with limiter.slot(Priority.READ):
-        pass
-    limiter.on_response(rate_limited=True)
-    assert limiter.current_rpm is None
-    for _ in range(30):
-        async with limiter.slot(Priority.READ):
-            pass
-    limiter.on_response(rate_limited=True)
-    assert limiter.current_rpm is not None
+    """However little was accepted, the rate stays at min_rpm or above."""
+    clock = FakeClock()
+    limiter = Limiter(RateLimit(rpm=None, min_rpm=30), clock=clock)
+    answers(limiter, clock, accepted=12, refused=0, over=50)
+    answers(limiter, clock, accepted=0, refused=30, over=1)
+    assert limiter.current_rpm == pytest.approx(30)
 
 
 def test_unlimited_turns_every_control_off() -> None:

@@ -1,0 +1,193 @@
+"""Helpers shared by the benchmarks: child servers, process metrics, statistics, machine facts."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import selectors
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results"
+API_KEY = "bench-api-key"
+GROUP_ID = "bench-group"
+STARTUP_TIMEOUT = 30.0
+
+
+# ------------------------------------------------------------------------ child servers
+
+
+@contextlib.contextmanager
+def child_server(module: str, *args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Start ``python -m <module> <args>`` and yield the URL it prints first, then stop it.
+
+    The child prints ``URL <url>`` once it listens. It is stopped with SIGTERM (then SIGKILL)
+    by its own pid when the block exits.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT.parent,
+    )
+    try:
+        url = _read_url(proc)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def _read_url(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server {proc.args} exited with {proc.returncode}")
+            if selector.select(timeout=0.2):
+                line = proc.stdout.readline()
+                if line.startswith("URL "):
+                    return line.split(None, 1)[1].strip()
+    raise RuntimeError(f"server {proc.args} did not start within {STARTUP_TIMEOUT} s")
+
+
+def run_child(module: str, args: Sequence[str], timeout: float) -> dict[str, Any]:
+    """Run ``python -m module args`` to completion and return the JSON object it prints last."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT.parent,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}"
+        )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"{module} printed no result:\n{done.stdout[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+# ------------------------------------------------------------------------ process metrics
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process, all threads."""
+    return time.process_time()
+
+
+def _status_kib(field: str) -> int:
+    text = Path("/proc/self/status").read_text()
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
+    if match is None:  # not Linux: fall back to the lifetime peak
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(match.group(1))
+
+
+def rss_kib() -> int:
+    """Current resident set size in KiB."""
+    return _status_kib("VmRSS")
+
+
+def peak_rss_kib() -> int:
+    """Peak resident set size in KiB since the last :func:`reset_peak_rss`."""
+    return _status_kib("VmHWM")
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux); return whether that worked."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------ statistics
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values: Sequence[float]) -> tuple[float, float]:
+    """(min, max) of *values*."""
+    return (min(values), max(values)) if values else (float("nan"), float("nan"))
+
+
+def summary(values: Sequence[float]) -> dict[str, Any]:
+    lo, hi = spread(values)
+    return {"median": median(values), "min": lo, "max": hi, "n": len(values), "values": values}
+
+
+# ------------------------------------------------------------------------ machine
+
+
+def machine() -> dict[str, Any]:
+    """What the results were measured on."""
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "loadavg_at_start": [round(x, 2) for x in load],
+        "versions": _versions(),
+    }
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    found = {}
+    for name in (
+        "minimax-async",
+        "httpx",
+        "httpcore",
+        "anyio",
+        "cattrs",
+        "attrs",
+        "openai",
+        "httpx2",
+        "pydantic",
+        "minimax-client",
+        "uvicorn",
+        "starlette",
+    ):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[name] = metadata.version(name)
+    return found

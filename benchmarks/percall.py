@@ -1,0 +1,368 @@
+"""Per-call overhead: client CPU per "retrieve a run, get a record", four clients side by side.
+
+One loopback server process (``_loopback``) serves the same run JSON at MiniMax's and OpenAI's
+retrieve routes. In this process, each contender makes the same number of calls from
+``concurrency`` concurrent callers; the process CPU time (``time.process_time``: user + system,
+all threads) spent on those calls, divided by their number, is the contender's cost per call.
+Contenders run one at a time, in an order rotated every round, and every round measures all of
+them at every concurrency, so slow drifts of the (shared, noisy) machine hit all of them alike.
+Ratios are taken within a round (paired) and their median over rounds is reported.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+
+from . import _common as c
+from ._loopback import RUN_ID, THREAD_ID
+
+#: Connection-pool limits of the raw-httpx floor: the same as minimax_async's built-in client.
+FLOOR_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
+
+class Contender:
+    """One client under test. ``call`` retrieves the run and returns what the user gets."""
+
+    name = ""
+    label = ""
+
+    async def open(self, url: str) -> None:
+        raise NotImplementedError
+
+    async def call(self) -> Any:
+        raise NotImplementedError
+
+    def check(self, result: Any) -> None:
+        """Fail loudly if the call did not return the run (each contender is checked once)."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class RawHttpx(Contender):
+    name = "raw_httpx"
+    label = "raw httpx + json.loads"
+
+    async def open(self, url: str) -> None:
+        self.http = httpx.AsyncClient(
+            base_url=url,
+            limits=FLOOR_LIMITS,
+            timeout=60.0,
+            headers={"Authorization": f"Bearer {c.API_KEY}"},
+        )
+        self.params = {"GroupId": c.GROUP_ID, "thread_id": THREAD_ID, "run_id": RUN_ID}
+
+    async def call(self) -> Any:
+        response = await self.http.get("/v1/threads/run/retrieve", params=self.params)
+        return json.loads(response.content)
+
+    def check(self, result: Any) -> None:
+        assert result["id"] == RUN_ID, result
+        assert result["status"] == "requires_action", result
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+class MinimaxAsync(Contender):
+    name = "minimax_async"
+    label = "minimax_async"
+
+    def _client(self, url: str) -> Any:
+        import minimax_async as mm
+
+        return mm.AsyncMiniMax(api_key=c.API_KEY, group_id=c.GROUP_ID, base_url=url + "/v1")
+
+    async def open(self, url: str) -> None:
+        self.client = self._client(url)
+        self.runs = self.client.threads.runs
+
+    async def call(self) -> Any:
+        return await self.runs.retrieve(THREAD_ID, RUN_ID)
+
+    def check(self, result: Any) -> None:
+        import minimax_async as mm
+
+        assert isinstance(result, mm.Run), result
+        assert result.status == "requires_action", result
+        assert result.tool_calls[0].function.name == "get_weather", result
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class MinimaxAsyncUnbounded(MinimaxAsync):
+    """minimax_async without its in-flight bound: shows what the bound does at high concurrency."""
+
+    name = "minimax_async_unbounded"
+    label = "minimax_async, RateLimit.unlimited()"
+
+    def _client(self, url: str) -> Any:
+        import minimax_async as mm
+
+        return mm.AsyncMiniMax(
+            api_key=c.API_KEY,
+            group_id=c.GROUP_ID,
+            base_url=url + "/v1",
+            rate_limit=mm.RateLimit.unlimited(),
+        )
+
+
+class MinimaxAsyncAiohttp(MinimaxAsync):
+    """minimax_async over httpx-aiohttp's transport (aiohttp does the HTTP; httpx the API)."""
+
+    name = "minimax_async_aiohttp"
+    label = "minimax_async over httpx-aiohttp"
+
+    def _client(self, url: str) -> Any:
+        from httpx_aiohttp import AiohttpTransport
+
+        import minimax_async as mm
+
+        # As the README shows it: the transport with its own defaults.
+        return mm.AsyncMiniMax(
+            api_key=c.API_KEY,
+            group_id=c.GROUP_ID,
+            base_url=url + "/v1",
+            transport=AiohttpTransport(),
+        )
+
+
+class OpenAIPython(Contender):
+    name = "openai"
+    label = "openai-python AsyncOpenAI"
+
+    async def open(self, url: str) -> None:
+        from openai import AsyncOpenAI
+
+        self.client = AsyncOpenAI(api_key=c.API_KEY, base_url=url + "/v1")
+        self.runs = self.client.beta.threads.runs
+
+    async def call(self) -> Any:
+        return await self.runs.retrieve(RUN_ID, thread_id=THREAD_ID)
+
+    def check(self, result: Any) -> None:
+        from openai.types.beta.threads import Run
+
+        assert isinstance(result, Run), result
+        assert result.status == "requires_action", result
+        call = result.required_action.submit_tool_outputs.tool_calls[0]  # type: ignore[union-attr]
+        assert call.function.name == "get_weather", result
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class MinimaxClient(Contender):
+    """minimax-client's AsyncMiniMax. It has no base_url option: its httpx client is replaced
+    by one built with the same arguments (its own ``_get_http_client``) plus the loopback base URL
+    and the GroupId query parameter."""
+
+    name = "minimax_client"
+    label = "minimax-client AsyncMiniMax"
+
+    async def open(self, url: str) -> None:
+        from minimax_client import AsyncMiniMax
+
+        self.client = AsyncMiniMax(api_key=c.API_KEY)
+        await self.client.http_client.aclose()
+        self.http = httpx.AsyncClient(
+            base_url=url + "/v1",
+            headers={"Authorization": f"Bearer {c.API_KEY}"},
+            params={"GroupId": c.GROUP_ID},
+            timeout=self.client.timeout,
+        )
+        self.client.http_client = self.http
+        self.runs = self.client.threads.runs
+        self.runs.client = self.http
+
+    async def call(self) -> Any:
+        return await self.runs.retrieve(RUN_ID, THREAD_ID)
+
+    def check(self, result: Any) -> None:
+        from minimax_client.entities.thread import RunRetrieveResponse
+
+        assert isinstance(result, RunRetrieveResponse), result
+        assert result.status == "requires_action", result
+        assert result.required_action is not None
+        assert result.required_action.submit_tool_outputs is not None
+        assert result.required_action.submit_tool_outputs.tool_calls[0].function.name == (
+            "get_weather"
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+CONTENDERS: dict[str, Callable[[], Contender]] = {
+    "raw_httpx": RawHttpx,
+    "minimax_async": MinimaxAsync,
+    "openai": OpenAIPython,
+    "minimax_client": MinimaxClient,
+    "minimax_async_unbounded": MinimaxAsyncUnbounded,
+    "minimax_async_aiohttp": MinimaxAsyncAiohttp,
+}
+
+
+async def _burst(contender: Contender, concurrency: int, per_caller: int) -> tuple[float, float]:
+    """Make concurrency x per_caller calls; return (process CPU s, wall s)."""
+
+    async def caller() -> None:
+        call = contender.call
+        for _ in range(per_caller):
+            await call()
+
+    gc.collect()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    async with anyio.create_task_group() as group:
+        for _ in range(concurrency):
+            group.start_soon(caller)
+    return time.process_time() - cpu0, time.perf_counter() - wall0
+
+
+async def _run(
+    url: str,
+    names: list[str],
+    levels: list[int],
+    rounds: int,
+    calls: int,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    contenders: list[Contender] = []
+    skipped: dict[str, str] = {}
+    for name in names:
+        contender = CONTENDERS[name]()
+        try:
+            await contender.open(url)
+            contender.check(await contender.call())
+        except Exception as exc:  # e.g. the package does not install or import
+            skipped[name] = f"{type(exc).__name__}: {exc}"
+            log(f"  per-call: skipping {name}: {skipped[name]}")
+            continue
+        contenders.append(contender)
+    if not contenders:
+        raise RuntimeError(f"no contender could run: {skipped}")
+    # Freeze what setup allocated (imports, pools), so that every contender's collections
+    # scan only the garbage its own calls make, not the other libraries' modules.
+    gc.collect()
+    gc.freeze()
+    samples: dict[str, dict[int, list[float]]] = {
+        k.name: {lvl: [] for lvl in levels} for k in contenders
+    }
+    walls: dict[str, dict[int, list[float]]] = {
+        k.name: {lvl: [] for lvl in levels} for k in contenders
+    }
+    started = time.perf_counter()
+    for round_ in range(rounds):
+        for index, level in enumerate(levels):
+            per_caller = max(1, calls // level)
+            shift = (round_ + index) % len(contenders)
+            order = contenders[shift:] + contenders[:shift]
+            for contender in order:
+                # Warm-up (connections open, caches filled), at most 100 at once: a burst of
+                # 1,000 on a cold httpx pool is its own (much slower) case, measured below.
+                await _burst(contender, min(level, 100), 1)
+                cpu, wall = await _burst(contender, level, per_caller)
+                total = level * per_caller
+                samples[contender.name][level].append(cpu / total * 1e6)
+                walls[contender.name][level].append(wall / total * 1e6)
+        log(
+            f"  per-call round {round_ + 1}/{rounds} done ({time.perf_counter() - started:.0f} s): "
+            + ", ".join(
+                f"{k.name} c={levels[0]} {samples[k.name][levels[0]][-1]:.0f} us"
+                for k in contenders
+            )
+        )
+    # Once per contender: the first burst of the largest concurrency on a fresh client (no
+    # open connections): every caller at once into a cold pool.
+    cold: dict[str, float] = {}
+    top = levels[-1]
+    for contender in contenders:
+        await contender.close()
+        await contender.open(url)
+        cpu, _wall = await _burst(contender, top, 1)
+        cold[contender.name] = cpu / top * 1e6
+        await contender.close()
+    log("  per-call cold burst: " + ", ".join(f"{k} {v:.0f} us" for k, v in cold.items()))
+    gc.unfreeze()
+    return {
+        "contenders": {k.name: k.label for k in contenders},
+        "skipped": skipped,
+        "levels": levels,
+        "rounds": rounds,
+        "calls_per_measurement": {lvl: level_calls(calls, lvl) for lvl in levels},
+        "cpu_us_per_call": samples,
+        "cold_burst_cpu_us_per_call": {"concurrency": levels[-1], "values": cold},
+        "wall_us_per_call": walls,
+    }
+
+
+def level_calls(calls: int, level: int) -> int:
+    return level * max(1, calls // level)
+
+
+def paired_ratios(
+    samples: dict[str, dict[int, list[float]]],
+    a: str,
+    b: str,
+    level: int,
+    level_b: int | None = None,
+) -> list[float]:
+    """Per-round ratios a/b (b at *level_b* if given): the paired comparison."""
+    xs = samples.get(a, {}).get(level, [])
+    ys = samples.get(b, {}).get(level if level_b is None else level_b, [])
+    return [x / y for x, y in zip(xs, ys, strict=False) if y]
+
+
+def run(
+    *,
+    levels: list[int],
+    rounds: int,
+    calls: int,
+    names: list[str],
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Start the loopback server, measure, and return the raw samples plus summaries."""
+    with c.child_server("benchmarks._loopback") as (url, _proc):
+        result = anyio.run(_run, url, names, levels, rounds, calls, log, backend="asyncio")
+    result["server"] = "benchmarks/_loopback.py: raw asyncio Protocol (uvloop if installed)"
+    samples = result["cpu_us_per_call"]
+    summary: dict[str, Any] = {}
+    for name, by_level in samples.items():
+        summary[name] = {str(lvl): c.summary(v) for lvl, v in by_level.items()}
+    result["summary"] = summary
+    ratios: dict[str, Any] = {}
+    for lvl in levels:
+        ratios[f"minimax_async/raw_httpx@{lvl}"] = c.summary(
+            paired_ratios(samples, "minimax_async", "raw_httpx", lvl)
+        )
+        ratios[f"openai/minimax_async@{lvl}"] = c.summary(
+            paired_ratios(samples, "openai", "minimax_async", lvl)
+        )
+        ratios[f"minimax_client/minimax_async@{lvl}"] = c.summary(
+            paired_ratios(samples, "minimax_client", "minimax_async", lvl)
+        )
+        ratios[f"raw_httpx@{lvl}/raw_httpx@{levels[0]}"] = c.summary(
+            paired_ratios(samples, "raw_httpx", "raw_httpx", lvl, levels[0])
+        )
+        ratios[f"minimax_async@{lvl}/minimax_async@{levels[0]}"] = c.summary(
+            paired_ratios(samples, "minimax_async", "minimax_async", lvl, levels[0])
+        )
+        if "minimax_async_aiohttp" in samples:
+            ratios[f"minimax_async_aiohttp/minimax_async@{lvl}"] = c.summary(
+                paired_ratios(samples, "minimax_async_aiohttp", "minimax_async", lvl)
+            )
+        if "minimax_async_unbounded" in samples:
+            ratios[f"minimax_async_unbounded/minimax_async@{lvl}"] = c.summary(
+                paired_ratios(samples, "minimax_async_unbounded", "minimax_async", lvl)
+            )
+    result["ratios"] = ratios
+    return result
