@@ -9,7 +9,7 @@ the last one (ending at ``duration``) is the steady state. Errors seen by the ca
 fan-out results that failed with ``RateLimitError`` after the client's retries.
 
 Two clients: one told the budget (``RateLimit(rpm=...)``) and the default one, which starts
-unlimited and learns the rate from the 1002 answers (AIMD).
+unlimited and learns the rate from the 1002 answers.
 """
 
 from __future__ import annotations

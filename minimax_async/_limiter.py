@@ -51,9 +51,10 @@ class RateLimit:
             requests per minute than its documented quotas allow.
         rpm: requests per minute to stay under (``None``: unknown; discovered on the first
             rate-limit answer when ``adaptive``).
-        adaptive: slow down on rate-limit answers and recover gradually (AIMD).
+        adaptive: set the rate from what the server accepted when rate-limit answers
+            persist, and let it grow back after a quiet minute.
         min_rpm: the floor the adaptive rate never goes below.
-        cooldown: seconds between two consecutive halvings of the rate.
+        cooldown: seconds between two consecutive cuts of the rate.
     """
 
     max_in_flight: int | None = 16

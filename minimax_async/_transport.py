@@ -338,8 +338,6 @@ class Transport:
                 (time.perf_counter() - started) * 1000,
                 headers_trace_ids(response.headers)[0] or "-",
             )
-        if response.status_code != 429:
-            self.limiter.on_response(rate_limited=False)
         return response
 
     # ---------------------------------------------------------------------------- retries
@@ -358,9 +356,14 @@ class Transport:
         while True:
             try:
                 if deadline is None:
-                    return await attempt(call, options.timeout, retries + 1)
-                with anyio.fail_after(max(deadline - anyio.current_time(), 0.0)):
-                    return await attempt(call, options.timeout, retries + 1)
+                    result = await attempt(call, options.timeout, retries + 1)
+                else:
+                    with anyio.fail_after(max(deadline - anyio.current_time(), 0.0)):
+                        result = await attempt(call, options.timeout, retries + 1)
+                # Fed only once the envelope is read: a 1002 arrives with HTTP 200, and
+                # counting it as accepted would overstate what the server allows.
+                self.limiter.on_response(rate_limited=False)
+                return result
             except TimeoutError as exc:
                 # Only the deadline's cancel scope raises a bare TimeoutError here.
                 raise APITimeoutError(
@@ -376,6 +379,8 @@ class Transport:
                 rate_limited = isinstance(exc, RateLimitError)
                 if rate_limited:
                     self.limiter.on_response(rate_limited=True)
+                elif isinstance(exc, APIError):
+                    self.limiter.on_response(rate_limited=False)  # answered, within budget
                 if (
                     not policy.allows(taken[rate_limited], rate_limited=rate_limited)
                     or isinstance(exc, _UsageError)

@@ -1,13 +1,17 @@
-"""The client-wide rate budget: in-flight bound, priorities, rate, and AIMD on rate limits."""
+"""The client-wide rate budget: in-flight bound, priorities, rate, slowing down when refused."""
 
 from __future__ import annotations
 
 import anyio
 import anyio.lowlevel
+import httpx
 import pytest
+import respx
 
 import minimax_async as mm
 from minimax_async import Limiter, Priority, RateLimit
+
+from .conftest import API_KEY, BASE_URL, GROUP_ID, SleepRecorder, err, ok
 
 
 @pytest.mark.anyio
@@ -220,3 +224,26 @@ def test_the_client_exposes_its_budget() -> None:
     client = mm.AsyncMiniMax(api_key="k", group_id="g", rate_limit=budget)
     assert client.rate_limit.max_in_flight == 7
     assert client.limiter.current_rpm == pytest.approx(120)
+
+
+@pytest.mark.anyio
+async def test_a_1002_arriving_with_http_200_is_not_counted_as_accepted(
+    mock_api: respx.MockRouter, sleeps: SleepRecorder
+) -> None:
+    """The learnt rate counts only the answers the server took: 20 accepted, not 20 + refusals."""
+    mock_api.get("/threads/retrieve").mock(
+        side_effect=[httpx.Response(200, json=ok(id="thread_1", object="thread"))] * 20
+        + [httpx.Response(200, json=err(1002, "rate limit"))] * 5
+    )
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        retry=mm.RetryPolicy(max_retries=0, max_rate_limit_retries=0, sleep=sleeps),
+    ) as client:
+        for _ in range(20):
+            await client.threads.retrieve("thread_1")
+        for _ in range(5):  # the fifth makes the refusals a signal and sets the rate
+            with pytest.raises(mm.RateLimitError):
+                await client.threads.retrieve("thread_1")
+    assert client.limiter.current_rpm == pytest.approx(0.9 * 20)
