@@ -29,8 +29,8 @@ CONFIGS: list[tuple[str, str, list[str], int]] = [
         "mm_tuned",
         "minimax_async fan_out, tuned: WaitPolicy(first_poll=1.05 x phase, "
         "max_interval=1.5 x phase, growth=1.2, jitter=0.02, adaptive=False), "
-        "RateLimit(max_in_flight=16)",
-        ["--policy", "tuned", "--max-in-flight", "16"],
+        "RateLimit(max_in_flight=8)",
+        ["--policy", "tuned", "--max-in-flight", "8"],
         1,
     ),
     (

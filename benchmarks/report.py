@@ -177,7 +177,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _paired(samples: dict[str, Any], a: str, la: str, b: str, lb: str) -> float | None:
     """Median over rounds of a@la / b@lb (both measured in the same round)."""
-    xs, ys = samples.get(a, {}).get(la, []), samples.get(b, {}).get(lb, [])
+
+    # Levels are ints in memory and strings once the results went through JSON.
+    def at(name: str, level: str) -> list[float]:
+        by_level = samples.get(name, {})
+        return list(by_level.get(level, by_level.get(int(level), [])))
+
+    xs, ys = at(a, la), at(b, lb)
     values = sorted(x / y for x, y in zip(xs, ys, strict=False) if y)
     if not values:
         return None

@@ -47,8 +47,9 @@ class RateLimit:
     Args:
         max_in_flight: requests awaiting an answer at once (``None``: unbounded). httpx's
             pool scans every open connection on every request, so its cost per request
-            grows with this number; 16 in flight at MiniMax's latencies is already more
-            requests per minute than its documented quotas allow.
+            grows with this number. 8 in flight at a few hundred milliseconds per answer is
+            already more requests per minute than MiniMax's documented quotas (500 RPM on
+            paid accounts) allow; raise it for a larger quota or a slow endpoint.
         rpm: requests per minute to stay under (``None``: unknown; discovered on the first
             rate-limit answer when ``adaptive``).
         adaptive: set the rate from what the server accepted when rate-limit answers
@@ -57,7 +58,7 @@ class RateLimit:
         cooldown: seconds between two consecutive cuts of the rate.
     """
 
-    max_in_flight: int | None = 16
+    max_in_flight: int | None = 8
     rpm: float | None = None
     adaptive: bool = True
     min_rpm: float = 6.0
