@@ -22,6 +22,20 @@ ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
 API_KEY = "bench-api-key"
 GROUP_ID = "bench-group"
+
+# The one function tool of every benchmark assistant (wire format).
+WEATHER_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string", "description": "the city"}},
+            "required": ["location"],
+        },
+    },
+}
 STARTUP_TIMEOUT = 30.0
 
 

@@ -38,18 +38,7 @@ import minimax_async as mm
 
 from . import _common as c
 
-TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather for a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"location": {"type": "string", "description": "the city"}},
-            "required": ["location"],
-        },
-    },
-}
+TOOL = c.WEATHER_TOOL
 CITIES = ("Paris", "London", "Tokyo", "Berlin", "Madrid", "Rome", "Beijing", "Shanghai")
 # openai-python's Run.poll stops at these statuses.
 OPENAI_POLL_STOP = frozenset(

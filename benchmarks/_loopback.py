@@ -19,6 +19,8 @@ import json
 import socket
 from typing import Any, Final
 
+from ._common import WEATHER_TOOL
+
 THREAD_ID: Final = "thread_dd715a3dc477d1449dbb6dc7e6cabbb7"
 RUN_ID: Final = "run_48c382c9cd2b61db553c32cdc8427806"
 
@@ -41,20 +43,7 @@ RUN_JSON: Final[dict[str, Any]] = {
     "last_error": None,
     "model": "abab5.5-chat",
     "instructions": "You answer weather questions.",
-    "tools": [
-        {
-            "type": "function",
-            "function": {
-                "name": "get_weather",
-                "description": "Get the current weather for a city",
-                "parameters": {
-                    "type": "object",
-                    "properties": {"location": {"type": "string", "description": "the city"}},
-                    "required": ["location"],
-                },
-            },
-        }
-    ],
+    "tools": [WEATHER_TOOL],
     "file_ids": [],
     "metadata": None,
     "required_action": {

@@ -62,3 +62,18 @@ def ok(**fields: object) -> dict[str, object]:
 def err(code: int, msg: str = "error") -> dict[str, object]:
     """An error body as MiniMax sends it (with HTTP 200)."""
     return {"base_resp": {"status_code": code, "status_msg": msg}}
+
+
+# The function tool most end-to-end tests give their assistant (the fake calls it on
+# messages about the weather).
+WEATHER = mm.FunctionTool(
+    mm.FunctionDefinition(
+        name="get_weather",
+        description="get the weather of a city",
+        parameters={
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    )
+)

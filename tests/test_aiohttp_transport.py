@@ -8,20 +8,11 @@ from httpx_aiohttp import AiohttpTransport
 import minimax_async as mm
 from minimax_async.testing import FakeMiniMax, FaultKind, Faults, Latency, serve_in_thread
 
+from .conftest import WEATHER
+
 # aiohttp runs on asyncio only.
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio"])]
 
-WEATHER = mm.FunctionTool(
-    mm.FunctionDefinition(
-        name="get_weather",
-        description="get the weather of a city",
-        parameters={
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    )
-)
 FAST = mm.WaitPolicy(first_poll=0.01, scout_poll=0.01, min_interval=0.005)
 
 

@@ -12,20 +12,9 @@ import minimax_async as mm
 from minimax_async import RunInput, RunResult
 from minimax_async.testing import FakeMiniMax, FaultKind, Faults, Latency, RealClock, ScriptedFault
 
-from .conftest import SleepRecorder
+from .conftest import WEATHER, SleepRecorder
 
 FAST = mm.WaitPolicy(first_poll=0.005, min_interval=0.002, max_interval=0.02, jitter=0.0)
-WEATHER = mm.FunctionTool(
-    mm.FunctionDefinition(
-        name="get_weather",
-        description="get the weather of a city",
-        parameters={
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    )
-)
 HANDBOOK = b"Shipping takes three days.\n\nReturns are accepted for thirty days."
 
 

@@ -10,17 +10,7 @@ import pytest
 import minimax_async as mm
 from minimax_async.testing import FakeMiniMax
 
-WEATHER = mm.FunctionTool(
-    mm.FunctionDefinition(
-        name="get_weather",
-        description="get the weather of a city",
-        parameters={
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    )
-)
+from .conftest import WEATHER
 
 
 @pytest.mark.anyio

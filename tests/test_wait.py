@@ -23,20 +23,9 @@ from minimax_async.testing import (
     Turn,
 )
 
-from .conftest import SleepRecorder
+from .conftest import WEATHER, SleepRecorder
 
 FAST = mm.WaitPolicy(first_poll=0.005, min_interval=0.002, max_interval=0.02, jitter=0.0)
-WEATHER = mm.FunctionTool(
-    mm.FunctionDefinition(
-        name="get_weather",
-        description="get the weather of a city",
-        parameters={
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    )
-)
 TIME = mm.FunctionTool(
     mm.FunctionDefinition(
         name="get_time",
