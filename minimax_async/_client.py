@@ -75,7 +75,7 @@ class AsyncMiniMax:
         max_retries: retries after the first attempt (shortcut for ``retry=``).
         retry: the full retry policy (backoff base, cap, ``Retry-After`` ceiling, test hooks).
         rate_limit: the client-wide request budget shared by all calls, polls included
-            (default: at most 16 requests in flight, rate discovered from rate-limit answers).
+            (default: at most 8 requests in flight, rate discovered from rate-limit answers).
         wait_policy: the default polling policy of ``run.wait_until``.
         http_client: an ``httpx.AsyncClient`` to use as given (you close it).
         transport: an httpx transport for the built-in client (e.g. a mock or ASGI app).

@@ -213,8 +213,8 @@ def add_bulk(subparsers: SubParsers) -> None:
     parser.add_argument(
         "--max-in-flight",
         type=_positive_int,
-        default=16,
-        help="HTTP requests in flight at once (default 16)",
+        default=8,
+        help="HTTP requests in flight at once (default 8, as RateLimit())",
     )
     parser.add_argument("--timeout", type=_non_negative, help="seconds to wait for each run")
     parser.add_argument(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from minimax_async import cli
+from minimax_async import RateLimit, cli
 from minimax_async.testing import FakeMiniMax, Latency, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,3 +193,9 @@ def test_the_cli_without_a_command_prints_help(capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     for command in ("demo", "bulk", "serve"):
         assert command in out
+
+
+def test_the_bulk_command_defaults_to_the_library_in_flight_bound() -> None:
+    """`minimax-async bulk` without --max-in-flight uses the same bound as RateLimit()."""
+    args = cli.build_parser().parse_args(["bulk", "in.jsonl", "--assistant", "a", "--out", "o"])
+    assert args.max_in_flight == RateLimit().max_in_flight
