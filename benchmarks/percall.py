@@ -76,13 +76,16 @@ class MinimaxAsync(Contender):
     name = "minimax_async"
     label = "minimax_async"
 
-    def _client(self, url: str) -> Any:
-        import minimax_async as mm
-
-        return mm.AsyncMiniMax(api_key=c.API_KEY, group_id=c.GROUP_ID, base_url=url + "/v1")
+    def _options(self) -> dict[str, Any]:
+        """What this variant passes to AsyncMiniMax besides the credentials and URL."""
+        return {}
 
     async def open(self, url: str) -> None:
-        self.client = self._client(url)
+        import minimax_async as mm
+
+        self.client = mm.AsyncMiniMax(
+            api_key=c.API_KEY, group_id=c.GROUP_ID, base_url=url + "/v1", **self._options()
+        )
         self.runs = self.client.threads.runs
 
     async def call(self) -> Any:
@@ -105,15 +108,10 @@ class MinimaxAsyncUnbounded(MinimaxAsync):
     name = "minimax_async_unbounded"
     label = "minimax_async, RateLimit.unlimited()"
 
-    def _client(self, url: str) -> Any:
+    def _options(self) -> dict[str, Any]:
         import minimax_async as mm
 
-        return mm.AsyncMiniMax(
-            api_key=c.API_KEY,
-            group_id=c.GROUP_ID,
-            base_url=url + "/v1",
-            rate_limit=mm.RateLimit.unlimited(),
-        )
+        return {"rate_limit": mm.RateLimit.unlimited()}
 
 
 class MinimaxAsyncAiohttp(MinimaxAsync):
@@ -122,18 +120,11 @@ class MinimaxAsyncAiohttp(MinimaxAsync):
     name = "minimax_async_aiohttp"
     label = "minimax_async over httpx-aiohttp"
 
-    def _client(self, url: str) -> Any:
+    def _options(self) -> dict[str, Any]:
         from httpx_aiohttp import AiohttpTransport
 
-        import minimax_async as mm
-
         # As the README shows it: the transport with its own defaults.
-        return mm.AsyncMiniMax(
-            api_key=c.API_KEY,
-            group_id=c.GROUP_ID,
-            base_url=url + "/v1",
-            transport=AiohttpTransport(),
-        )
+        return {"transport": AiohttpTransport()}
 
 
 class OpenAIPython(Contender):

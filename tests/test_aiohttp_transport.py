@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from httpx_aiohttp import AiohttpTransport
 
@@ -16,17 +18,23 @@ pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyn
 FAST = mm.WaitPolicy(first_poll=0.01, scout_poll=0.01, min_interval=0.005)
 
 
+def aiohttp_client(fake: FakeMiniMax, url: str, **options: Any) -> mm.AsyncMiniMax:
+    """A client for *fake* served at *url*, over the aiohttp transport, with fast polling."""
+    return mm.AsyncMiniMax(
+        api_key=fake.api_key,
+        group_id=fake.group_id,
+        base_url=url,
+        transport=AiohttpTransport(),
+        wait_policy=FAST,
+        **options,
+    )
+
+
 async def test_a_fan_out_with_tools_and_streams_works_over_aiohttp() -> None:
     """Runs with tool calls, lists and a streamed chat all work over the aiohttp transport."""
     fake = FakeMiniMax(latency=Latency(queued=0.01, in_progress=0.02))
     with serve_in_thread(fake) as url:
-        async with mm.AsyncMiniMax(
-            api_key=fake.api_key,
-            group_id=fake.group_id,
-            base_url=url,
-            transport=AiohttpTransport(),
-            wait_policy=FAST,
-        ) as client:
+        async with aiohttp_client(fake, url) as client:
             assistant = await client.assistants.create(model="abab5.5-chat", tools=[WEATHER])
             results = await client.fan_out(
                 [f"weather in Beijing {i}" for i in range(20)],
@@ -46,13 +54,8 @@ async def test_lost_answers_over_aiohttp_are_resolved_exactly_once() -> None:
     """Dropped connections and 502s after commit are classified as over httpx: nothing doubles."""
     fake = FakeMiniMax(latency=Latency(queued=0.01, in_progress=0.02), seed=3)
     with serve_in_thread(fake) as url:
-        async with mm.AsyncMiniMax(
-            api_key=fake.api_key,
-            group_id=fake.group_id,
-            base_url=url,
-            transport=AiohttpTransport(),
-            wait_policy=FAST,
-            retry=mm.RetryPolicy(max_retries=8, base=0.001, cap=0.01),
+        async with aiohttp_client(
+            fake, url, retry=mm.RetryPolicy(max_retries=8, base=0.001, cap=0.01)
         ) as client:
             assistant = await client.assistants.create(model="abab5.5-chat", tools=[WEATHER])
             fake.faults = Faults(
