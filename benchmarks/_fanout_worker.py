@@ -357,6 +357,11 @@ async def _main(args: Any) -> dict[str, Any]:
         from httpx_aiohttp import AiohttpTransport
 
         transport = AiohttpTransport()
+    elif args.transport == "httpcore":
+        # httpx's own transport and httpcore's pool, as before minimax_async had its own pool.
+        from minimax_async._transport import default_limits
+
+        transport = httpx.AsyncHTTPTransport(limits=default_limits(rate.max_in_flight))
     async with mm.AsyncMiniMax(
         api_key=c.API_KEY,
         group_id=c.GROUP_ID,
@@ -396,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-limit", default="default", help="client RateLimit: default|known")
     parser.add_argument("--rpm", type=float, default=600)
     parser.add_argument("--max-in-flight", type=int, default=0, help="RateLimit bound (0: default)")
-    parser.add_argument("--transport", choices=("httpx", "aiohttp"), default="httpx")
+    parser.add_argument("--transport", choices=("httpx", "httpcore", "aiohttp"), default="httpx")
     parser.add_argument("--duration", type=float, default=75.0)
     parser.add_argument("--grace", type=float, default=5.0)
     parser.add_argument("--sample-every", type=float, default=5.0)

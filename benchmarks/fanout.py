@@ -34,6 +34,12 @@ CONFIGS: list[tuple[str, str, list[str], int]] = [
         1,
     ),
     (
+        "mm_httpcore_pool",
+        "minimax_async fan_out, defaults, over httpx's own transport (httpcore's pool)",
+        ["--transport", "httpcore"],
+        1,
+    ),
+    (
         "mm_aiohttp",
         "minimax_async fan_out, defaults, over the httpx-aiohttp transport",
         ["--transport", "aiohttp"],

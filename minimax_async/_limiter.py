@@ -1,10 +1,9 @@
 """One rate budget per client: an in-flight bound and a request rate, shared by every call.
 
 Every HTTP attempt takes a slot here first, polls included, so 10,000 runs being waited on
-do not become 10,000 concurrent requests (httpx's pool gets much more expensive per request
-past a few hundred in flight). Waiters are served by priority, then in arrival order:
-creates and submits (``WRITE``) before reads (``READ``) before background polls (``POLL``),
-so writes never starve behind polling.
+do not become 10,000 concurrent requests (nor 10,000 connections). Waiters are served by
+priority, then in arrival order: creates and submits (``WRITE``) before reads (``READ``)
+before background polls (``POLL``), so writes never starve behind polling.
 
 The rate is a token bucket. MiniMax limits requests per minute, and a client that bursts past
 the limit is refused for the rest of that minute whatever it does next, so halving the rate
@@ -45,11 +44,13 @@ class RateLimit:
     """The client-wide request budget.
 
     Args:
-        max_in_flight: requests awaiting an answer at once (``None``: unbounded). httpx's
-            pool scans every open connection on every request, so its cost per request
-            grows with this number. 8 in flight at a few hundred milliseconds per answer is
-            already more requests per minute than MiniMax's documented quotas (500 RPM on
-            paid accounts) allow; raise it for a larger quota or a slow endpoint.
+        max_in_flight: requests awaiting an answer at once (``None``: unbounded), and the
+            number of connections the built-in pool keeps alive. 8 in flight at a few
+            hundred milliseconds per answer is already more requests per minute than
+            MiniMax's documented quotas (500 RPM on paid accounts) allow; raise it for a
+            larger quota or a slow endpoint. (httpx's own pool, in an injected
+            ``http_client``, scans every connection it holds on every request: its cost per
+            request grows with this number.)
         rpm: requests per minute to stay under (``None``: unknown; discovered on the first
             rate-limit answer when ``adaptive``).
         adaptive: set the rate from what the server accepted when rate-limit answers

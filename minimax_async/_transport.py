@@ -39,6 +39,7 @@ from ._exceptions import (
     path_message,
 )
 from ._limiter import Limiter, Priority
+from ._pool import PoolTransport
 from ._retry import RetryPolicy, is_retryable, outcome_unknown, parse_retry_after
 from ._version import __version__
 
@@ -53,9 +54,8 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
 def default_limits(max_in_flight: int | None) -> httpx.Limits:
     """Pool limits matching the in-flight bound.
 
-    httpx's pool examines every connection it holds on each request, so idle connections
-    cost CPU on every call: keep as many alive as can be in flight at once. Up to 100 may
-    be open, for streamed answers, which keep their connection after their slot is freed.
+    As many connections are kept alive as can be in flight at once; up to 100 may be open,
+    for streamed answers, which keep their connection after their slot is freed.
     """
     keep = 100 if max_in_flight is None else min(max_in_flight, 100)
     return httpx.Limits(max_connections=max(100, keep), max_keepalive_connections=keep)
@@ -152,8 +152,8 @@ class Transport:
         self.limiter = limiter
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            transport=transport,
-            limits=limits or default_limits(limiter.config.max_in_flight),
+            transport=transport
+            or PoolTransport(limits=limits or default_limits(limiter.config.max_in_flight)),
             timeout=DEFAULT_TIMEOUT,
         )
         # The key lives only in these headers; no error or log message is built from them.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
+import anyio
 import pytest
 import respx
 
@@ -52,6 +53,13 @@ async def client(sleeps: SleepRecorder) -> AsyncIterator[mm.AsyncMiniMax]:
         retry=mm.RetryPolicy(max_retries=2, sleep=sleeps),
     ) as c:
         yield c
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Return once *condition* holds, checked every few milliseconds (at most 5 s)."""
+    with anyio.fail_after(5):
+        while not condition():  # noqa: ASYNC110 - the conditions are plain counters, not events
+            await anyio.sleep(0.002)
 
 
 def ok(**fields: object) -> dict[str, object]:

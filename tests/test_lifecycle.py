@@ -1,8 +1,8 @@
 """Leaks and lifecycle: mass cancellation, closing on error, use after close or from another loop.
 
 "Leaks nothing" is checked three ways: ``anyio.get_running_tasks()`` is back to what it was,
-no request or response is left open (a transport that counts them in process, and httpcore's
-own pool over loopback HTTP), and the client's rate budget holds no slot and no waiter.
+no request or response is left open (a transport that counts them in process, and the
+built-in connection pool over loopback HTTP), and the client's rate budget holds no slot or waiter.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import anyio
-import httpcore
 import httpx
 import pytest
 
 import minimax_async as mm
+from minimax_async._pool import _Pool
 from minimax_async.testing import FakeMiniMax, Latency, serve_in_thread
 
-from .conftest import SleepRecorder
+from .conftest import SleepRecorder, until
 
 pytestmark = pytest.mark.anyio
 
@@ -111,12 +111,6 @@ async def start_runs(client: mm.AsyncMiniMax, count: int) -> list[mm.Run]:
     return runs
 
 
-async def until(condition: Callable[[], bool]) -> None:
-    """Return once *condition* holds (checked every few milliseconds)."""
-    while not condition():  # noqa: ASYNC110 - the conditions are plain counters, not events
-        await anyio.sleep(0.005)
-
-
 #: trio's warning about httpx/httpcore async generators left unfinished by a cancellation or
 #: an early close: a known issue with its own xfail tests at the end of this file.
 ABANDONED_GENERATORS = "ignore:Async generator 'http:ResourceWarning"
@@ -195,7 +189,7 @@ async def test_cancel_on_exit_cancels_every_remote_run_when_300_waits_are_cancel
 
 @pytest.mark.filterwarnings(ABANDONED_GENERATORS)
 async def test_cancelled_waits_over_real_http_leave_the_pool_idle_then_closed() -> None:
-    """Over loopback HTTP, cancelling 500 polling waits leaves httpcore's pool without requests."""
+    """Over loopback HTTP, cancelling 500 polling waits leaves the pool without waiting requests."""
     fake = FakeMiniMax(latency=Latency(queued=0.001, in_progress=3600.0, request=0.005))
     # A poll cancelled while its body is being written leaves httpx's body generator
     # unfinished, which trio reports when it is collected: a known issue, xfailed below.
@@ -219,7 +213,7 @@ async def test_cancelled_waits_over_real_http_leave_the_pool_idle_then_closed() 
                 group.cancel_scope.cancel()
             await anyio.wait_all_tasks_blocked()
             assert len(anyio.get_running_tasks()) == before
-            assert pool._requests == []  # type: ignore[attr-defined]
+            assert pool.waiting == 0
             assert all(c.is_idle() or c.is_closed() for c in pool.connections)
             assert len(pool.connections) <= 20
             assert client.limiter.in_flight == 0
@@ -232,9 +226,9 @@ async def test_cancelled_waits_over_real_http_leave_the_pool_idle_then_closed() 
 # --------------------------------------------------------------------- closing, even on error
 
 
-def pool_of(client: mm.AsyncMiniMax) -> httpcore.AsyncConnectionPool:
+def pool_of(client: mm.AsyncMiniMax) -> _Pool:
     pool = client._transport._http._transport._pool  # type: ignore[attr-defined]
-    assert isinstance(pool, httpcore.AsyncConnectionPool)
+    assert isinstance(pool, _Pool)
     return pool
 
 

@@ -1,0 +1,255 @@
+"""The built-in connection pool, over real loopback HTTP (a small server in the test's loop).
+
+It must reuse connections, never give one connection to two requests, respect its cap and
+its pool timeout, skip connections the server closed, and survive cancellations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import anyio.abc
+import httpx
+import pytest
+
+import minimax_async as mm
+from minimax_async._pool import PoolTransport, _Pool
+
+from .conftest import ok, until
+
+pytestmark = pytest.mark.anyio
+
+
+class Server:
+    """A minimal HTTP/1.1 server that counts connections and can misbehave on request.
+
+    Every answer is a MiniMax success envelope naming the connection that served it.
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.accepted = 0
+        self.open = 0
+        self.peak_open = 0
+        self.requests = 0
+        self.close_after_answer = False  # drop the connection silently after answering
+        self.connection_close = False  # answer with "Connection: close"
+        self.hold: anyio.Event | None = None  # answers wait for this event
+        self.ended = 0  # connections the server has closed or seen closed
+
+    async def serve(self, stream: anyio.abc.SocketStream) -> None:
+        self.accepted += 1
+        number = self.accepted
+        self.open += 1
+        self.peak_open = max(self.peak_open, self.open)
+        buffer = b""
+        try:
+            async with stream:
+                while True:
+                    while b"\r\n\r\n" not in buffer:
+                        chunk = await stream.receive()
+                        buffer += chunk
+                    head, buffer = buffer.split(b"\r\n\r\n", 1)
+                    length = 0
+                    for line in head.split(b"\r\n")[1:]:
+                        name, _, value = line.partition(b":")
+                        if name.strip().lower() == b"content-length":
+                            length = int(value)
+                    while len(buffer) < length:
+                        buffer += await stream.receive()
+                    buffer = buffer[length:]
+                    self.requests += 1
+                    if self.hold is not None:
+                        await self.hold.wait()
+                    body = json.dumps(ok(id=f"connection-{number}")).encode()
+                    extra = b"Connection: close\r\n" if self.connection_close else b""
+                    await stream.send(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        + extra
+                        + b"Content-Length: %d\r\n\r\n" % len(body)
+                        + body
+                    )
+                    if self.close_after_answer or self.connection_close:
+                        break
+        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass
+        finally:
+            self.open -= 1
+            self.ended += 1
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    state = Server()
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    state.url = f"http://127.0.0.1:{port}/v1"
+    async with listener, anyio.create_task_group() as group:
+        group.start_soon(listener.serve, state.serve)
+        yield state
+        group.cancel_scope.cancel()
+
+
+def client_for(server: Server, **options: Any) -> mm.AsyncMiniMax:
+    return mm.AsyncMiniMax(api_key="k", group_id="g", base_url=server.url, **options)
+
+
+def pool_of(client: mm.AsyncMiniMax) -> _Pool:
+    pool = client._transport._http._transport._pool  # type: ignore[attr-defined]
+    assert isinstance(pool, _Pool)
+    return pool
+
+
+async def served_by(client: mm.AsyncMiniMax) -> str:
+    """Make one call and return the name of the server connection that answered it."""
+    thread = await client.threads.retrieve("thread_1")
+    return thread.id
+
+
+async def test_sequential_calls_reuse_one_connection(server: Server) -> None:
+    """Twenty calls one after another travel over a single connection."""
+    async with client_for(server) as client:
+        names = {await served_by(client) for _ in range(20)}
+    assert names == {"connection-1"}
+    assert server.accepted == 1
+
+
+async def test_concurrent_calls_never_share_a_connection_and_stay_within_the_bound(
+    server: Server,
+) -> None:
+    """100 concurrent callers under the default bound of 8 succeed over at most 8 connections."""
+    async with client_for(server) as client:
+        names: list[str] = []
+
+        async def caller() -> None:
+            for _ in range(5):
+                names.append(await served_by(client))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(100):
+                group.start_soon(caller)
+    assert len(names) == 500
+    assert server.requests == 500
+    assert 1 <= server.accepted <= 8
+    assert server.peak_open <= 8
+
+
+async def test_the_connection_cap_queues_requests_until_a_connection_is_free(
+    server: Server,
+) -> None:
+    """Without an in-flight bound, 30 concurrent calls still open no more than max_connections."""
+    options = {"rate_limit": mm.RateLimit.unlimited(), "limits": httpx.Limits(max_connections=3)}
+    async with client_for(server, **options) as client:
+        async with anyio.create_task_group() as group:
+            for _ in range(30):
+                group.start_soon(served_by, client)
+        assert pool_of(client).waiting == 0
+    assert server.requests == 30
+    assert server.peak_open <= 3
+
+
+async def test_a_connection_the_server_closed_while_idle_is_not_reused(server: Server) -> None:
+    """After the server silently drops an idle connection, the next call opens a new one."""
+    server.close_after_answer = True
+    async with client_for(server, max_retries=0) as client:
+        first = await served_by(client)
+        await until(lambda: server.ended == 1)
+        second = await served_by(client)
+    assert (first, second) == ("connection-1", "connection-2")
+
+
+async def test_connection_close_answers_are_not_kept(server: Server) -> None:
+    """A response saying ``Connection: close`` leaves no connection in the pool."""
+    server.connection_close = True
+    async with client_for(server, max_retries=0) as client:
+        assert await served_by(client) == "connection-1"
+        assert pool_of(client).connections == []
+        assert await served_by(client) == "connection-2"
+
+
+async def test_no_connection_in_time_is_a_pool_timeout(server: Server) -> None:
+    """A request finding the pool full for longer than its pool timeout raises PoolTimeout."""
+    transport = PoolTransport(limits=httpx.Limits(max_connections=1))
+    async with httpx.AsyncClient(
+        transport=transport, timeout=httpx.Timeout(5.0, pool=0.05)
+    ) as http:
+        async with http.stream("GET", server.url + "/threads/retrieve") as held:
+            with pytest.raises(httpx.PoolTimeout):
+                await http.get(server.url + "/threads/retrieve")
+            await held.aread()
+        # Once the stream is read and closed, its connection serves the next request.
+        answer = await http.get(server.url + "/threads/retrieve")
+    assert answer.json()["id"] == "connection-1"
+    assert server.accepted == 1
+
+
+async def test_a_call_cancelled_while_waiting_for_its_answer_leaves_the_pool_usable(
+    server: Server,
+) -> None:
+    """Cancelling calls whose answers never come closes their connections; later calls work."""
+    server.hold = anyio.Event()
+    async with client_for(server) as client:
+        pool = pool_of(client)
+        with anyio.move_on_after(5) as scope:
+            async with anyio.create_task_group() as group:
+                for _ in range(4):
+                    group.start_soon(served_by, client)
+                await until(lambda: server.requests == 4)
+                group.cancel_scope.cancel()
+        assert not scope.cancelled_caught
+        assert pool.connections == []
+        assert client.limiter.in_flight == 0
+        server.hold = None
+        assert await served_by(client) == "connection-5"
+
+
+async def test_closing_the_client_closes_every_connection(server: Server) -> None:
+    """``aclose`` closes idle connections; the server sees every one of them end."""
+    async with client_for(server) as client:
+        async with anyio.create_task_group() as group:
+            for _ in range(16):
+                group.start_soon(served_by, client)
+        assert pool_of(client).connections
+    await until(lambda: server.open == 0)
+    assert pool_of(client).connections == []
+
+
+async def test_a_closed_pool_refuses_requests(server: Server) -> None:
+    """A request on a closed transport fails instead of opening a connection."""
+    transport = PoolTransport(limits=httpx.Limits())
+    http = httpx.AsyncClient(transport=transport)
+    await transport.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await http.get(server.url + "/threads/retrieve")
+    assert server.accepted == 0
+    with contextlib.suppress(RuntimeError):
+        await http.aclose()
+
+
+async def test_a_request_waiting_for_room_fails_when_the_pool_closes(server: Server) -> None:
+    """Closing the transport wakes a request queued at the cap with an error, not a connection."""
+    transport = PoolTransport(limits=httpx.Limits(max_connections=1))
+    http = httpx.AsyncClient(transport=transport)
+    raised: list[BaseException] = []
+
+    async def queued() -> None:
+        try:
+            await http.get(server.url + "/threads/retrieve")
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    pool = transport._pool
+    assert isinstance(pool, _Pool)
+    async with (
+        http.stream("GET", server.url + "/threads/retrieve"),
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(queued)
+        await until(lambda: pool.waiting == 1)
+        await transport.aclose()
+    assert [str(e) for e in raised] == ["the connection pool is closed"]
+    assert server.accepted == 1
