@@ -61,6 +61,7 @@ PERCALL_CONTENDERS = [
     "minimax_client",
     "minimax_async_unbounded",
     "minimax_async_aiohttp",
+    "minimax_async_httpcore",
 ]
 README = Path(__file__).resolve().parent / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"

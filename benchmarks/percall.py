@@ -127,6 +127,18 @@ class MinimaxAsyncAiohttp(MinimaxAsync):
         return {"transport": AiohttpTransport()}
 
 
+class MinimaxAsyncHttpcore(MinimaxAsync):
+    """minimax_async over httpx's own transport: httpcore's pool instead of the built-in one."""
+
+    name = "minimax_async_httpcore"
+    label = "minimax_async over httpcore's pool"
+
+    def _options(self) -> dict[str, Any]:
+        from minimax_async._transport import default_limits
+
+        return {"transport": httpx.AsyncHTTPTransport(limits=default_limits(8))}
+
+
 class OpenAIPython(Contender):
     name = "openai"
     label = "openai-python AsyncOpenAI"
@@ -200,7 +212,11 @@ CONTENDERS: dict[str, Callable[[], Contender]] = {
     "minimax_client": MinimaxClient,
     "minimax_async_unbounded": MinimaxAsyncUnbounded,
     "minimax_async_aiohttp": MinimaxAsyncAiohttp,
+    "minimax_async_httpcore": MinimaxAsyncHttpcore,
 }
+
+#: Variants of minimax_async, each reported as a paired ratio to the default.
+VARIANTS = ("minimax_async_unbounded", "minimax_async_aiohttp", "minimax_async_httpcore")
 
 
 async def _burst(contender: Contender, concurrency: int, per_caller: int) -> tuple[float, float]:
@@ -347,13 +363,10 @@ def run(
         ratios[f"minimax_async@{lvl}/minimax_async@{levels[0]}"] = c.summary(
             paired_ratios(samples, "minimax_async", "minimax_async", lvl, levels[0])
         )
-        if "minimax_async_aiohttp" in samples:
-            ratios[f"minimax_async_aiohttp/minimax_async@{lvl}"] = c.summary(
-                paired_ratios(samples, "minimax_async_aiohttp", "minimax_async", lvl)
-            )
-        if "minimax_async_unbounded" in samples:
-            ratios[f"minimax_async_unbounded/minimax_async@{lvl}"] = c.summary(
-                paired_ratios(samples, "minimax_async_unbounded", "minimax_async", lvl)
-            )
+        for variant in VARIANTS:
+            if variant in samples:
+                ratios[f"{variant}/minimax_async@{lvl}"] = c.summary(
+                    paired_ratios(samples, variant, "minimax_async", lvl)
+                )
     result["ratios"] = ratios
     return result

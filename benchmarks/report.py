@@ -13,6 +13,7 @@ LEVEL_NAMES = {
     "minimax_client": "minimax-client",
     "minimax_async_unbounded": "minimax_async, unbounded",
     "minimax_async_aiohttp": "minimax_async over httpx-aiohttp",
+    "minimax_async_httpcore": "minimax_async over httpcore's pool",
 }
 
 
@@ -265,8 +266,8 @@ def _percall_md(per: dict[str, Any], png: str | None) -> list[str]:
         "| concurrency | minimax_async / raw httpx | openai-python / minimax_async "
         "| minimax-client / minimax_async | minimax_async vs its concurrency-1 cost "
         "| raw httpx vs its concurrency-1 cost | unbounded / minimax_async "
-        "| over httpx-aiohttp / minimax_async |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| over httpx-aiohttp / minimax_async | over httpcore's pool / minimax_async |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     r = per["ratios"]
     first = levels[0]
@@ -278,7 +279,8 @@ def _percall_md(per: dict[str, Any], png: str | None) -> list[str]:
             f"| {_median_range(r.get(f'minimax_async@{lvl}/minimax_async@{first}', {}), 2)} "
             f"| {_median_range(r.get(f'raw_httpx@{lvl}/raw_httpx@{first}', {}), 2)} "
             f"| {_median_range(r.get(f'minimax_async_unbounded/minimax_async@{lvl}', {}), 2)} "
-            f"| {_median_range(r.get(f'minimax_async_aiohttp/minimax_async@{lvl}', {}), 2)} |"
+            f"| {_median_range(r.get(f'minimax_async_aiohttp/minimax_async@{lvl}', {}), 2)} "
+            f"| {_median_range(r.get(f'minimax_async_httpcore/minimax_async@{lvl}', {}), 2)} |"
         )
     if per.get("skipped"):
         lines += ["", "Skipped: " + "; ".join(f"{k}: {v}" for k, v in per["skipped"].items())]
