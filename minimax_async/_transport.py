@@ -152,18 +152,21 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self.limiter = limiter
         self._owns_http = http_client is None
-        if http_client is None:
-            transport = transport or PoolTransport(
-                limits=limits or default_limits(limiter.config.max_in_flight)
-            )
-            http_client = httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT)
-        self._http = http_client
         # The built-in client's requests go straight to its transport: httpx's client layer
         # (URL merging, the cookie jar, the auth and redirect machinery) cost a third of the
         # client CPU per request in the fan-out profile and does nothing MiniMax needs. An
-        # injected client keeps it (its owner's hooks, headers and auth apply), and so does a
-        # proxy from the environment, which httpx's client routes.
-        self._direct = transport if self._owns_http and not _proxied(self.base_url) else None
+        # injected client keeps that layer (its owner's hooks, headers and auth apply).
+        self._direct: httpx.AsyncBaseTransport | None = None
+        if http_client is None:
+            pool_limits = limits or default_limits(limiter.config.max_in_flight)
+            if transport is None and _proxy_in_environment():
+                # httpx routes the environment's proxies (and NO_PROXY) only through
+                # transports it builds itself, so it keeps its own here.
+                http_client = httpx.AsyncClient(limits=pool_limits, timeout=DEFAULT_TIMEOUT)
+            else:
+                self._direct = transport or PoolTransport(limits=pool_limits)
+                http_client = httpx.AsyncClient(transport=self._direct, timeout=DEFAULT_TIMEOUT)
+        self._http = http_client
         self._urls = _URLCache()
         # The key lives only in these headers; no error or log message is built from them.
         self._headers: Final = {
@@ -538,13 +541,10 @@ class _Once(AsyncIterator[bytes]):
         return content
 
 
-def _proxied(base_url: str) -> bool:
-    """Whether the environment names a proxy that httpx would use for *base_url*."""
+def _proxy_in_environment() -> bool:
+    """Whether the environment names an HTTP(S) proxy (``HTTP_PROXY``, ``ALL_PROXY``, ...)."""
     proxies = urllib.request.getproxies()
-    if not any(proxies.get(k) for k in ("http", "https", "all")):
-        return False
-    host = httpx.URL(base_url).host
-    return not urllib.request.proxy_bypass(host)
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 class _URLCache:

@@ -1,7 +1,8 @@
-"""The built-in connection pool, over real loopback HTTP (a small server in the test's loop).
+"""The built-in client's HTTP path, over real loopback HTTP (a small server in the test's loop).
 
-It must reuse connections, never give one connection to two requests, respect its cap and
-its pool timeout, skip connections the server closed, and survive cancellations.
+Its connection pool must reuse connections, never give one connection to two requests,
+respect its cap and its pool timeout, skip connections the server closed, and survive
+cancellations; a proxy named by the environment must still be used.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 import minimax_async as mm
 from minimax_async._pool import PoolTransport, _Pool
+from minimax_async._transport import _URLCache
 
 from .conftest import ok, until
 
@@ -40,6 +42,7 @@ class Server:
         self.connection_close = False  # answer with "Connection: close"
         self.hold: anyio.Event | None = None  # answers wait for this event
         self.ended = 0  # connections the server has closed or seen closed
+        self.targets: list[bytes] = []  # the request target of every request
 
     async def serve(self, stream: anyio.abc.SocketStream) -> None:
         self.accepted += 1
@@ -54,6 +57,7 @@ class Server:
                         chunk = await stream.receive()
                         buffer += chunk
                     head, buffer = buffer.split(b"\r\n\r\n", 1)
+                    self.targets.append(head.split(b" ", 2)[1])
                     length = 0
                     for line in head.split(b"\r\n")[1:]:
                         name, _, value = line.partition(b":")
@@ -80,6 +84,14 @@ class Server:
         finally:
             self.open -= 1
             self.ended += 1
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in pool serves only where no proxy is configured; tests that want one set it."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 @pytest.fixture
@@ -253,3 +265,42 @@ async def test_a_request_waiting_for_room_fails_when_the_pool_closes(server: Ser
         await transport.aclose()
     assert [str(e) for e in raised] == ["the connection pool is closed"]
     assert server.accepted == 1
+
+
+async def test_a_proxy_named_by_the_environment_is_used(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With HTTP_PROXY set, calls go to the proxy, which is asked for the API's absolute URL."""
+    monkeypatch.setenv("HTTP_PROXY", server.url.removesuffix("/v1"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with mm.AsyncMiniMax(
+        api_key="k", group_id="g", base_url="http://api.minimax.invalid/v1", max_retries=0
+    ) as client:
+        await served_by(client)
+    assert server.targets == [
+        b"http://api.minimax.invalid/v1/threads/retrieve?GroupId=g&thread_id=thread_1"
+    ]
+
+
+async def test_a_host_excluded_by_no_proxy_is_reached_directly(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_PROXY naming the API's host sends calls straight to it, not to the proxy."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # the discard port: nothing there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with client_for(server, max_retries=0) as client:
+        await served_by(client)
+    assert server.targets == [b"/v1/threads/retrieve?GroupId=g&thread_id=thread_1"]
+
+
+def test_parsed_urls_are_reused_and_the_cache_stays_bounded() -> None:
+    """The same URL text gives the same parsed URL, and old entries make room for new ones."""
+    cache = _URLCache()
+    first = cache.get("https://api.minimax.chat/v1/threads/create?GroupId=1")
+    assert cache.get("https://api.minimax.chat/v1/threads/create?GroupId=1") is first
+    for i in range(_URLCache.SIZE + 10):
+        url = cache.get(f"https://api.minimax.chat/v1/threads/retrieve?thread_id=t{i}")
+        assert url.params["thread_id"] == f"t{i}"
+    assert len(cache._urls) <= _URLCache.SIZE + 1
+    assert cache.get("https://api.minimax.chat/v1/threads/create?GroupId=1") is not first
