@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, Final
+from typing import Any
 
 import anyio
 import httpcore
@@ -31,13 +31,10 @@ class PoolTransport(httpx.AsyncHTTPTransport):
     """httpx's HTTP/1.1 transport with :class:`_Pool` in place of httpcore's pool."""
 
     def __init__(self, *, limits: httpx.Limits, verify: Any = True, trust_env: bool = True) -> None:
-        super().__init__(limits=limits, verify=verify, trust_env=trust_env)
-        core: Final = self._pool
-        assert isinstance(core, httpcore.AsyncConnectionPool)
-        # httpx built the TLS context (verify, trust_env, SSL_CERT_FILE) into httpcore's pool;
-        # ours connects with the same one.
+        # Not httpx's __init__, which would build httpcore's pool (and a second TLS context)
+        # only for it to be replaced; every other method of the class uses just ``_pool``.
         self._pool = _Pool(  # type: ignore[assignment]
-            ssl_context=core._ssl_context,
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=trust_env),
             max_connections=limits.max_connections,
             max_idle=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import ssl
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import anyio
 import anyio.abc
 import httpx
 import pytest
+import trustme
+from anyio.streams.tls import TLSListener
 
 import minimax_async as mm
 from minimax_async._pool import PoolTransport, _Pool
@@ -44,7 +48,7 @@ class Server:
         self.ended = 0  # connections the server has closed or seen closed
         self.targets: list[bytes] = []  # the request target of every request
 
-    async def serve(self, stream: anyio.abc.SocketStream) -> None:
+    async def serve(self, stream: anyio.abc.ByteStream) -> None:
         self.accepted += 1
         number = self.accepted
         self.open += 1
@@ -94,16 +98,23 @@ def no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[Server]:
+@contextlib.asynccontextmanager
+async def serving(tls: ssl.SSLContext | None = None) -> AsyncIterator[Server]:
     state = Server()
-    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    port = listener.extra(anyio.abc.SocketAttribute.local_port)
-    state.url = f"http://127.0.0.1:{port}/v1"
+    tcp = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = tcp.extra(anyio.abc.SocketAttribute.local_port)
+    listener: anyio.abc.Listener[Any] = tcp if tls is None else TLSListener(tcp, tls)
+    state.url = f"http://127.0.0.1:{port}/v1" if tls is None else f"https://localhost:{port}/v1"
     async with listener, anyio.create_task_group() as group:
         group.start_soon(listener.serve, state.serve)
         yield state
         group.cancel_scope.cancel()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    async with serving() as state:
+        yield state
 
 
 def client_for(server: Server, **options: Any) -> mm.AsyncMiniMax:
@@ -304,3 +315,40 @@ def test_parsed_urls_are_reused_and_the_cache_stays_bounded() -> None:
         assert url.params["thread_id"] == f"t{i}"
     assert len(cache._urls) <= _URLCache.SIZE + 1
     assert cache.get("https://api.minimax.chat/v1/threads/create?GroupId=1") is not first
+
+
+@pytest.fixture
+def tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A server certificate for localhost from a test CA that the client trusts (SSL_CERT_FILE)."""
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    return context
+
+
+async def test_calls_over_https_verify_the_server_and_reuse_the_connection(
+    tls: ssl.SSLContext,
+) -> None:
+    """Over HTTPS, with the server's CA trusted, calls succeed and share one TLS connection."""
+    async with serving(tls) as server, client_for(server) as client:
+        names = {await served_by(client) for _ in range(5)}
+    assert names == {"connection-1"}
+
+
+async def test_an_untrusted_server_certificate_is_refused(
+    tls: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose certificate no trusted CA signed is refused before anything is sent."""
+    monkeypatch.delenv("SSL_CERT_FILE")
+    async with serving(tls) as server, client_for(server, max_retries=0) as client:
+        with pytest.raises(mm.APIConnectionError, match="nothing took effect") as raised:
+            await served_by(client)
+    assert server.requests == 0
+    causes = []
+    error: BaseException | None = raised.value
+    while error is not None:
+        causes.append(error)
+        error = error.__cause__ or error.__context__
+    assert any(isinstance(e, ssl.SSLCertVerificationError) for e in causes), causes
