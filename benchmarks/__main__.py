@@ -62,6 +62,7 @@ PERCALL_CONTENDERS = [
     "minimax_async_unbounded",
     "minimax_async_aiohttp",
     "minimax_async_httpcore",
+    "minimax_async_client_layer",
 ]
 README = Path(__file__).resolve().parent / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"

@@ -139,6 +139,26 @@ class MinimaxAsyncHttpcore(MinimaxAsync):
         return {"transport": httpx.AsyncHTTPTransport(limits=default_limits(8))}
 
 
+class MinimaxAsyncClientLayer(MinimaxAsync):
+    """minimax_async through httpx's client layer: the built-in pool in an injected client."""
+
+    name = "minimax_async_client_layer"
+    label = "minimax_async through httpx's client layer"
+
+    def _options(self) -> dict[str, Any]:
+        from minimax_async._pool import PoolTransport
+        from minimax_async._transport import DEFAULT_TIMEOUT, default_limits
+
+        self.http = httpx.AsyncClient(
+            transport=PoolTransport(limits=default_limits(8)), timeout=DEFAULT_TIMEOUT
+        )
+        return {"http_client": self.http}
+
+    async def close(self) -> None:
+        await super().close()
+        await self.http.aclose()  # an injected client is its owner's to close
+
+
 class OpenAIPython(Contender):
     name = "openai"
     label = "openai-python AsyncOpenAI"
@@ -213,10 +233,16 @@ CONTENDERS: dict[str, Callable[[], Contender]] = {
     "minimax_async_unbounded": MinimaxAsyncUnbounded,
     "minimax_async_aiohttp": MinimaxAsyncAiohttp,
     "minimax_async_httpcore": MinimaxAsyncHttpcore,
+    "minimax_async_client_layer": MinimaxAsyncClientLayer,
 }
 
 #: Variants of minimax_async, each reported as a paired ratio to the default.
-VARIANTS = ("minimax_async_unbounded", "minimax_async_aiohttp", "minimax_async_httpcore")
+VARIANTS = (
+    "minimax_async_unbounded",
+    "minimax_async_aiohttp",
+    "minimax_async_httpcore",
+    "minimax_async_client_layer",
+)
 
 
 async def _burst(contender: Contender, concurrency: int, per_caller: int) -> tuple[float, float]:

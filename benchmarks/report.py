@@ -14,6 +14,7 @@ LEVEL_NAMES = {
     "minimax_async_unbounded": "minimax_async, unbounded",
     "minimax_async_aiohttp": "minimax_async over httpx-aiohttp",
     "minimax_async_httpcore": "minimax_async over httpcore's pool",
+    "minimax_async_client_layer": "minimax_async through httpx's client layer",
 }
 
 
@@ -266,8 +267,9 @@ def _percall_md(per: dict[str, Any], png: str | None) -> list[str]:
         "| concurrency | minimax_async / raw httpx | openai-python / minimax_async "
         "| minimax-client / minimax_async | minimax_async vs its concurrency-1 cost "
         "| raw httpx vs its concurrency-1 cost | unbounded / minimax_async "
-        "| over httpx-aiohttp / minimax_async | over httpcore's pool / minimax_async |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| over httpx-aiohttp / minimax_async | over httpcore's pool / minimax_async "
+        "| through httpx's client layer / minimax_async |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     r = per["ratios"]
     first = levels[0]
@@ -280,7 +282,8 @@ def _percall_md(per: dict[str, Any], png: str | None) -> list[str]:
             f"| {_median_range(r.get(f'raw_httpx@{lvl}/raw_httpx@{first}', {}), 2)} "
             f"| {_median_range(r.get(f'minimax_async_unbounded/minimax_async@{lvl}', {}), 2)} "
             f"| {_median_range(r.get(f'minimax_async_aiohttp/minimax_async@{lvl}', {}), 2)} "
-            f"| {_median_range(r.get(f'minimax_async_httpcore/minimax_async@{lvl}', {}), 2)} |"
+            f"| {_median_range(r.get(f'minimax_async_httpcore/minimax_async@{lvl}', {}), 2)} "
+            f"| {_median_range(r.get(f'minimax_async_client_layer/minimax_async@{lvl}', {}), 2)} |"
         )
     if per.get("skipped"):
         lines += ["", "Skipped: " + "; ".join(f"{k}: {v}" for k, v in per["skipped"].items())]

@@ -548,7 +548,7 @@ def _proxy_in_environment() -> bool:
 
 
 class _URLCache:
-    """Parsed URLs by their text, for the most recent few thousand.
+    """Parsed URLs by their text: the 4,096 most recently first seen.
 
     httpx checks every character of a URL given as text, on every request; most of ours
     repeat (each create of a kind, each poll of a run), and a parsed one is reused as is.
