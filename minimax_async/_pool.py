@@ -79,22 +79,23 @@ class _Pool:
             raise httpcore.UnsupportedProtocol(
                 f"Request URL has an unsupported protocol '{scheme.decode('ascii')}://'."
             )
-        connection = await self._checkout(request)
+        origin = request.url.origin
+        key = (origin.scheme, origin.host, origin.port)
+        connection = await self._checkout(request, key)
         try:
             response = await connection.handle_async_request(request)
         except BaseException:
-            await self._checkin(connection)
+            await self._checkin(connection, key)
             raise
         return httpcore.Response(
             status=response.status,
             headers=response.headers,
-            content=_Stream(response.stream, self, connection),
+            content=_Stream(response.stream, self, connection, key),
             extensions=response.extensions,
         )
 
-    async def _checkout(self, request: httpcore.Request) -> httpcore.AsyncHTTPConnection:
+    async def _checkout(self, request: httpcore.Request, key: _Key) -> httpcore.AsyncHTTPConnection:
         origin = request.url.origin
-        key = (origin.scheme, origin.host, origin.port)
         while True:
             if self._closed:  # also for requests that waited for room while it closed
                 raise RuntimeError("the connection pool is closed")
@@ -131,17 +132,20 @@ class _Pool:
         try:
             with anyio.fail_after(timeouts.get("pool")):
                 await event.wait()
-        except TimeoutError:
-            raise httpcore.PoolTimeout("no connection became free in time") from None
-        finally:
-            if not event.is_set():
+        except BaseException as exc:
+            if event.is_set():
+                self._wake_one()  # woken, but leaving (cancelled): hand the turn on
+            else:
                 self._waiters.remove(event)
+            if isinstance(exc, TimeoutError):
+                raise httpcore.PoolTimeout("no connection became free in time") from None
+            raise
 
     def _wake_one(self) -> None:
         if self._waiters:
             self._waiters.popleft().set()
 
-    async def _checkin(self, connection: httpcore.AsyncHTTPConnection) -> None:
+    async def _checkin(self, connection: httpcore.AsyncHTTPConnection, key: _Key) -> None:
         """Take back a connection whose response is over: keep it if it can serve again."""
         if connection not in self._open:
             return  # the pool was closed meanwhile
@@ -150,8 +154,7 @@ class _Pool:
             and connection.is_idle()
             and (self._max_idle is None or self._idle_count < self._max_idle)
         ):
-            origin = connection._origin
-            self._idle.setdefault((origin.scheme, origin.host, origin.port), []).append(connection)
+            self._idle.setdefault(key, []).append(connection)
             self._idle_count += 1
             self._wake_one()
         else:
@@ -189,12 +192,15 @@ class _Pool:
 class _Stream:
     """A response body that returns its connection to the pool when it is closed."""
 
-    __slots__ = ("_closed", "_connection", "_pool", "_stream")
+    __slots__ = ("_closed", "_connection", "_key", "_pool", "_stream")
 
-    def __init__(self, stream: Any, pool: _Pool, connection: httpcore.AsyncHTTPConnection) -> None:
+    def __init__(
+        self, stream: Any, pool: _Pool, connection: httpcore.AsyncHTTPConnection, key: _Key
+    ) -> None:
         self._stream = stream
         self._pool = pool
         self._connection = connection
+        self._key = key
         self._closed = False
 
     def __aiter__(self) -> AsyncIterator[bytes]:
@@ -212,4 +218,4 @@ class _Stream:
                 with anyio.CancelScope(shield=True):
                     await close()
         finally:
-            await self._pool._checkin(self._connection)
+            await self._pool._checkin(self._connection, self._key)

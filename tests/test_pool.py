@@ -352,3 +352,38 @@ async def test_an_untrusted_server_certificate_is_refused(
         causes.append(error)
         error = error.__cause__ or error.__context__
     assert any(isinstance(e, ssl.SSLCertVerificationError) for e in causes), causes
+
+
+async def test_a_queued_request_cancelled_as_it_is_woken_passes_its_turn_on(
+    server: Server,
+) -> None:
+    """When the request woken for a freed connection was just cancelled, the next one gets it."""
+    transport = PoolTransport(limits=httpx.Limits(max_connections=1))
+    pool = transport._pool
+    assert isinstance(pool, _Pool)
+    url = server.url + "/threads/retrieve"
+    answers: list[str] = []
+    async with (
+        httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5.0, pool=2.0)) as http,
+        anyio.create_task_group() as group,
+    ):
+        held = await http.send(http.build_request("GET", url), stream=True)  # the only slot
+        async for _ in held.stream:  # read to the end without closing: the slot stays taken
+            pass
+        first = anyio.CancelScope()
+
+        async def cancelled_while_queued() -> None:
+            with first:
+                await http.get(url)
+
+        async def queued_behind_it() -> None:
+            answers.append((await http.get(url)).json()["id"])
+
+        group.start_soon(cancelled_while_queued)
+        await until(lambda: pool.waiting == 1)
+        group.start_soon(queued_behind_it)
+        await until(lambda: pool.waiting == 2)
+        first.cancel()  # delivered before the first waiter runs again...
+        await held.aclose()  # ...which is when the freed connection wakes it
+    assert first.cancelled_caught
+    assert answers == ["connection-1"]
