@@ -309,6 +309,12 @@ async def test_no_secret_anywhere_over_real_http_with_httpx_and_httpcore_at_debu
             await errors.attempt("timeout", lambda: client.threads.create())
         async with served_workload_client(base_url, api_key=WRONG_KEY) as wrong:
             await errors.attempt("wrong key", lambda: wrong.threads.create())
+        # An injected client keeps httpx's client layer, and its INFO line per request.
+        async with (
+            httpx.AsyncClient() as http,
+            served_workload_client(base_url, api_key=WRONG_KEY, http_client=http) as injected,
+        ):
+            await errors.attempt("injected", lambda: injected.threads.create())
         with socket.socket() as closed:  # a port nobody listens on: connection refused
             closed.bind(("127.0.0.1", 0))
             port = closed.getsockname()[1]
@@ -317,8 +323,7 @@ async def test_no_secret_anywhere_over_real_http_with_httpx_and_httpcore_at_debu
             await errors.attempt("refused", lambda: client.threads.retrieve("thread_1"))
     assert any(isinstance(e, mm.APITimeoutError) for e in errors.raised)
     assert any(isinstance(e, mm.AuthenticationError) for e in errors.raised)
-    # httpx's client layer (and its INFO line per request) is bypassed by the built-in client.
-    assert {"httpcore", "minimax_async", "app"} <= everything.names()
+    assert {"httpx", "httpcore", "minimax_async", "app"} <= everything.names()
     out, err = capfd.readouterr()
     check(everything, errors, out, err)
 
