@@ -1,19 +1,32 @@
 """The one converter that knows the MiniMax wire format.
 
-Every quirk the API has is handled here and nowhere else (API_NOTES §4, §5):
+Every quirk the API has is handled here and nowhere else (``docs/wire-format.md`` describes
+each one; the anchors below point into it):
 
-- unknown fields are ignored; ``null`` lists become ``()``; ``null`` strings become ``""``;
-- timestamps of ``0`` mean "not happened" and become ``None`` (``UnixTime`` fields);
-- ``required_action == {"type": "", ...}`` means no action is required and becomes ``None``;
-- file ids arrive as integers or strings; ids that must be strings are stringified;
-- ``object`` has two spellings (``"run"`` in streams, ``"thread.run"`` in REST);
+- unknown fields are ignored; ``null`` lists become ``()``; ``null`` strings become ``""``
+  (docs/wire-format.md#nulls-and-unknown-fields);
+- timestamps of ``0`` mean "not happened" and become ``None`` (``UnixTime`` fields;
+  docs/wire-format.md#timestamps);
+- ``required_action == {"type": "", ...}`` means no action is required and becomes ``None``
+  (docs/wire-format.md#required-action);
+- file ids arrive as integers or strings; ids that must be strings are stringified
+  (docs/wire-format.md#file-ids);
+- ``object`` has two spellings (``"run"`` in streams, ``"thread.run"`` in REST;
+  docs/wire-format.md#object-names);
 - tools, message contents, annotations, tool calls and step details dispatch on ``type``;
   an unknown ``type`` becomes an ``Unknown*`` record holding the raw JSON, never an error;
 - the code interpreter's call is ``{"type": "code", "code": ...}`` in examples and
-  ``{"type": "code_interpreter", "code_interpreter": ...}`` in the field table: both parse.
+  ``{"type": "code_interpreter", "code_interpreter": ...}`` in the field table: both parse
+  (docs/wire-format.md#kinds-and-unknown-kinds).
 
 Values of the wrong JSON type raise ``TypeError``/``ValueError``; the transport turns those
 into ``APIResponseValidationError``.
+
+:func:`make_converter` builds a converter; :func:`configure_converter` registers every hook
+on one. Hooks that use other hooks are registered as factories, so cattrs builds them on
+first use, after every registration: nothing depends on the order of registration or of
+imports, and a hook registered later reaches nested records too. ``converter`` is the one
+instance the client uses.
 """
 
 from __future__ import annotations
@@ -26,17 +39,59 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from . import _records as r
 
-__all__ = ["converter", "structure", "unstructure"]
+__all__ = ["configure_converter", "converter", "make_converter", "structure", "unstructure"]
 
 T = TypeVar("T")
 
-converter: Final = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
-
 _OBJECT_ALIASES: Final[Mapping[str, str]] = {"run": "thread.run", "run step": "thread.run.step"}
+
+Hook = Callable[[Any, Any], Any]
+
+
+def make_converter() -> cattrs.Converter:
+    """Return a new converter that reads and writes the MiniMax wire format.
+
+    Each call gives an independent converter: hooks registered on one do not reach another.
+    """
+    new = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
+    configure_converter(new)
+    return new
+
+
+def configure_converter(c: cattrs.Converter) -> None:
+    """Register every wire-format hook on *c* (the rules are in the module docstring).
+
+    The groups below may run in any order: their type predicates do not overlap, and hooks
+    that need other hooks are factories that cattrs calls on first use.
+    """
+    _configure_scalars(c)
+    _configure_tuples(c)
+    _configure_code_interpreter(c)
+    _configure_unknown_records(c)
+    _configure_tagged_unions(c)
+    _configure_empty_means_none(c)
+    _configure_runs(c)
 
 
 def _type_name(value: object) -> str:
     return type(value).__name__
+
+
+def _as_list(value: object) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    raise TypeError(f"expected a list, got {_type_name(value)}")
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    raise TypeError(f"expected an object, got {_type_name(value)}")
+
+
+def _is(t: Any) -> Callable[[Any], bool]:
+    """A predicate matching exactly the type *t* (aliases, unions and generics included)."""
+    return lambda other: bool(other == t)
 
 
 # ----------------------------------------------------------------------------- primitives
@@ -109,51 +164,28 @@ def _structure_object_name(value: object, _: object) -> str:
 
 
 def _structure_dict(value: object, _: object) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    raise TypeError(f"expected an object, got {_type_name(value)}")
+    return _as_dict(value)
 
 
 def _structure_optional_dict(value: object, _: object) -> dict[str, Any] | None:
-    return None if value is None else _structure_dict(value, dict)
+    return None if value is None else _as_dict(value)
 
 
-def _structure_vectors(value: object, _: object) -> tuple[tuple[float, ...], ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise TypeError(f"expected a list of vectors, got {_type_name(value)}")
-    return tuple(tuple(_structure_float(x, float) for x in _as_list(row)) for row in value)
+def _configure_scalars(c: cattrs.Converter) -> None:
+    c.register_structure_hook(str, _structure_str)
+    c.register_structure_hook(int, _structure_int)
+    c.register_structure_hook(float, _structure_float)
+    c.register_structure_hook(bool, _structure_bool)
+    c.register_structure_hook(int | str, _structure_int_or_str)
+    c.register_structure_hook_func(_is(dict[str, Any]), _structure_dict)
+    c.register_structure_hook_func(_is(dict[str, Any] | None), _structure_optional_dict)
+    c.register_structure_hook_func(_is(r.UnixTime), _structure_unix_time)
+    c.register_unstructure_hook_func(_is(r.UnixTime), _unstructure_unix_time)
+    c.register_structure_hook_func(_is(r.ObjectName), _structure_object_name)
+    c.register_structure_hook_func(_is(r.Id), _structure_id)
 
 
-def _as_list(value: object) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    raise TypeError(f"expected a list, got {_type_name(value)}")
-
-
-def _as_dict(value: object) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    raise TypeError(f"expected an object, got {_type_name(value)}")
-
-
-converter.register_structure_hook(str, _structure_str)
-converter.register_structure_hook(int, _structure_int)
-converter.register_structure_hook(float, _structure_float)
-converter.register_structure_hook(bool, _structure_bool)
-converter.register_structure_hook(int | str, _structure_int_or_str)
-converter.register_structure_hook_func(lambda t: t == dict[str, Any], _structure_dict)
-converter.register_structure_hook_func(
-    lambda t: t == dict[str, Any] | None, _structure_optional_dict
-)
-converter.register_structure_hook_func(
-    lambda t: t == tuple[tuple[float, ...], ...], _structure_vectors
-)
-converter.register_structure_hook_func(lambda t: t == r.UnixTime, _structure_unix_time)
-converter.register_unstructure_hook_func(lambda t: t == r.UnixTime, _unstructure_unix_time)
-converter.register_structure_hook_func(lambda t: t == r.ObjectName, _structure_object_name)
-converter.register_structure_hook_func(lambda t: t == r.Id, _structure_id)
+# ---------------------------------------------------------------------------- sequences
 
 
 def _is_homogeneous_tuple(t: Any) -> bool:
@@ -161,9 +193,10 @@ def _is_homogeneous_tuple(t: Any) -> bool:
     return getattr(t, "__origin__", None) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
-def _tuple_hook_factory(t: Any) -> Callable[[object, object], tuple[Any, ...]]:
+def _tuple_hook_factory(t: Any, c: cattrs.Converter) -> Hook:
+    """``tuple[X, ...]`` from a JSON list (``null`` is ``()``); embedding vectors included."""
     (item_type, _) = get_args(t)
-    item = converter.get_structure_hook(item_type)
+    item = c.get_structure_hook(item_type)
 
     def structure_tuple(value: object, _: object) -> tuple[Any, ...]:
         if value is None:
@@ -173,52 +206,39 @@ def _tuple_hook_factory(t: Any) -> Callable[[object, object], tuple[Any, ...]]:
     return structure_tuple
 
 
-converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook_factory)
+def _configure_tuples(c: cattrs.Converter) -> None:
+    c.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook_factory)
 
 
-# ------------------------------------------------------------------------ tagged unions
+# --------------------------------------------------------------------- code interpreter
 
 
-def _tagged_union(
-    variants: Mapping[str, type[Any]],
-    unknown: Callable[[str, dict[str, Any]], Any],
-) -> Callable[[object, object], Any]:
-    """Build a hook that picks a record class by the ``type`` key, keeping unknown types."""
-    hooks = {tag: converter.get_structure_hook(cls) for tag, cls in variants.items()}
+def _code_call_structure_factory(_: Any, c: cattrs.Converter) -> Hook:
+    structure_code = c.get_structure_hook(r.CodeInterpreterCall)
 
-    def structure_tagged(value: object, _: object) -> Any:
+    def structure_code_call(value: object, _: object) -> r.CodeInterpreterToolCall:
         data = _as_dict(value)
-        tag = _structure_str(data.get("type"), str)
-        hook = hooks.get(tag)
-        if hook is None:
-            return unknown(tag, data)
-        return hook(data, variants[tag])
+        tag = _structure_str(data.get("type"), str) or "code_interpreter"
+        body = data.get("code_interpreter", data.get("code"))
+        return r.CodeInterpreterToolCall(
+            code_interpreter=structure_code(
+                body if body is not None else {}, r.CodeInterpreterCall
+            ),
+            id=_structure_str(data.get("id"), str),
+            type=tag,
+        )
 
-    return structure_tagged
-
-
-def _unknown(cls: type[Any]) -> Callable[[str, dict[str, Any]], Any]:
-    return lambda tag, data: cls(type=tag, raw=data)
-
-
-def _unknown_tool_call(tag: str, data: dict[str, Any]) -> r.UnknownToolCall:
-    return r.UnknownToolCall(type=tag, id=_structure_str(data.get("id"), str), raw=data)
+    return structure_code_call
 
 
-def _structure_code_call(value: object, _: object) -> r.CodeInterpreterToolCall:
-    data = _as_dict(value)
-    tag = _structure_str(data.get("type"), str) or "code_interpreter"
-    body = data.get("code_interpreter", data.get("code"))
-    return r.CodeInterpreterToolCall(
-        code_interpreter=_structure_code(body if body is not None else {}, r.CodeInterpreterCall),
-        id=_structure_str(data.get("id"), str),
-        type=tag,
-    )
+def _code_call_unstructure_factory(_: Any, c: cattrs.Converter) -> Callable[[Any], Any]:
+    unstructure_code = c.get_unstructure_hook(r.CodeInterpreterCall)
 
+    def unstructure_code_call(call: r.CodeInterpreterToolCall) -> dict[str, Any]:
+        key = "code" if call.type == "code" else "code_interpreter"
+        return {"id": call.id, "type": call.type, key: unstructure_code(call.code_interpreter)}
 
-def _unstructure_code_call(call: r.CodeInterpreterToolCall) -> dict[str, Any]:
-    key = "code" if call.type == "code" else "code_interpreter"
-    return {"id": call.id, "type": call.type, key: converter.unstructure(call.code_interpreter)}
+    return unstructure_code_call
 
 
 def _structure_code_output(value: object, _: object) -> r.CodeInterpreterOutput:
@@ -239,6 +259,26 @@ def _unstructure_code_output(output: r.CodeInterpreterOutput) -> dict[str, Any]:
     return data
 
 
+def _configure_code_interpreter(c: cattrs.Converter) -> None:
+    c.register_structure_hook(r.CodeInterpreterOutput, _structure_code_output)
+    c.register_unstructure_hook(r.CodeInterpreterOutput, _unstructure_code_output)
+    c.register_structure_hook_factory(_is(r.CodeInterpreterToolCall), _code_call_structure_factory)
+    c.register_unstructure_hook_factory(
+        _is(r.CodeInterpreterToolCall), _code_call_unstructure_factory
+    )
+
+
+# ------------------------------------------------------------------------ unknown kinds
+
+
+def _unknown(cls: type[Any]) -> Callable[[str, dict[str, Any]], Any]:
+    return lambda tag, data: cls(type=tag, raw=data)
+
+
+def _unknown_tool_call(tag: str, data: dict[str, Any]) -> r.UnknownToolCall:
+    return r.UnknownToolCall(type=tag, id=_structure_str(data.get("id"), str), raw=data)
+
+
 def _unstructure_unknown(record: Any) -> dict[str, Any]:
     data = dict(record.raw)
     data["type"] = record.type
@@ -247,9 +287,7 @@ def _unstructure_unknown(record: Any) -> dict[str, Any]:
     return data
 
 
-def _structure_unknown_as(
-    make: Callable[[str, dict[str, Any]], Any],
-) -> Callable[[object, object], Any]:
+def _structure_unknown_as(make: Callable[[str, dict[str, Any]], Any]) -> Hook:
     """Structure an ``Unknown*`` record asked for by name: its JSON is its ``raw``."""
 
     def structure_unknown(value: object, _: object) -> Any:
@@ -259,126 +297,166 @@ def _structure_unknown_as(
     return structure_unknown
 
 
-converter.register_structure_hook(r.CodeInterpreterOutput, _structure_code_output)
-converter.register_unstructure_hook(r.CodeInterpreterOutput, _unstructure_code_output)
-_structure_code = converter.get_structure_hook(r.CodeInterpreterCall)
-converter.register_structure_hook(r.CodeInterpreterToolCall, _structure_code_call)
-converter.register_unstructure_hook(r.CodeInterpreterToolCall, _unstructure_code_call)
-for _unknown_cls in (
-    r.UnknownTool,
-    r.UnknownAnnotation,
-    r.UnknownContent,
-    r.UnknownStepDetails,
-    r.UnknownToolCall,
-):
-    converter.register_unstructure_hook(_unknown_cls, _unstructure_unknown)
-    converter.register_structure_hook(
-        _unknown_cls,
-        _structure_unknown_as(
-            _unknown_tool_call if _unknown_cls is r.UnknownToolCall else _unknown(_unknown_cls)
-        ),
-    )
+_UNKNOWN_MAKERS: Final[Mapping[type[Any], Callable[[str, dict[str, Any]], Any]]] = {
+    r.UnknownTool: _unknown(r.UnknownTool),
+    r.UnknownAnnotation: _unknown(r.UnknownAnnotation),
+    r.UnknownContent: _unknown(r.UnknownContent),
+    r.UnknownStepDetails: _unknown(r.UnknownStepDetails),
+    r.UnknownToolCall: _unknown_tool_call,
+}
 
-converter.register_structure_hook(
-    r.Tool,
-    _tagged_union(
-        {
-            "function": r.FunctionTool,
-            "retrieval": r.RetrievalTool,
-            "code_interpreter": r.CodeInterpreterTool,
-            "web_search": r.WebSearchTool,
-        },
-        _unknown(r.UnknownTool),
-    ),
-)
-converter.register_structure_hook(
-    r.Annotation,
-    _tagged_union(
-        {"file_citation": r.FileCitationAnnotation, "web_citation": r.WebCitationAnnotation},
-        _unknown(r.UnknownAnnotation),
-    ),
-)
-converter.register_structure_hook(
-    r.MessageContent,
-    _tagged_union(
-        {
-            "text": r.TextContent,
-            "image_file": r.ImageFileContent,
-            "audio_file": r.AudioFileContent,
-        },
-        _unknown(r.UnknownContent),
-    ),
-)
-converter.register_structure_hook(
-    r.ToolCall,
-    _tagged_union(
-        {
-            "function": r.FunctionToolCall,
-            "retrieval": r.RetrievalToolCall,
-            "web_search": r.WebSearchToolCall,
-            "code": r.CodeInterpreterToolCall,
-            "code_interpreter": r.CodeInterpreterToolCall,
-        },
-        _unknown_tool_call,
-    ),
-)
-_structure_step_details = _tagged_union(
+
+def _configure_unknown_records(c: cattrs.Converter) -> None:
+    for cls, make in _UNKNOWN_MAKERS.items():
+        c.register_unstructure_hook(cls, _unstructure_unknown)
+        c.register_structure_hook(cls, _structure_unknown_as(make))
+
+
+# ------------------------------------------------------------------------ tagged unions
+
+
+def _tagged_union(
+    variants: Mapping[str, type[Any]],
+    unknown: Callable[[str, dict[str, Any]], Any],
+) -> Callable[[Any, cattrs.Converter], Hook]:
+    """A hook factory that picks a record class by the ``type`` key, keeping unknown types."""
+
+    def factory(_: Any, c: cattrs.Converter) -> Hook:
+        hooks = {tag: c.get_structure_hook(cls) for tag, cls in variants.items()}
+
+        def structure_tagged(value: object, _: object) -> Any:
+            data = _as_dict(value)
+            tag = _structure_str(data.get("type"), str)
+            hook = hooks.get(tag)
+            if hook is None:
+                return unknown(tag, data)
+            return hook(data, variants[tag])
+
+        return structure_tagged
+
+    return factory
+
+
+_TOOLS: Final = _tagged_union(
     {
-        "message_creation": r.MessageCreationStepDetails,
-        "tool_calls": r.ToolCallsStepDetails,
+        "function": r.FunctionTool,
+        "retrieval": r.RetrievalTool,
+        "code_interpreter": r.CodeInterpreterTool,
+        "web_search": r.WebSearchTool,
     },
-    _unknown(r.UnknownStepDetails),
+    _UNKNOWN_MAKERS[r.UnknownTool],
 )
-converter.register_structure_hook(
-    r.StepDetails | None,
-    lambda value, cls: None if value is None else _structure_step_details(value, cls),
+_ANNOTATIONS: Final = _tagged_union(
+    {"file_citation": r.FileCitationAnnotation, "web_citation": r.WebCitationAnnotation},
+    _UNKNOWN_MAKERS[r.UnknownAnnotation],
 )
+_CONTENTS: Final = _tagged_union(
+    {"text": r.TextContent, "image_file": r.ImageFileContent, "audio_file": r.AudioFileContent},
+    _UNKNOWN_MAKERS[r.UnknownContent],
+)
+_TOOL_CALLS: Final = _tagged_union(
+    {
+        "function": r.FunctionToolCall,
+        "retrieval": r.RetrievalToolCall,
+        "web_search": r.WebSearchToolCall,
+        "code": r.CodeInterpreterToolCall,
+        "code_interpreter": r.CodeInterpreterToolCall,
+    },
+    _UNKNOWN_MAKERS[r.UnknownToolCall],
+)
+_STEP_DETAILS: Final = _tagged_union(
+    {"message_creation": r.MessageCreationStepDetails, "tool_calls": r.ToolCallsStepDetails},
+    _UNKNOWN_MAKERS[r.UnknownStepDetails],
+)
+
+
+def _optional_step_details_factory(_: Any, c: cattrs.Converter) -> Hook:
+    structure_details = c.get_structure_hook(r.StepDetails)
+
+    def structure_optional(value: object, cls: object) -> Any:
+        return None if value is None else structure_details(value, r.StepDetails)
+
+    return structure_optional
+
+
+def _configure_tagged_unions(c: cattrs.Converter) -> None:
+    c.register_structure_hook_factory(_is(r.Tool), _TOOLS)
+    c.register_structure_hook_factory(_is(r.Annotation), _ANNOTATIONS)
+    c.register_structure_hook_factory(_is(r.MessageContent), _CONTENTS)
+    c.register_structure_hook_factory(_is(r.ToolCall), _TOOL_CALLS)
+    c.register_structure_hook_factory(_is(r.StepDetails), _STEP_DETAILS)
+    c.register_structure_hook_factory(_is(r.StepDetails | None), _optional_step_details_factory)
 
 
 # ------------------------------------------------------------------ "empty means none"
 
 
-def _structure_required_action(value: object, _: object) -> r.RequiredAction | None:
-    if value is None:
-        return None
-    data = _as_dict(value)
-    # MiniMax sends {"type": "", "submit_tool_outputs": null} when nothing is required.
-    if not data.get("type") or data.get("submit_tool_outputs") is None:
-        return None
-    return cast(r.RequiredAction, _structure_action(data, r.RequiredAction))
+def _required_action_structure_factory(_: Any, c: cattrs.Converter) -> Hook:
+    structure_action = c.get_structure_hook(r.RequiredAction)
+
+    def structure_required_action(value: object, _: object) -> r.RequiredAction | None:
+        if value is None:
+            return None
+        data = _as_dict(value)
+        # MiniMax sends {"type": "", "submit_tool_outputs": null} when nothing is required.
+        if not data.get("type") or data.get("submit_tool_outputs") is None:
+            return None
+        return cast(r.RequiredAction, structure_action(data, r.RequiredAction))
+
+    return structure_required_action
 
 
-def _unstructure_required_action(value: r.RequiredAction | None) -> dict[str, Any]:
-    if value is None:
-        return {"type": "", "submit_tool_outputs": None}
-    return converter.unstructure(value, r.RequiredAction)  # type: ignore[no-any-return]
+def _required_action_unstructure_factory(_: Any, c: cattrs.Converter) -> Callable[[Any], Any]:
+    unstructure_action = c.get_unstructure_hook(r.RequiredAction)
+
+    def unstructure_required_action(value: r.RequiredAction | None) -> Any:
+        if value is None:
+            return {"type": "", "submit_tool_outputs": None}
+        return unstructure_action(value)
+
+    return unstructure_required_action
 
 
-def _structure_last_error(value: object, _: object) -> r.RunLastError | None:
-    if value is None:
-        return None
-    data = _as_dict(value)
-    if not data.get("code") and not data.get("message"):
-        return None
-    return cast(r.RunLastError, _structure_error(data, r.RunLastError))
+def _last_error_structure_factory(_: Any, c: cattrs.Converter) -> Hook:
+    structure_error = c.get_structure_hook(r.RunLastError)
+
+    def structure_last_error(value: object, _: object) -> r.RunLastError | None:
+        if value is None:
+            return None
+        data = _as_dict(value)
+        if not data.get("code") and not data.get("message"):
+            return None
+        return cast(r.RunLastError, structure_error(data, r.RunLastError))
+
+    return structure_last_error
 
 
-_structure_action = converter.get_structure_hook(r.RequiredAction)
-_structure_error = converter.get_structure_hook(r.RunLastError)
-converter.register_structure_hook(r.RequiredAction | None, _structure_required_action)
-converter.register_unstructure_hook(r.RequiredAction | None, _unstructure_required_action)
-converter.register_structure_hook(r.RunLastError | None, _structure_last_error)
+def _configure_empty_means_none(c: cattrs.Converter) -> None:
+    optional_action = r.RequiredAction | None
+    c.register_structure_hook_factory(_is(optional_action), _required_action_structure_factory)
+    c.register_unstructure_hook_factory(_is(optional_action), _required_action_unstructure_factory)
+    c.register_structure_hook_factory(_is(r.RunLastError | None), _last_error_structure_factory)
 
 
 # --------------------------------------------------------------------------- bound runs
 
 
-converter.register_structure_hook(
-    r.Run, make_dict_structure_fn(r.Run, converter, _ops=override(omit=True))
-)
-converter.register_unstructure_hook(
-    r.Run, make_dict_unstructure_fn(r.Run, converter, _ops=override(omit=True))
-)
+def _run_structure_factory(t: Any, c: cattrs.Converter) -> Hook:
+    # A run's link to its client is set by the resource that returns it, never from JSON.
+    return make_dict_structure_fn(t, c, _ops=override(omit=True))
+
+
+def _run_unstructure_factory(t: Any, c: cattrs.Converter) -> Callable[[Any], Any]:
+    return make_dict_unstructure_fn(t, c, _ops=override(omit=True))
+
+
+def _configure_runs(c: cattrs.Converter) -> None:
+    c.register_structure_hook_factory(_is(r.Run), _run_structure_factory)
+    c.register_unstructure_hook_factory(_is(r.Run), _run_unstructure_factory)
+
+
+#: The converter the client uses (made once, like any other from :func:`make_converter`).
+converter: Final = make_converter()
 
 
 def structure(data: object, cls: type[T]) -> T:
