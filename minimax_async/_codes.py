@@ -1,6 +1,6 @@
 """Wire constants shared by the client and the emulator (``minimax_async.testing``).
 
-These are facts about the MiniMax wire format (see ``API_NOTES.md`` §2.3, §4, §5), not
+These are facts about the MiniMax wire format (``docs/wire-format.md`` describes them), not
 behaviour: the client decides what they *mean* in ``_exceptions`` and ``_retry``; the emulator
 decides when to *emit* them. Nothing else is shared between the two.
 """
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Final
 
+# The host of the 2023-24 API: docs/wire-format.md#hosts-and-groupid.
 DEFAULT_BASE_URL: Final = "https://api.minimax.chat/v1"
 
-# base_resp.status_code values (D-CC, D-EMB, EC).
+# base_resp.status_code values: docs/wire-format.md#status-codes (their meanings).
 OK: Final = 0
 UNKNOWN_ERROR: Final = 1000
 TIMEOUT: Final = 1001
@@ -31,8 +32,8 @@ NO_PERMISSION: Final = 2044
 RATE_GROWTH_LIMITED: Final = 2045
 INVALID_API_KEY: Final = 2049
 
-# Files API limits (S2, D-FILES).
+# The size of one uploaded file: docs/wire-format.md#file-limits.
 MAX_FILE_BYTES: Final = 512 * 1024 * 1024
 
-# The citation marker MiniMax puts at the end of a cited passage (S2).
+# The marker MiniMax puts at the end of a cited passage: docs/wire-format.md#citations.
 CITATION_MARKER: Final = "【{n}†source】"

@@ -1,8 +1,9 @@
 """Typed, immutable records for every object the MiniMax API returns.
 
-Field names are the wire names. Records hold data only: all wire knowledge (zero timestamps,
-``""`` required actions, int-or-str file ids, two spellings of ``object``, unknown kinds) lives
-in the one converter in ``_serde``. Sequences are tuples; a ``null`` list on the wire is ``()``.
+Field names are the wire names (docs/wire-format.md describes each object). Records hold
+data only: all wire knowledge (zero timestamps, ``""`` required actions, int-or-str file ids,
+two spellings of ``object``, unknown kinds) lives in the one converter in ``_serde``.
+Sequences are tuples; a ``null`` list on the wire is ``()``.
 
 Unknown *kinds* of things (a tool type, a content type, an annotation type, a step type) parse
 into ``Unknown*`` records that keep the raw JSON, so a new server feature never breaks parsing.

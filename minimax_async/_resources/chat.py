@@ -1,5 +1,7 @@
-"""``client.chat.v1``, ``client.chat.pro``, ``client.chat.v2``: ChatCompletion (API_NOTES §6–§8).
+"""``client.chat.v1``, ``client.chat.pro``, ``client.chat.v2``: ChatCompletion.
 
+The three request and answer shapes are in docs/wire-format.md#chatcompletion-v1,
+docs/wire-format.md#chatcompletion-pro and docs/wire-format.md#chatcompletion-v2.
 Each ``create`` returns a typed response, or with ``stream=True`` a :class:`Stream` of
 typed frames that ends at the final frame (the one with ``usage`` and ``base_resp``).
 Chat calls change no server state, so they are retried even when an answer was lost.
@@ -28,7 +30,8 @@ Messages = Sequence[Mapping[str, Any]]
 
 def _is_final_chat_frame(frame: dict[str, Any]) -> bool:
     # Incremental frames carry neither usage nor base_resp; the last frame (v1, Pro) or the
-    # aggregate "chat.completion" frame after the chunks (v2) carries both.
+    # aggregate "chat.completion" frame after the chunks (v2) carries both
+    # (docs/wire-format.md#final-frames).
     return "base_resp" in frame and ("usage" in frame or frame.get("object") == "chat.completion")
 
 
@@ -156,6 +159,8 @@ class ChatV1(_ChatAPI):
                 "knowledge_base_param", knowledge_base_param
             )
         if stream:
+            # Two-newline framing; the one-newline kind is read too
+            # (docs/wire-format.md#chat-v1-streams).
             body["use_standard_sse"] = True
         _common(body, temperature=temperature, top_p=top_p, extra_body=extra_body)
         return await self._complete(body, ChatCompletion, stream=stream, timeout=timeout)

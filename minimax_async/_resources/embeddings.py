@@ -1,4 +1,4 @@
-"""``client.embeddings``: text embeddings (API_NOTES §9)."""
+"""``client.embeddings``: text embeddings (docs/wire-format.md#embeddings)."""
 
 from __future__ import annotations
 

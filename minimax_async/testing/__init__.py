@@ -10,11 +10,12 @@ Quick start (in process, no sockets)::
         r = await http.post("/threads/create", params={"GroupId": fake.group_id},
                             headers={"Authorization": f"Bearer {fake.api_key}"})
 
-The fake speaks the wire format the MiniMax docs show (``base_resp`` envelopes, GroupId in the
-query, GET with a JSON body or query parameters, role ``"ai"``, zero timestamps), keeps each
-GroupId's objects apart, drives runs by its clock, answers with a deterministic scripted model
-(or your `Responder`), and injects faults by rate or by script, reproducibly from a seed. It
-shares no code with the client except the wire constants in ``minimax_async._codes``.
+The fake speaks the wire format the MiniMax docs show (docs/wire-format.md: ``base_resp``
+envelopes, GroupId in the query, GET with a JSON body or query parameters, role ``"ai"``,
+zero timestamps), keeps each GroupId's objects apart, drives runs by its clock, answers with
+a deterministic scripted model (or your `Responder`), and injects faults by rate or by
+script, reproducibly from a seed. It shares no code with the client except the wire
+constants in ``minimax_async._codes``.
 """
 
 from ._clock import Clock, ManualClock, RealClock

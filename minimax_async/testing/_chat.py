@@ -2,7 +2,8 @@
 
 All four answer deterministically (the responder first, then the scripted model) and the three
 chat endpoints can stream. Streams are cut into frames here, byte for byte as sent:
-``data: {json}`` plus one newline (v1 without ``use_standard_sse``) or two (everything else).
+``data: {json}`` plus one newline (v1 without ``use_standard_sse``) or two (everything else);
+see docs/wire-format.md#streaming.
 """
 
 from __future__ import annotations

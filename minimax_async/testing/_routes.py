@@ -368,7 +368,8 @@ def _start_run(ctx: Context, thread: ThreadObj, assistant: AssistantObj) -> RunO
     return run
 
 
-# Streamed runs spell ``object`` the short way and end with a {code, message} envelope.
+# Streamed runs spell ``object`` the short way and end with a {code, message} envelope
+# (docs/wire-format.md#streamed-runs).
 _STREAM_OBJECT = {"thread.run": "run", "thread.run.step": "run step", "message": "message"}
 _STREAM_TEXT, _STREAM_AUDIO = 1, 2
 
