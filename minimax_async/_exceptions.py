@@ -21,6 +21,7 @@
     │   └── RunExpiredError            status "expired"
     ├── WaitTimeoutError               a wait ran past its deadline
     ├── AssistantIndexingError         an assistant's files could not be indexed
+    ├── RequestDisconnectedError       a web request's client left; its wait was stopped
     ├── UnknownToolError               a run asked for a tool the caller did not provide
     └── ToolExecutionError             a tool raised (when asked to raise, not to report)
 
@@ -52,6 +53,7 @@ __all__ = [
     "InvalidRequestError",
     "MiniMaxError",
     "RateLimitError",
+    "RequestDisconnectedError",
     "RunCancelledError",
     "RunError",
     "RunExpiredError",
@@ -344,6 +346,14 @@ class AssistantIndexingError(MiniMaxError):
             f"assistant {assistant.id} will not become available: its status is "
             f"{assistant.status!r}, the indexing of its files (ids: {files}) failed"
         )
+
+
+class RequestDisconnectedError(MiniMaxError):
+    """The HTTP client of the web request being served went away, so its wait was cancelled.
+
+    Raised by ``stop_on_disconnect``; nobody is left to answer, so a handler usually returns
+    any response (e.g. status 499) or lets it propagate.
+    """
 
 
 class UnknownToolError(MiniMaxError, LookupError):
