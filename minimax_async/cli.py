@@ -121,6 +121,25 @@ def _explain(command: str, exc: BaseException) -> int:
     return 1
 
 
+def _run_job(
+    command: str, job: Callable[[], int], *, debug: bool, on_interrupt: Callable[[], str]
+) -> int:
+    """Run *job*; Ctrl-C gives exit status 130 and *on_interrupt*'s advice, errors one line.
+
+    With *debug*, errors other than Ctrl-C propagate with their traceback.
+    """
+    try:
+        return job()
+    except BaseException as exc:
+        if any(isinstance(leaf, KeyboardInterrupt) for leaf in _leaves(exc)):
+            advice = on_interrupt()
+            print(f"minimax-async {command}: interrupted. {advice}".rstrip(), file=sys.stderr)
+            return 130
+        if debug or not isinstance(exc, Exception):
+            raise
+        return _explain(command, exc)
+
+
 def _add_debug(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--debug", action="store_true", help="show Python tracebacks instead of one-line errors"
@@ -143,8 +162,9 @@ def _run_demo(args: argparse.Namespace) -> int:
         from minimax_async._demo import run_demo
     except ImportError as exc:
         return _missing_extra("demo", exc)
-    try:
-        return anyio.run(
+    return _run_job(
+        "demo",
+        lambda: anyio.run(
             lambda: run_demo(
                 questions=args.questions,
                 concurrency=args.concurrency,
@@ -152,14 +172,10 @@ def _run_demo(args: argparse.Namespace) -> int:
                 seed=args.seed,
             ),
             backend=args.backend,
-        )
-    except KeyboardInterrupt:
-        print("minimax-async demo: interrupted.", file=sys.stderr)
-        return 130
-    except Exception as exc:  # also ExceptionGroup from the task groups
-        if args.debug:
-            raise
-        return _explain("demo", exc)
+        ),
+        debug=args.debug,
+        on_interrupt=lambda: "",
+    )
 
 
 def add_demo(subparsers: SubParsers) -> None:
@@ -254,21 +270,15 @@ def _run_bulk(args: argparse.Namespace) -> int:
         Console().print(summary_table(summary, title=f"minimax-async bulk → {args.out}"))
         return summary.exit_code
 
-    try:
-        return anyio.run(job)
-    except KeyboardInterrupt:
+    def how_to_resume() -> str:
         finished = f"{done[0]} result(s) were written to {out} in this run; " if done else ""
-        print(
-            f"minimax-async bulk: interrupted. {finished}run the same command again to resume: "
-            f"inputs already in {out} are skipped, and runs recorded in {journal_path(out)} "
-            "are picked up where they are, not started again.",
-            file=sys.stderr,
+        return (
+            f"{finished}run the same command again to resume: inputs already in {out} are "
+            f"skipped, and runs recorded in {journal_path(out)} are picked up where they are, "
+            "not started again."
         )
-        return 130
-    except Exception as exc:  # also ExceptionGroup from the task groups
-        if args.debug:
-            raise
-        return _explain("bulk", exc)
+
+    return _run_job("bulk", lambda: anyio.run(job), debug=args.debug, on_interrupt=how_to_resume)
 
 
 def add_bulk(subparsers: SubParsers) -> None:
