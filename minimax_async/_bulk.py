@@ -518,7 +518,7 @@ def load_assistant_config(path: Path) -> dict[str, Any]:
         raise ValueError(f"cannot read assistant config {path}: {exc}") from exc
     if not isinstance(config, dict) or not isinstance(config.get("model"), str):
         raise ValueError(f"assistant config {path} must be a JSON object with a 'model'")
-    if not isinstance(config.get("metadata", {}), dict):
+    if config.get("metadata") is not None and not isinstance(config["metadata"], dict):
         raise ValueError(f"assistant config {path}: 'metadata' must be a JSON object")
     return config
 
