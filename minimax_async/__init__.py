@@ -10,6 +10,7 @@ from ._exceptions import (
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    AssistantIndexingError,
     AuthenticationError,
     ClientClosedError,
     ContentFilterError,
@@ -17,6 +18,7 @@ from ._exceptions import (
     InvalidRequestError,
     MiniMaxError,
     RateLimitError,
+    RequestDisconnectedError,
     RunCancelledError,
     RunError,
     RunExpiredError,
@@ -102,6 +104,7 @@ from ._runs import RunObserver, ToolFunction, ToolMapping, WaitPolicy
 from ._serde import structure, unstructure
 from ._streaming import Stream
 from ._version import __version__
+from ._web import Disconnectable, stop_on_disconnect
 
 __all__ = [
     "APIConnectionError",
@@ -114,6 +117,7 @@ __all__ = [
     "AssistantDeleted",
     "AssistantFile",
     "AssistantFileDeleted",
+    "AssistantIndexingError",
     "AsyncMiniMax",
     "AsyncPaginator",
     "AudioFile",
@@ -135,6 +139,7 @@ __all__ = [
     "CodeInterpreterTool",
     "CodeInterpreterToolCall",
     "ContentFilterError",
+    "Disconnectable",
     "Embeddings",
     "File",
     "FileCitation",
@@ -163,6 +168,7 @@ __all__ = [
     "Progress",
     "RateLimit",
     "RateLimitError",
+    "RequestDisconnectedError",
     "RequiredAction",
     "RetrievalCall",
     "RetrievalTool",
@@ -206,6 +212,7 @@ __all__ = [
     "WebSearchTool",
     "WebSearchToolCall",
     "__version__",
+    "stop_on_disconnect",
     "structure",
     "unstructure",
 ]

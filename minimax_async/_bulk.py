@@ -7,31 +7,60 @@ Three files take part:
 - the output, one line per finished input, appended and flushed as each result is final;
 - the journal (``<output>.journal``), where the ids of each input's thread, message and run
   are recorded before the next step, so a killed batch resumes those runs on the next start
-  instead of creating (and paying for) new ones.
+  instead of creating (and paying for) new ones. It also records the assistant made from an
+  ``--assistant-config``, so a re-run uses it again.
 
-Re-running with the same output skips inputs already in it, so every input appears there
-exactly once (``retry_failed`` re-runs failed ones; their newer line supersedes the old).
+Re-running with the same output skips inputs already in it, so every input ends there once.
+``retry_failed`` runs the inputs whose run ended ``failed``, ``expired`` or ``cancelled`` again
+as a new *attempt* (a new thread and run), and resumes those that stopped on a ``timeout`` or
+an ``error``; the newer line supersedes the old. Each journal entry and each output line
+carries its attempt number, so a retry that is killed half way resumes its own runs on the
+next start (with or without ``retry_failed``) and never starts a third.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import json
+import os
+import secrets
+import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, Literal
 
 import attrs
 
 from ._client import AsyncMiniMax
+from ._exceptions import MiniMaxError
 from ._fanout import Progress, RunInput, RunResult
 from ._records import Annotation, FileCitationAnnotation, WebCitationAnnotation
+from ._retry import RetryPolicy, is_retryable, outcome_unknown
 from ._runs import ToolMapping, WaitPolicy
 
-__all__ = ["BadLine", "BulkSummary", "Journal", "ResultsFile", "read_inputs", "run_bulk"]
+__all__ = [
+    "BadLine",
+    "BulkSummary",
+    "Journal",
+    "ResultsFile",
+    "create_marked",
+    "ensure_assistant",
+    "journal_path",
+    "read_inputs",
+    "run_bulk",
+]
 
 _CONTENT_KEYS: Final = ("content", "input", "message", "text", "question")
+#: Final statuses after which a retry needs a new run: the old one will never complete.
+NEW_RUN_STATUSES: Final = frozenset({"failed", "expired", "cancelled"})
+#: The metadata key that marks the assistant a bulk job created, so a lost answer (or a crash
+#: before the journal line) is resolved by finding it rather than by creating another one.
+ASSISTANT_TOKEN_KEY: Final = "minimax_async_bulk"
+#: How many recent assistants are searched for that mark.
+_ASSISTANT_SEARCH: Final = 100
 
 
 @attrs.frozen
@@ -139,19 +168,51 @@ class _AppendLog:
         self._handle.close()
 
 
+def journal_path(out_path: Path) -> Path:
+    """The journal kept beside *out_path* (``answers.jsonl`` -> ``answers.jsonl.journal``)."""
+    return out_path.with_name(out_path.name + ".journal")
+
+
+def _attempt(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+@attrs.frozen
+class AssistantEntry:
+    """The assistant a bulk job made from a config: its mark, and its id once known."""
+
+    config: str
+    token: str
+    id: str = ""
+
+
 class Journal:
-    """A :class:`~minimax_async.Checkpoint` in a JSONL file: the ids of each input's steps."""
+    """A :class:`~minimax_async.Checkpoint` in a JSONL file: the ids of each input's steps.
+
+    Every entry carries the input's attempt number (0 for the first run, one more for each
+    ``retry_failed`` that needs a new run); the latest entry of a key is its progress.
+    """
 
     def __init__(self, path: Path) -> None:
         self._log = _AppendLog(path)
         self._progress: dict[str, Progress] = {}
+        self._attempts: dict[str, int] = {}
+        self._assistants: dict[str, AssistantEntry] = {}
         for entry in self._log.entries:
             key = entry.get("key")
             if isinstance(key, str):
+                self._attempts[key] = _attempt(entry.get("attempt"))
                 self._progress[key] = Progress(
                     thread_id=str(entry.get("thread_id", "")),
                     message_id=str(entry.get("message_id", "")),
                     run_id=str(entry.get("run_id", "")),
+                )
+            made = entry.get("assistant")
+            if isinstance(made, dict) and isinstance(made.get("config"), str):
+                self._assistants[made["config"]] = AssistantEntry(
+                    config=made["config"],
+                    token=str(made.get("token", "")),
+                    id=str(made.get("id", "")),
                 )
 
     def load(self, key: str) -> Progress | None:
@@ -159,7 +220,25 @@ class Journal:
 
     async def save(self, key: str, progress: Progress) -> None:
         self._progress[key] = progress
-        self._log.append({"key": key, **attrs.asdict(progress)})
+        self._log.append({"key": key, "attempt": self.attempt(key), **attrs.asdict(progress)})
+
+    def attempt(self, key: str) -> int:
+        """The attempt the latest progress of *key* belongs to (0 if none was recorded)."""
+        return self._attempts.get(key, 0)
+
+    def start_attempt(self, key: str, attempt: int) -> None:
+        """Start *key* afresh as *attempt*; it is recorded with the first step it makes."""
+        self._attempts[key] = attempt
+        self._progress.pop(key, None)
+
+    def assistant(self, config: str) -> AssistantEntry | None:
+        """What was recorded about the assistant made from the config with digest *config*."""
+        return self._assistants.get(config)
+
+    def save_assistant(self, entry: AssistantEntry) -> None:
+        """Record *entry* (its mark before the create, then its id once created)."""
+        self._assistants[entry.config] = entry
+        self._log.append({"assistant": attrs.asdict(entry)})
 
     def close(self) -> None:
         self._log.close()
@@ -171,13 +250,16 @@ class ResultsFile:
     def __init__(self, path: Path) -> None:
         self._log = _AppendLog(path)
         self.status: dict[str, str] = {}
+        self.attempts: dict[str, int] = {}
         for entry in self._log.entries:
             if isinstance(entry.get("id"), str):
                 self.status[entry["id"]] = str(entry.get("status", ""))
+                self.attempts[entry["id"]] = _attempt(entry.get("attempt"))
 
-    def write(self, result: RunResult) -> None:
+    def write(self, result: RunResult, *, attempt: int = 0) -> None:
         self.status[result.key] = result.status
-        self._log.append(result_line(result))
+        self.attempts[result.key] = attempt
+        self._log.append(result_line(result, attempt=attempt))
 
     def close(self) -> None:
         self._log.close()
@@ -201,11 +283,12 @@ def _citation(annotation: Annotation) -> dict[str, Any]:
     return {"type": annotation.type}
 
 
-def result_line(result: RunResult) -> dict[str, Any]:
-    """The JSON object written to the output for *result*."""
+def result_line(result: RunResult, *, attempt: int = 0) -> dict[str, Any]:
+    """The JSON object written to the output for *result* (of the given attempt)."""
     return {
         "id": result.key,
         "status": result.status,
+        "attempt": attempt,
         "answer": result.answer,
         "citations": [_citation(a) for a in result.citations],
         "thread_id": result.thread_id,
@@ -227,12 +310,32 @@ class Reporter:
     def finish(self, summary: BulkSummary) -> None: ...
 
 
+Plan = Literal["skip", "resume", "new attempt"]
+
+
+def plan(key: str, results: ResultsFile, journal: Journal, *, retry_failed: bool) -> Plan:
+    """Decide what to do with input *key* given the output and the journal.
+
+    ``"resume"`` goes on from the journaled progress (or starts, if there is none); ``"new
+    attempt"`` starts over with a new thread and run.
+    """
+    status = results.status.get(key)
+    if status is None:
+        return "resume"
+    written = results.attempts.get(key, 0)
+    if journal.attempt(key) > written:
+        return "resume"  # a retry was under way when the job stopped: finish it
+    if status == "completed" or not retry_failed:
+        return "skip"
+    return "new attempt" if status in NEW_RUN_STATUSES else "resume"
+
+
 async def run_bulk(
     client: AsyncMiniMax,
     *,
     input_path: Path,
     out_path: Path,
-    assistant: str | Mapping[str, Any],
+    assistant_id: str,
     tools: ToolMapping | None = None,
     concurrency: int = 16,
     timeout: float | None = None,
@@ -251,19 +354,17 @@ async def run_bulk(
     transport = client._transport
     before = (transport.requests, transport.retries, transport.reconciliations)
     results = ResultsFile(out_path)
-    journal = Journal(out_path.with_name(out_path.name + ".journal"))
+    journal = Journal(journal_path(out_path))
     bad: list[BadLine] = []
     skipped = 0
     statuses: Counter[str] = Counter()
     seen: set[str] = set()
 
-    def finished(key: str) -> bool:
-        status = results.status.get(key)
-        return status is not None and (status == "completed" or not retry_failed)
-
     def todo_count() -> int:
         return sum(
-            1 for _, item, _ in read_inputs(input_path) if item and not finished(item.key or "")
+            1
+            for _, item, _ in read_inputs(input_path)
+            if item and plan(item.key or "", results, journal, retry_failed=retry_failed) != "skip"
         )
 
     async def inputs() -> AsyncIterator[RunInput]:
@@ -279,13 +380,16 @@ async def run_bulk(
                 reporter.bad_line(bad[-1])
                 continue
             seen.add(key)
-            if finished(key):
+            decision = plan(key, results, journal, retry_failed=retry_failed)
+            if decision == "skip":
                 skipped += 1
                 continue
+            if decision == "new attempt":
+                journal.start_attempt(key, results.attempts.get(key, 0) + 1)
             yield item
 
     def on_result(result: RunResult) -> None:
-        results.write(result)
+        results.write(result, attempt=journal.attempt(result.key))
         statuses[result.status] += 1
         reporter.result(result)
 
@@ -293,7 +397,7 @@ async def run_bulk(
         reporter.start(todo_count() if count_first else None)
         await client.fan_out(
             inputs(),
-            assistant=assistant,
+            assistant=assistant_id,
             tools=tools,
             concurrency=concurrency,
             timeout=timeout,
@@ -317,6 +421,95 @@ async def run_bulk(
     return summary
 
 
+def config_digest(config: Mapping[str, Any]) -> str:
+    """A short digest of an assistant config: a changed config makes a new assistant."""
+    text = json.dumps(config, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+async def _find_marked(client: AsyncMiniMax, token: str) -> str | None:
+    """The id of the assistant carrying *token* in its metadata, among the newest ones."""
+    async for assistant in client.assistants.list(order="desc", max_items=_ASSISTANT_SEARCH):
+        if (assistant.metadata or {}).get(ASSISTANT_TOKEN_KEY) == token:
+            return assistant.id
+    return None
+
+
+async def ensure_assistant(
+    client: AsyncMiniMax,
+    config: Mapping[str, Any],
+    *,
+    journal_file: Path,
+    attempts: int = 5,
+    retry: RetryPolicy | None = None,
+    ready_timeout: float | None = 600.0,
+) -> str:
+    """Return the id of the assistant made from *config*, creating it only the first time.
+
+    The assistant is created with a random mark in its metadata, recorded in the journal
+    before the create and with the new id after it; a re-run with the same config (and the
+    same output) uses that assistant again. A create that fails in a way that may be retried
+    is tried up to *attempts* times (waits from *retry*, default ``RetryPolicy()``); when its
+    answer was lost, or a previous job stopped before recording the id, the assistant is found
+    by its mark instead of being created twice. Then waits until it is ready.
+    """
+    retry = retry or RetryPolicy()
+    digest = config_digest(config)
+    journal = Journal(journal_file)
+    try:
+        entry = journal.assistant(digest)
+        if entry is None:
+            entry = AssistantEntry(config=digest, token=secrets.token_hex(8))
+            journal.save_assistant(entry)
+            assistant_id = ""
+        else:
+            assistant_id = entry.id or await _find_marked(client, entry.token) or ""
+        if not assistant_id:
+            assistant_id = await create_marked(
+                client, config, token=entry.token, attempts=attempts, retry=retry
+            )
+        if entry.id != assistant_id:
+            journal.save_assistant(attrs.evolve(entry, id=assistant_id))
+    finally:
+        journal.close()
+    ready = await client.assistants.wait_until_ready(assistant_id, timeout=ready_timeout)
+    return ready.id
+
+
+async def create_marked(
+    client: AsyncMiniMax,
+    config: Mapping[str, Any],
+    *,
+    token: str | None = None,
+    attempts: int = 5,
+    retry: RetryPolicy | None = None,
+) -> str:
+    """Create an assistant from *config* with a mark, retrying; return its id.
+
+    The mark (*token*, random by default) goes into the assistant's metadata. A failure that
+    may be retried is tried again, up to *attempts* creates in all; when an answer was lost,
+    the assistant is looked for by its mark first, so it is never made twice.
+    """
+    retry = retry or RetryPolicy()
+    token = token or secrets.token_hex(8)
+    metadata = {**(config.get("metadata") or {}), ASSISTANT_TOKEN_KEY: token}
+    arguments = {**config, "metadata": metadata}
+    for attempt in range(max(attempts, 1)):
+        try:
+            return (await client.assistants.create(**arguments)).id
+        except MiniMaxError as exc:
+            if outcome_unknown(exc):
+                found = await _find_marked(client, token)
+                if found:
+                    return found
+            elif not is_retryable(exc, idempotent=False):
+                raise
+            if attempt + 1 >= attempts:
+                raise
+            await retry.sleep(retry.backoff(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def load_assistant_config(path: Path) -> dict[str, Any]:
     """Read an ``--assistant-config`` JSON file: the keyword arguments of ``assistants.create``."""
     try:
@@ -325,18 +518,31 @@ def load_assistant_config(path: Path) -> dict[str, Any]:
         raise ValueError(f"cannot read assistant config {path}: {exc}") from exc
     if not isinstance(config, dict) or not isinstance(config.get("model"), str):
         raise ValueError(f"assistant config {path} must be a JSON object with a 'model'")
+    if config.get("metadata") is not None and not isinstance(config["metadata"], dict):
+        raise ValueError(f"assistant config {path}: 'metadata' must be a JSON object")
     return config
 
 
 def load_tools(spec: str) -> ToolMapping:
     """Import a tool mapping given as ``module:attribute`` (e.g. ``myapp.tools:TOOLS``)."""
-    import importlib
-
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"--tools must look like module:attribute, got {spec!r}")
-    module = importlib.import_module(module_name)
-    tools = getattr(module, attribute)
+    # An installed console script puts its own directory first on sys.path, not the current
+    # one (as `python -m` would): look in the directory the command was started from too.
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ValueError(
+            f"cannot import {module_name!r} for --tools: {type(exc).__name__}: {exc} "
+            f"(looked in {here} and on sys.path)"
+        ) from exc
+    tools = getattr(module, attribute, None)
+    if tools is None:
+        raise ValueError(f"{module_name!r} has no attribute {attribute!r} (from --tools {spec})")
     if not isinstance(tools, Mapping) or not all(callable(f) for f in tools.values()):
         raise ValueError(f"{spec} must be a mapping of tool name to callable")
     return tools

@@ -69,6 +69,11 @@ class RichReporter(Reporter):
         self._refresh()
         self._progress.stop()
 
+    @property
+    def done(self) -> int:
+        """How many results were reported so far."""
+        return self._done
+
     async def refresh_forever(self) -> None:
         """Update the live counters until cancelled (run it beside the batch)."""
         while True:

@@ -16,11 +16,19 @@ from typing import Final
 import anyio
 from rich.console import Console
 
-from ._bulk import BulkSummary
+from ._bulk import BulkSummary, create_marked
 from ._client import AsyncMiniMax
 from ._console import RichReporter, results_table, summary_table
+from ._exceptions import MiniMaxError
 from ._fanout import RunResult
-from ._records import FileCitationAnnotation, FunctionDefinition, FunctionTool, RetrievalTool
+from ._records import (
+    File,
+    FileCitationAnnotation,
+    FunctionDefinition,
+    FunctionTool,
+    RetrievalTool,
+)
+from ._retry import RetryPolicy, outcome_unknown
 from ._runs import WaitPolicy
 
 __all__ = ["HANDBOOK", "QUESTIONS", "get_order_status", "run_demo"]
@@ -69,6 +77,8 @@ _TOPICS: Final = [
     "Where do parcels ship from?",
     "How quickly do refunds arrive?",
 ]
+#: Emulator faults that decide a run's outcome rather than disturb a request.
+_OUTCOME_FAULTS: Final = frozenset({"run_failed", "run_expired", "indexing_failed"})
 _ORDERS: Final = [f"A{1000 + n * 37}" for n in range(12)]
 
 #: The questions the demo asks: handbook questions and order lookups, interleaved.
@@ -104,6 +114,21 @@ async def get_order_status(order_id: str) -> dict[str, str]:
     return {"order_id": order_id, "status": states[digest[0] % len(states)]}
 
 
+async def _upload_handbook(client: AsyncMiniMax, *, attempts: int = 5) -> File:
+    """Upload the handbook, sending it again when an answer was lost.
+
+    A lost answer leaves at worst a second copy of a small file nobody refers to, which is
+    harmless here (unlike a second assistant or run), so the demo simply tries again.
+    """
+    for attempt in range(attempts):
+        try:
+            return await client.files.upload(HANDBOOK.encode(), filename="aurora-handbook.txt")
+        except MiniMaxError as exc:
+            if attempt + 1 >= attempts or not outcome_unknown(exc):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _citation(result: RunResult) -> str:
     for annotation in result.citations:
         if isinstance(annotation, FileCitationAnnotation):
@@ -122,9 +147,14 @@ async def run_demo(
     questions: int = len(QUESTIONS),
     concurrency: int = 16,
     fault_rate: float = 0.0,
+    seed: int = 7,
     console: Console | None = None,
 ) -> int:
-    """Run the demo and return the exit status (0 when every question was answered)."""
+    """Run the demo and return the exit status (0 when every question was answered).
+
+    *fault_rate* and *seed* configure the emulator's random faults (ignored against the real
+    API): the same seed gives the same faults.
+    """
     console = console or Console()
     api_key = os.environ.get("MINIMAX_API_KEY", "").strip()
     chosen = QUESTIONS[: max(1, min(questions, len(QUESTIONS)))]
@@ -135,35 +165,50 @@ async def run_demo(
         model = os.environ.get("MINIMAX_MODEL", "abab5.5-chat")
         policy = WaitPolicy()
     else:
-        from .testing import FakeMiniMax, Faults, Latency
+        from .testing import FakeMiniMax, FaultKind, Faults, Latency
 
+        # The faults a client can absorb: rate limits, server errors, 5xx, dropped and refused
+        # connections, slow answers. Runs that end failed or expired are the model's outcome,
+        # not a transport fault; no client setting can turn them into answers.
+        absorbable = {kind: 1.0 for kind in FaultKind if kind not in _OUTCOME_FAULTS}
         fake = FakeMiniMax(
             latency=Latency(queued=0.05, in_progress=0.25),
             indexing_delay=0.3,
-            faults=Faults(rate=fault_rate) if fault_rate else None,
-            seed=7,
+            faults=Faults(rate=fault_rate, weights=absorbable) if fault_rate else None,
+            seed=seed,
         )
         console.print(
             "[bold]Using the embedded MiniMax emulator[/] (set MINIMAX_API_KEY and "
             "MINIMAX_GROUP_ID to run against the real API)."
         )
-        client = fake.client()
+        # Each request meets a fault with probability fault_rate, independently of the last
+        # attempt, so a call fails for good only if all of its 1 + max_retries attempts do:
+        # fault_rate ** (1 + max_retries). The default two retries leave 0.2**3 = 0.8 % per
+        # call at one fault in five; a demo makes about a hundred calls, so most demos would
+        # lose a read (the final messages.list of some question). Eight retries make it
+        # 0.2**9, about 5e-7 per call. The waits stay short because these faults do not
+        # come from an overloaded server that needs time to recover.
+        patient = RetryPolicy(max_retries=8, base=0.05, cap=0.5)
+        client = fake.client(retry=patient)
         model = "abab5.5-chat"
         policy = WaitPolicy(first_poll=0.1)
 
     started = time.monotonic()
     async with client:
-        file = await client.files.upload(HANDBOOK.encode(), filename="aurora-handbook.txt")
+        file = await _upload_handbook(client)
         console.print(f"Uploaded the handbook as file {file.file_id}.")
-        assistant = await client.assistants.create(
-            model=model,
-            name="Aurora Tea helper",
-            instructions="Answer customers of the Aurora Tea Company from the handbook; "
-            "use get_order_status for questions about an order.",
-            tools=[RetrievalTool(), ORDER_TOOL],
-            file_ids=[str(file.file_id)],
+        assistant_id = await create_marked(
+            client,
+            {
+                "model": model,
+                "name": "Aurora Tea helper",
+                "instructions": "Answer customers of the Aurora Tea Company from the handbook; "
+                "use get_order_status for questions about an order.",
+                "tools": [RetrievalTool(), ORDER_TOOL],
+                "file_ids": [str(file.file_id)],
+            },
         )
-        assistant = await client.assistants.wait_until_ready(assistant.id, policy=policy)
+        assistant = await client.assistants.wait_until_ready(assistant_id, policy=policy)
         console.print(
             f"Assistant {assistant.id} is {assistant.status}; asking {len(chosen)} questions."
         )

@@ -20,6 +20,8 @@
     │   ├── RunCancelledError          status "cancelled"
     │   └── RunExpiredError            status "expired"
     ├── WaitTimeoutError               a wait ran past its deadline
+    ├── AssistantIndexingError         an assistant's files could not be indexed
+    ├── RequestDisconnectedError       a web request's client left; its wait was stopped
     ├── UnknownToolError               a run asked for a tool the caller did not provide
     └── ToolExecutionError             a tool raised (when asked to raise, not to report)
 
@@ -35,7 +37,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 from . import _codes
 
 if TYPE_CHECKING:
-    from ._records import Run, RunLastError
+    from ._records import Assistant, Run, RunLastError
 
 __all__ = [
     "APIConnectionError",
@@ -43,6 +45,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AssistantIndexingError",
     "AuthenticationError",
     "ClientClosedError",
     "ContentFilterError",
@@ -50,6 +53,7 @@ __all__ = [
     "InvalidRequestError",
     "MiniMaxError",
     "RateLimitError",
+    "RequestDisconnectedError",
     "RunCancelledError",
     "RunError",
     "RunExpiredError",
@@ -326,6 +330,30 @@ class WaitTimeoutError(MiniMaxError, TimeoutError):
     def __init__(self, message: str, *, run: Run | None = None) -> None:
         super().__init__(message)
         self.run = run
+
+
+class AssistantIndexingError(MiniMaxError):
+    """An assistant's status says the indexing of its files failed; it will not become ready.
+
+    ``assistant`` is the snapshot that said so (its ``status`` and ``file_ids``). Waiting
+    longer does not help: attach other files (``assistants.update``) or create it again.
+    """
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        files = ", ".join(assistant.file_ids) or "none"
+        super().__init__(
+            f"assistant {assistant.id} will not become available: its status is "
+            f"{assistant.status!r}, the indexing of its files (ids: {files}) failed"
+        )
+
+
+class RequestDisconnectedError(MiniMaxError):
+    """The HTTP client of the web request being served went away, so its wait was cancelled.
+
+    Raised by ``stop_on_disconnect``; nobody is left to answer, so a handler usually returns
+    any response (e.g. status 499) or lets it propagate.
+    """
 
 
 class UnknownToolError(MiniMaxError, LookupError):

@@ -40,6 +40,7 @@ import anyio.to_thread
 import attrs
 
 from ._exceptions import (
+    AssistantIndexingError,
     MiniMaxError,
     RunCancelledError,
     RunExpiredError,
@@ -587,6 +588,16 @@ def _to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def indexing_failed(status: str) -> bool:
+    """Whether an assistant *status* says its indexing failed, so it will never be ready.
+
+    MiniMax documents only ``available``; other values are read as "not ready yet", except
+    the ones that say failure (``failed``, ``error`` and any spelling with "fail" in it).
+    """
+    folded = status.strip().lower()
+    return "fail" in folded or folded in {"error", "errored"}
+
+
 async def wait_for_assistant(
     assistants: Assistants,
     assistant_id: str,
@@ -607,6 +618,8 @@ async def wait_for_assistant(
             assistant = await assistants.retrieve(assistant_id)
             if assistant.status == "available":
                 return assistant
+            if indexing_failed(assistant.status):
+                raise AssistantIndexingError(assistant)
             await anyio.sleep(min(max(interval, policy.min_interval), policy.max_interval))
             interval *= policy.growth
     status = "unknown" if assistant is None else repr(assistant.status)

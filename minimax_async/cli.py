@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     # What `add_subparsers()` returns; only generic for type checkers.
@@ -91,6 +91,61 @@ def add_serve(subparsers: SubParsers) -> None:
     parser.set_defaults(handler=_run_serve)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside *exc*, with task-group wrappers taken off."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def _explain(command: str, exc: BaseException) -> int:
+    """Print what went wrong as one line on stderr; return exit status 1."""
+    from minimax_async._exceptions import MiniMaxError
+
+    leaves = _leaves(exc)
+    ours = [leaf for leaf in leaves if isinstance(leaf, MiniMaxError)]
+    leaf = (ours or leaves)[0]
+    if ours:
+        what = f"{type(leaf).__name__}: {_one_line(str(leaf))}"
+        print(f"minimax-async {command}: {what}", file=sys.stderr)
+    else:
+        print(
+            f"minimax-async {command}: unexpected {type(leaf).__name__}: {_one_line(str(leaf))} "
+            "(run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
+    return 1
+
+
+def _run_job(
+    command: str, job: Callable[[], int], *, debug: bool, on_interrupt: Callable[[], str]
+) -> int:
+    """Run *job*; Ctrl-C gives exit status 130 and *on_interrupt*'s advice, errors one line.
+
+    With *debug*, errors other than Ctrl-C propagate with their traceback.
+    """
+    try:
+        return job()
+    except BaseException as exc:
+        if any(isinstance(leaf, KeyboardInterrupt) for leaf in _leaves(exc)):
+            advice = on_interrupt()
+            print(f"minimax-async {command}: interrupted. {advice}".rstrip(), file=sys.stderr)
+            return 130
+        if debug or not isinstance(exc, Exception):
+            raise
+        return _explain(command, exc)
+
+
+def _add_debug(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks instead of one-line errors"
+    )
+
+
 def _missing_extra(command: str, exc: ImportError) -> int:
     print(
         f"minimax-async {command} needs the demo extra ({exc}); "
@@ -107,11 +162,19 @@ def _run_demo(args: argparse.Namespace) -> int:
         from minimax_async._demo import run_demo
     except ImportError as exc:
         return _missing_extra("demo", exc)
-    return anyio.run(
-        lambda: run_demo(
-            questions=args.questions, concurrency=args.concurrency, fault_rate=args.fault_rate
+    return _run_job(
+        "demo",
+        lambda: anyio.run(
+            lambda: run_demo(
+                questions=args.questions,
+                concurrency=args.concurrency,
+                fault_rate=args.fault_rate,
+                seed=args.seed,
+            ),
+            backend=args.backend,
         ),
-        backend=args.backend,
+        debug=args.debug,
+        on_interrupt=lambda: "",
     )
 
 
@@ -137,7 +200,11 @@ def add_demo(subparsers: SubParsers) -> None:
         help="emulator only: share of requests given a random fault (retries, dropped "
         "connections...), to watch the client absorb them",
     )
+    parser.add_argument(
+        "--seed", type=int, default=7, help="emulator only: seed of the faults (default 7)"
+    )
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    _add_debug(parser)
     parser.set_defaults(handler=_run_demo)
 
 
@@ -146,7 +213,13 @@ def _run_bulk(args: argparse.Namespace) -> int:
         import anyio
         from rich.console import Console
 
-        from minimax_async._bulk import load_assistant_config, load_tools, run_bulk
+        from minimax_async._bulk import (
+            ensure_assistant,
+            journal_path,
+            load_assistant_config,
+            load_tools,
+            run_bulk,
+        )
         from minimax_async._client import AsyncMiniMax
         from minimax_async._console import RichReporter, summary_table
         from minimax_async._limiter import RateLimit
@@ -154,37 +227,58 @@ def _run_bulk(args: argparse.Namespace) -> int:
         return _missing_extra("bulk", exc)
     from pathlib import Path
 
+    out = Path(args.out)
     try:
-        assistant: Any = args.assistant or load_assistant_config(Path(args.assistant_config))
+        config = None if args.assistant else load_assistant_config(Path(args.assistant_config))
         tools = load_tools(args.tools) if args.tools else None
         if not Path(args.input).is_file():
             raise ValueError(f"no such input file: {args.input}")
         client = AsyncMiniMax(rate_limit=RateLimit(max_in_flight=args.max_in_flight, rpm=args.rpm))
-    except (ValueError, ImportError, AttributeError) as exc:
+    except (ValueError, ImportError, AttributeError, TypeError) as exc:
         print(f"minimax-async bulk: {exc}", file=sys.stderr)
         return 2
+    done: list[int] = []
 
     async def job() -> int:
         async with client:
-            reporter = RichReporter(client._transport, title="inputs")
-            async with reporter, anyio.create_task_group() as group:
-                group.start_soon(reporter.refresh_forever)
-                summary = await run_bulk(
-                    client,
-                    input_path=Path(args.input),
-                    out_path=Path(args.out),
-                    assistant=assistant,
-                    tools=tools,
-                    concurrency=args.concurrency,
-                    timeout=args.timeout,
-                    retry_failed=args.retry_failed,
-                    reporter=reporter,
+            # The assistant first, before any progress is drawn: a refused key or a bad
+            # assistant id stops here with one line, not once per input.
+            if config is None:
+                assistant_id = (await client.assistants.wait_until_ready(args.assistant)).id
+            else:
+                assistant_id = await ensure_assistant(
+                    client, config, journal_file=journal_path(out)
                 )
-                group.cancel_scope.cancel()
+            reporter = RichReporter(client._transport, title="inputs")
+            try:
+                async with reporter, anyio.create_task_group() as group:
+                    group.start_soon(reporter.refresh_forever)
+                    summary = await run_bulk(
+                        client,
+                        input_path=Path(args.input),
+                        out_path=out,
+                        assistant_id=assistant_id,
+                        tools=tools,
+                        concurrency=args.concurrency,
+                        timeout=args.timeout,
+                        retry_failed=args.retry_failed,
+                        reporter=reporter,
+                    )
+                    group.cancel_scope.cancel()
+            finally:
+                done.append(reporter.done)
         Console().print(summary_table(summary, title=f"minimax-async bulk → {args.out}"))
         return summary.exit_code
 
-    return anyio.run(job)
+    def how_to_resume() -> str:
+        finished = f"{done[0]} result(s) were written to {out} in this run; " if done else ""
+        return (
+            f"{finished}run the same command again to resume: inputs already in {out} are "
+            f"skipped, and runs recorded in {journal_path(out)} are picked up where they are, "
+            "not started again."
+        )
+
+    return _run_job("bulk", lambda: anyio.run(job), debug=args.debug, on_interrupt=how_to_resume)
 
 
 def add_bulk(subparsers: SubParsers) -> None:
@@ -195,8 +289,10 @@ def add_bulk(subparsers: SubParsers) -> None:
         description="Run an assistant once per input line and append each result to OUT as "
         "soon as it is final. Input lines are JSON objects with 'content' (and optional 'id', "
         "'metadata', 'file_ids') or JSON strings. Re-running with the same OUT skips inputs "
-        "already done and resumes runs a killed job left behind (OUT.journal). Credentials "
-        "come from MINIMAX_API_KEY, MINIMAX_GROUP_ID and MINIMAX_BASE_URL.",
+        "already done and resumes runs a killed or interrupted job left behind (OUT.journal). "
+        "Credentials come from MINIMAX_API_KEY, MINIMAX_GROUP_ID and MINIMAX_BASE_URL. "
+        "Exit status: 0 all completed, 1 an input failed or an error stopped the job, "
+        "2 bad arguments, 130 interrupted.",
     )
     parser.add_argument("input", help="the JSONL input file")
     which = parser.add_mutually_exclusive_group(required=True)
@@ -221,8 +317,12 @@ def add_bulk(subparsers: SubParsers) -> None:
         "--tools", help="tool functions to answer tool calls with, as module:attribute"
     )
     parser.add_argument(
-        "--retry-failed", action="store_true", help="run again the inputs that failed before"
+        "--retry-failed",
+        action="store_true",
+        help="run again the inputs that failed before: a new run for those that ended failed, "
+        "expired or cancelled; those that timed out or hit an error are resumed",
     )
+    _add_debug(parser)
     parser.set_defaults(handler=_run_bulk)
 
 

@@ -42,7 +42,8 @@ from .conftest import SleepRecorder
 
 pytestmark = pytest.mark.anyio
 
-RUN_KINDS = frozenset({FaultKind.RUN_FAILED, FaultKind.RUN_EXPIRED})
+# Outcome faults: runs that end failed or expired, assistants whose indexing fails.
+RUN_KINDS = frozenset({FaultKind.RUN_FAILED, FaultKind.RUN_EXPIRED, FaultKind.INDEXING_FAILED})
 TRANSPORT_KINDS = tuple(kind for kind in FaultKind if kind not in RUN_KINDS)
 #: Faults after which a create's outcome is unknown to the client.
 AMBIGUOUS_KINDS = (

@@ -4,18 +4,37 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import anyio
 import pytest
 
+import minimax_async as mm
 from minimax_async import RateLimit, cli
-from minimax_async.testing import FakeMiniMax, Latency, serve_in_thread
+from minimax_async._bulk import (
+    ASSISTANT_TOKEN_KEY,
+    config_digest,
+    ensure_assistant,
+    journal_path,
+    run_bulk,
+)
+from minimax_async.testing import (
+    FakeMiniMax,
+    FaultKind,
+    Faults,
+    Latency,
+    ScriptedFault,
+    serve_in_thread,
+)
+from tests.cli_tools import TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = {
@@ -199,3 +218,301 @@ def test_the_bulk_command_defaults_to_the_library_in_flight_bound() -> None:
     """`minimax-async bulk` without --max-in-flight uses the same bound as RateLimit()."""
     args = cli.build_parser().parse_args(["bulk", "in.jsonl", "--assistant", "a", "--out", "o"])
     assert args.max_in_flight == RateLimit().max_in_flight
+
+
+# ------------------------------------------------------------------ helpers for the new tests
+
+
+async def _no_sleep(seconds: float) -> None:
+    """Retries in these tests go on at once."""
+
+
+INSTANT = mm.RetryPolicy(sleep=_no_sleep)
+
+
+def run_cli(
+    args: Sequence[str], *, cwd: Path = ROOT, pythonpath: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m minimax_async ARGS`` in a child process, bounded in time.
+
+    ``-P`` keeps the working directory off ``sys.path``, as for the installed
+    ``minimax-async`` script; ``pythonpath`` adds the repository (for ``tests.cli_tools``).
+    """
+    env = {**os.environ, "COLUMNS": "120"}
+    if pythonpath:
+        env["PYTHONPATH"] = str(ROOT)
+    else:
+        env.pop("PYTHONPATH", None)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "minimax_async", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def run_failed_at(*calls: int, kind: FaultKind = FaultKind.RUN_FAILED) -> list[ScriptedFault]:
+    return [ScriptedFault(path="threads/run/create", call=n, kind=kind) for n in calls]
+
+
+def last_lines(results: list[dict[str, object]]) -> dict[str, dict[str, object]]:
+    """The final line of each input (a newer line supersedes an older one)."""
+    return {str(r["id"]): r for r in results}
+
+
+def test_retry_failed_runs_failed_and_expired_inputs_again_with_new_runs(
+    served: FakeMiniMax, tmp_path: Path
+) -> None:
+    """--retry-failed gives failed and expired inputs a new run; each ends completed once."""
+    served.faults = Faults(
+        script=[*run_failed_at(2, 5), *run_failed_at(3, kind=FaultKind.RUN_EXPIRED)]
+    )
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    ids = write_inputs(inputs, 8)
+    args = bulk_args(tmp_path, inputs, out, "--concurrency", "1")
+
+    first = run_cli(args)
+    assert first.returncode == 1, first.stderr
+    failed = {
+        k: str(r["status"])
+        for k, r in last_lines(read_out(out)).items()
+        if r["status"] != "completed"
+    }
+    assert sorted(failed.values()) == ["expired", "failed", "failed"]
+    runs_before = served.stats.created["run"]
+
+    second = run_cli([*args, "--retry-failed"])
+    assert second.returncode == 0, second.stderr
+    results = read_out(out)
+    completed = Counter(str(r["id"]) for r in results if r["status"] == "completed")
+    assert completed == dict.fromkeys(ids, 1)
+    assert all(r["status"] == "completed" for r in last_lines(results).values())
+    assert served.stats.created["run"] == runs_before + len(failed)
+    for key in failed:
+        old, new = [r for r in results if r["id"] == key]
+        assert (old["attempt"], new["attempt"]) == (0, 1)
+        assert new["run_id"] != old["run_id"]
+        assert [run.status for run in served.runs(str(new["thread_id"]))] == ["completed"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_retry_stopped_half_way_is_resumed_not_started_again(tmp_path: Path) -> None:
+    """A retry killed after its new runs were made is finished on the next start, no third run."""
+    fake = FakeMiniMax(
+        latency=Latency(queued=0.01, in_progress=0.02), faults=Faults(script=run_failed_at(1, 2))
+    )
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    ids = write_inputs(inputs, 4)
+    async with fake.client(retry=INSTANT) as client:
+        assistant = (await client.assistants.create(**CONFIG)).id
+        common = {"input_path": inputs, "out_path": out, "assistant_id": assistant}
+        await run_bulk(client, tools=TOOLS, **common)
+        failed = [k for k, r in last_lines(read_out(out)).items() if r["status"] == "failed"]
+        assert len(failed) == 2
+
+        with anyio.CancelScope() as crash:
+
+            async def crash_on_first_tool_call(city: str) -> str:
+                crash.cancel()  # as if the process died here: nothing more is written
+                await anyio.sleep_forever()
+                raise AssertionError("unreachable")
+
+            await run_bulk(
+                client, tools={"get_weather": crash_on_first_tool_call}, retry_failed=True, **common
+            )
+        assert len(read_out(out)) == 4  # the retry wrote nothing
+        journal = read_out(journal_path(out))
+        assert {str(e["key"]) for e in journal if e.get("attempt") == 1} == set(failed)
+
+        # The next start (even without --retry-failed) finishes the retry's own runs.
+        await run_bulk(client, tools=TOOLS, **common)
+    results = read_out(out)
+    assert all(r["status"] == "completed" for r in last_lines(results).values())
+    assert Counter(str(r["id"]) for r in results if r["status"] == "completed") == dict.fromkeys(
+        ids, 1
+    )
+    assert fake.stats.created["run"] == 4 + 2
+
+
+def test_tools_are_imported_from_the_working_directory(served: FakeMiniMax, tmp_path: Path) -> None:
+    """--tools mytools:TOOLS finds mytools.py in the directory the command runs from."""
+    (tmp_path / "mytools.py").write_text(
+        textwrap.dedent(
+            """
+            def get_weather(city):
+                return f"drizzle over {city}"
+
+            TOOLS = {"get_weather": get_weather}
+            """
+        ),
+        encoding="utf-8",
+    )
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_inputs(inputs, 2)
+    args = bulk_args(tmp_path, inputs, out)
+    args[args.index("tests.cli_tools:TOOLS")] = "mytools:TOOLS"
+    result = run_cli(args, cwd=tmp_path, pythonpath=False)
+    assert result.returncode == 0, result.stderr
+    assert all("drizzle over Shanghai" in str(r["answer"]) for r in read_out(out))
+
+
+@pytest.mark.parametrize(
+    ("wrong", "error"),
+    [("key", "AuthenticationError"), ("assistant", "InvalidRequestError")],
+)
+def test_an_api_error_prints_one_line_and_exits_1(
+    wrong: str, error: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused key or an unknown assistant stops the job with one line on stderr, exit 1."""
+    fake = FakeMiniMax(api_key="the-only-key-that-works")
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_inputs(inputs, 3)
+    with serve_in_thread(fake) as base_url:
+        monkeypatch.setenv("MINIMAX_GROUP_ID", fake.group_id)
+        monkeypatch.setenv("MINIMAX_BASE_URL", base_url)
+        if wrong == "key":
+            monkeypatch.setenv("MINIMAX_API_KEY", "a-key-that-is-refused")
+            args = bulk_args(tmp_path, inputs, out)
+        else:
+            monkeypatch.setenv("MINIMAX_API_KEY", fake.api_key)
+            args = ["bulk", str(inputs), "--assistant", "asst_missing", "--out", str(out)]
+        result = run_cli(args)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"minimax-async bulk: {error}: ")
+    assert "a-key-that-is-refused" not in result.stderr
+    assert fake.stats.created["thread"] == 0
+
+
+def test_debug_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --debug the same API error comes with its Python traceback."""
+    fake = FakeMiniMax()
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_inputs(inputs, 1)
+    with serve_in_thread(fake) as base_url:
+        monkeypatch.setenv("MINIMAX_API_KEY", fake.api_key)
+        monkeypatch.setenv("MINIMAX_GROUP_ID", fake.group_id)
+        monkeypatch.setenv("MINIMAX_BASE_URL", base_url)
+        result = run_cli(
+            ["bulk", str(inputs), "--assistant", "asst_missing", "--out", str(out), "--debug"]
+        )
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert "InvalidRequestError" in result.stderr
+
+
+def test_ctrl_c_stops_cleanly_says_how_to_resume_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT mid-batch: exit 130, no traceback, and a message naming the journal to resume."""
+    fake = FakeMiniMax(latency=Latency(queued=0.01, in_progress=600))  # runs never finish here
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_inputs(inputs, 6)
+    with serve_in_thread(fake) as base_url:
+        monkeypatch.setenv("MINIMAX_API_KEY", fake.api_key)
+        monkeypatch.setenv("MINIMAX_GROUP_ID", fake.group_id)
+        monkeypatch.setenv("MINIMAX_BASE_URL", base_url)
+        process = subprocess.Popen(
+            [sys.executable, "-P", "-m", "minimax_async", *bulk_args(tmp_path, inputs, out)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            journal = journal_path(out)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and process.poll() is None:
+                if journal.exists() and '"run_id": "run' in journal.read_text(encoding="utf-8"):
+                    break
+                time.sleep(0.01)
+            assert process.poll() is None, "the bulk run ended before it could be interrupted"
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "KeyboardInterrupt" not in stderr
+    assert "interrupted" in stderr
+    assert str(journal) in " ".join(stderr.split())
+    assert not out.exists() or read_out(out) == []
+
+
+def test_assistant_config_run_twice_creates_one_assistant(
+    served: FakeMiniMax, tmp_path: Path
+) -> None:
+    """A re-run with the same --assistant-config and OUT uses the assistant it made before."""
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_inputs(inputs, 2)
+    args = bulk_args(tmp_path, inputs, out)
+    assert run_cli(args).returncode == 0
+    (tmp_path / "more.jsonl").write_text(json.dumps({"id": "extra", "content": "weather?"}) + "\n")
+    assert run_cli([*args[:1], str(tmp_path / "more.jsonl"), *args[2:]]).returncode == 0
+    assert len(served.assistants()) == 1
+    assert served.stats.created["assistant"] == 1
+    made = [e["assistant"] for e in read_out(journal_path(out)) if "assistant" in e]
+    assert made[-1]["id"] == served.assistants()[0]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize(
+    "kind", [FaultKind.DROP_AFTER, FaultKind.HTTP_502_AFTER_COMMIT, FaultKind.SERVER_ERROR]
+)
+async def test_the_assistant_create_is_retried_and_made_once(
+    kind: FaultKind, tmp_path: Path
+) -> None:
+    """Failed creates are tried again; a lost answer is found by its mark, not made twice."""
+    script = [ScriptedFault(path="assistants/create", call=n, kind=kind) for n in (1, 2, 3, 4)]
+    fake = FakeMiniMax(faults=Faults(script=script))
+    async with fake.client(retry=INSTANT) as client:
+        made = await ensure_assistant(
+            client, CONFIG, journal_file=tmp_path / "j.journal", retry=INSTANT
+        )
+        again = await ensure_assistant(
+            client, CONFIG, journal_file=tmp_path / "j.journal", retry=INSTANT
+        )
+    assert made == again
+    assert fake.assistants() == [made]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_create_lost_before_the_journal_line_is_found_on_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """A job that stopped after its create but before recording the id finds that assistant."""
+    fake = FakeMiniMax()
+    journal = tmp_path / "j.journal"
+    # What a job killed between the create and the journal line leaves behind: the mark in
+    # the journal, and an assistant carrying it on the server.
+    journal.write_text(
+        json.dumps({"assistant": {"config": config_digest(CONFIG), "token": "t0k3n", "id": ""}})
+        + "\n",
+        encoding="utf-8",
+    )
+    async with fake.client(retry=INSTANT) as client:
+        made = await client.assistants.create(**CONFIG, metadata={ASSISTANT_TOKEN_KEY: "t0k3n"})
+        found = await ensure_assistant(client, CONFIG, journal_file=journal, retry=INSTANT)
+    assert found == made.id
+    assert fake.assistants() == [made.id]
+
+
+def test_the_demo_answers_every_question_despite_one_fault_in_five(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """demo --fault-rate 0.2 with a fixed seed: every question completed, none failed."""
+    monkeypatch.delenv("MINIMAX_API_KEY", raising=False)
+    monkeypatch.setenv("COLUMNS", "160")
+    assert cli.main(["demo", "--questions", "12", "--fault-rate", "0.2", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"completed\s*│\s*12\s*│", out), out
+    assert "failed" not in out.split("Fan-out")[-1]

@@ -177,7 +177,9 @@ class Assistants(Resource):
         """Poll until the assistant's ``status`` is ``"available"`` and return it.
 
         Retrieval files are indexed after creation, which can take minutes on MiniMax; runs
-        created before that fail. Raises ``WaitTimeoutError`` after *timeout* seconds.
+        created before that fail. Raises ``AssistantIndexingError`` as soon as the status
+        says the indexing failed (it would never become ready), and ``WaitTimeoutError``
+        after *timeout* seconds.
         """
         from .._runs import wait_for_assistant
 

@@ -44,6 +44,9 @@ class FaultKind(StrEnum):
     """Only on ``threads/run/create``: the run ends ``failed`` with a ``last_error``."""
     RUN_EXPIRED = "run_expired"
     """Only on ``threads/run/create``: the run ends ``expired``."""
+    INDEXING_FAILED = "indexing_failed"
+    """Only on ``assistants/create``, and only by script (never drawn at random): the
+    assistant's status turns ``failed`` instead of ``available`` once its indexing time is up."""
 
 
 _RUN_KINDS = frozenset({FaultKind.RUN_FAILED, FaultKind.RUN_EXPIRED})
@@ -156,7 +159,8 @@ class FaultPlan:
         kinds = [
             (kind, 1.0 if weights is None else float(weights.get(kind, 0.0)))
             for kind in FaultKind
-            if path == RUN_CREATE_PATH or kind not in _RUN_KINDS
+            if kind is not FaultKind.INDEXING_FAILED
+            and (path == RUN_CREATE_PATH or kind not in _RUN_KINDS)
         ]
         total = sum(w for _, w in kinds)
         if total <= 0:

@@ -126,6 +126,7 @@ def create_assistant(ctx: Context) -> Result:
         ready_at=ctx.now + delay,
         updated_at=ctx.now,
         file_links=dict.fromkeys(file_ids or (), ctx.now),
+        indexing_fails=ctx.fault is not None and ctx.fault.kind is FaultKind.INDEXING_FAILED,
     )
     tenant.assistants[assistant.id] = assistant
     tenant.settings.on_created("assistant")

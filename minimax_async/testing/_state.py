@@ -43,6 +43,7 @@ __all__ = [
 ACTIVE_RUN_STATUSES = frozenset({"queued", "in_progress", "requires_action"})
 NOT_READY_STATUS = "processing"
 READY_STATUS = "available"
+INDEXING_FAILED_STATUS = "failed"
 _EMPTY_ACTION: dict[str, Any] = {"type": "", "submit_tool_outputs": None}
 
 
@@ -104,14 +105,18 @@ class AssistantObj:
     updated_at: float
     file_links: dict[str, float] = field(default_factory=dict)
     """assistant file id -> when it was attached (the Assistant File objects)."""
+    indexing_fails: bool = False
+    """Set by `FaultKind.INDEXING_FAILED`: the status turns ``failed`` at `ready_at`."""
 
     def tool_types(self) -> frozenset[str]:
         """Return the set of tool types enabled on this assistant."""
         return frozenset(str(t.get("type")) for t in self.tools)
 
     def status(self, now: float) -> str:
-        """Return ``available`` once indexing is done, ``processing`` before that."""
-        return READY_STATUS if now >= self.ready_at else NOT_READY_STATUS
+        """Return ``available`` (or ``failed``) once indexing is done, ``processing`` before."""
+        if now < self.ready_at:
+            return NOT_READY_STATUS
+        return INDEXING_FAILED_STATUS if self.indexing_fails else READY_STATUS
 
     def wire(self, now: float, *, with_updated: bool = False) -> dict[str, Any]:
         """Return the assistant object; modify responses also carry ``updated_at``."""
