@@ -190,8 +190,9 @@ class APIError(_RequestContext):
 
     Attributes: ``status_code`` (MiniMax's code, ``None`` when only HTTP said no),
     ``status_msg``, ``http_status``, ``trace_id`` and ``request_id`` (from response headers
-    or the body's ``id``, for MiniMax support), ``retries_taken``, ``body`` (truncated) and
-    ``headers`` (the response's).
+    or the body's ``id``, for MiniMax support), ``retries_taken``, ``body`` (truncated),
+    ``headers`` (the response's) and ``outcome_unknown`` (a gateway's 502/504: the request may
+    have taken effect).
     """
 
     default_message: ClassVar[str] = "the MiniMax API returned an error"
