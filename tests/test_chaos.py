@@ -231,7 +231,7 @@ def reconciliations(records: Sequence[logging.LogRecord]) -> dict[str, Counter[s
             continue
         if "took effect although its answer was lost" in text:
             split["found"][what] += 1
-        elif "did not take effect" in text:
+        elif "did not take effect" in text or "cannot be looked up" in text:
             split["resent"][what] += 1
     return split
 

@@ -73,11 +73,13 @@ async def _look_twice(
         if found is None:
             await sleep(SECOND_LOOK_DELAY)
             found = await find()
-    except MiniMaxError as failure:
-        logger.info("%s: the look-up after a lost answer failed too: %s", what, failure)
-        lost.add_note(f"looking for it afterwards failed too: {failure}")
-        raise lost from None
-    return found
+    except MiniMaxError as exc:
+        failure = exc
+    else:
+        return found
+    logger.info("%s: the look-up after a lost answer failed too: %s", what, failure)
+    lost.add_note(f"looking for it afterwards failed too: {failure}")
+    raise lost  # with its own cause and traceback: the create's outcome is what matters
 
 
 def token_of(metadata: Mapping[str, Any] | None) -> object:
@@ -189,7 +191,10 @@ class Resource:
                 return found
             if attempt == attempts:
                 raise lost
-            logger.info("%s did not take effect (%s); sending it again", what, lost)
+            if find is None:
+                logger.info("%s cannot be looked up (%s); sending it again", what, lost)
+            else:
+                logger.info("%s did not take effect (%s); sending it again", what, lost)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _paginate(
