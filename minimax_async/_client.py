@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Final
+from typing import Any
 
 import attrs
 import httpx
@@ -25,16 +25,9 @@ from ._resources.threads import Threads
 from ._retry import RetryPolicy
 from ._runs import PhaseEstimates, ToolMapping, WaitPolicy, check_tools
 from ._transport import DEFAULT_TIMEOUT, RequestOptions, Transport, as_timeout
+from ._types import NOT_GIVEN, NotGiven
 
 __all__ = ["AsyncMiniMax"]
-
-
-class _NotGiven:
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-
-NOT_GIVEN: Final = _NotGiven()
 
 
 def _env(name: str) -> str | None:
@@ -80,6 +73,9 @@ class AsyncMiniMax:
         http_client: an ``httpx.AsyncClient`` to use as given (you close it).
         transport: an httpx transport for the built-in client (e.g. a mock or ASGI app).
         limits: connection-pool limits for the built-in client.
+        exactly_once: resolve creates whose answer was lost (look the object up, send again
+            only if it is not there) instead of raising with ``outcome_unknown=True``.
+            On by default; each create's own ``exactly_once=`` overrides it.
     """
 
     files: Files
@@ -103,6 +99,7 @@ class AsyncMiniMax:
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         limits: httpx.Limits | None = None,
+        exactly_once: bool = True,
     ) -> None:
         api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
         group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
@@ -128,6 +125,7 @@ class AsyncMiniMax:
             check.instance("rate_limit", rate_limit, RateLimit)
         if wait_policy is not None:
             check.instance("wait_policy", wait_policy, WaitPolicy)
+        self._exactly_once = check.instance("exactly_once", exactly_once, bool)
         self._transport = Transport(
             api_key=api_key,
             group_id=group_id,
@@ -157,11 +155,12 @@ class AsyncMiniMax:
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | _NotGiven | None = NOT_GIVEN,
-        total_timeout: float | _NotGiven | None = NOT_GIVEN,
-        max_retries: int | _NotGiven = NOT_GIVEN,
-        retry: RetryPolicy | _NotGiven = NOT_GIVEN,
-        wait_policy: WaitPolicy | _NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        total_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | NotGiven = NOT_GIVEN,
+        wait_policy: WaitPolicy | NotGiven = NOT_GIVEN,
+        exactly_once: bool | NotGiven = NOT_GIVEN,
     ) -> AsyncMiniMax:
         """Return a copy with other options that shares this client's pool and rate budget.
 
@@ -169,14 +168,14 @@ class AsyncMiniMax:
         options. Closing a copy does nothing; closing the original closes the shared pool.
         """
         options = self._options
-        if not isinstance(timeout, _NotGiven):
+        if not isinstance(timeout, NotGiven):
             options = attrs.evolve(options, timeout=as_timeout(timeout))
-        if not isinstance(total_timeout, _NotGiven):
+        if not isinstance(total_timeout, NotGiven):
             _check_total_timeout(total_timeout)
             options = attrs.evolve(options, total_timeout=total_timeout)
-        if not isinstance(retry, _NotGiven):
+        if not isinstance(retry, NotGiven):
             options = attrs.evolve(options, retry=check.instance("retry", retry, RetryPolicy))
-        if not isinstance(max_retries, _NotGiven):
+        if not isinstance(max_retries, NotGiven):
             options = attrs.evolve(
                 options, retry=attrs.evolve(options.retry, max_retries=max_retries)
             )
@@ -185,8 +184,13 @@ class AsyncMiniMax:
         copy._options = options
         copy._wait_policy = (
             self._wait_policy
-            if isinstance(wait_policy, _NotGiven)
+            if isinstance(wait_policy, NotGiven)
             else check.instance("wait_policy", wait_policy, WaitPolicy)
+        )
+        copy._exactly_once = (
+            self._exactly_once
+            if isinstance(exactly_once, NotGiven)
+            else check.instance("exactly_once", exactly_once, bool)
         )
         copy._estimates = self._estimates
         copy._is_copy = True
@@ -264,6 +268,11 @@ class AsyncMiniMax:
     def base_url(self) -> str:
         """The API root, e.g. ``https://api.minimax.chat/v1``."""
         return self._transport.base_url
+
+    @property
+    def exactly_once(self) -> bool:
+        """Whether creates whose answer was lost are resolved by default (see ``__init__``)."""
+        return self._exactly_once
 
     @property
     def rate_limit(self) -> RateLimit:

@@ -69,6 +69,8 @@ TRACE_HEADERS: Final = ("trace-id", "trace_id", "minimax-request-id", "x-mm-requ
 REQUEST_ID_HEADERS: Final = ("alb_request_id", "x-request-id")
 
 _BODY_EXCERPT: Final = 500
+#: Gateway statuses after which the upstream may or may not have acted on the request.
+_GATEWAY_STATUSES: Final = frozenset({502, 504})
 
 
 # The API keys of the clients made in this process. Error texts are scrubbed of them, so a
@@ -192,8 +194,9 @@ class APIError(_RequestContext):
 
     Attributes: ``status_code`` (MiniMax's code, ``None`` when only HTTP said no),
     ``status_msg``, ``http_status``, ``trace_id`` and ``request_id`` (from response headers
-    or the body's ``id``, for MiniMax support), ``retries_taken``, ``body`` (truncated) and
-    ``headers`` (the response's).
+    or the body's ``id``, for MiniMax support), ``retries_taken``, ``body`` (truncated),
+    ``headers`` (the response's) and ``outcome_unknown`` (a gateway's 502/504: the request may
+    have taken effect).
     """
 
     default_message: ClassVar[str] = "the MiniMax API returned an error"
@@ -224,6 +227,11 @@ class APIError(_RequestContext):
         self.request_id = request_id
         self.body = redact(body)
         self.headers: Mapping[str, str] = headers if headers is not None else {}
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Whether the request may have taken effect: a gateway (HTTP 502/504) lost the answer."""
+        return self.http_status in _GATEWAY_STATUSES
 
     def __str__(self) -> str:
         text = super().__str__()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any
 
 import anyio
 import pytest
@@ -60,6 +62,19 @@ async def until(condition: Callable[[], bool]) -> None:
     with anyio.fail_after(5):
         while not condition():  # noqa: ASYNC110 - the conditions are plain counters, not events
             await anyio.sleep(0.002)
+
+
+def strip_token(body: Mapping[str, Any]) -> dict[str, Any]:
+    """*body* without its exactly-once token, which must be there (32 hex digits).
+
+    ``metadata`` goes too when the token was all it held.
+    """
+    metadata = dict(body["metadata"])
+    token = metadata.pop("minimax_async_token")
+    assert isinstance(token, str)
+    assert re.fullmatch("[0-9a-f]{32}", token), token
+    rest = {k: v for k, v in body.items() if k != "metadata"}
+    return {**rest, "metadata": metadata} if metadata else rest
 
 
 def ok(**fields: object) -> dict[str, object]:

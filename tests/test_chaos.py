@@ -6,6 +6,11 @@ handler ran, refused connections, slow responses). The batch must still lose not
 duplicate nothing: one user message, one run, one reply per thread, every tool call executed
 and submitted exactly once, and no error surfaced to the caller. Run-level faults
 (``run_failed``/``run_expired``) are outcomes, not transport faults: they get their own test.
+Late commits are left out: one that lands after the client's second look is the window the
+README documents, and they have their own tests.
+
+Besides ``fan_out`` batches, one test makes the quick start's plain calls (thread, message,
+run, ``wait_until`` with tools) with no flag at all: exactly-once is the client's default.
 
 What a user has to configure for such a server (``chaos_client``), and why:
 
@@ -27,12 +32,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import anyio
+import attrs
 import pytest
 
 import minimax_async as mm
@@ -44,7 +51,10 @@ pytestmark = pytest.mark.anyio
 
 # Outcome faults: runs that end failed or expired, assistants whose indexing fails.
 RUN_KINDS = frozenset({FaultKind.RUN_FAILED, FaultKind.RUN_EXPIRED, FaultKind.INDEXING_FAILED})
-TRANSPORT_KINDS = tuple(kind for kind in FaultKind if kind not in RUN_KINDS)
+#: A commit that lands after the client's second look is the documented window no client
+#: can close; late commits get their own tests (tests/test_exactly_once.py).
+UNRESOLVABLE_KINDS = frozenset({FaultKind.LATE_COMMIT})
+TRANSPORT_KINDS = tuple(kind for kind in FaultKind if kind not in RUN_KINDS | UNRESOLVABLE_KINDS)
 #: Faults after which a create's outcome is unknown to the client.
 AMBIGUOUS_KINDS = (
     FaultKind.DROP_BEFORE,
@@ -142,7 +152,7 @@ def chaos_client(fake: FakeMiniMax, sleeps: SleepRecorder) -> mm.AsyncMiniMax:
 
 def transport_faults(rate: float, **kwargs: Any) -> Faults:
     """Random faults of every transport kind, equally likely (slow ones take 50 ms)."""
-    weights = {kind: (0.0 if kind in RUN_KINDS else 1.0) for kind in FaultKind}
+    weights = {kind: (1.0 if kind in TRANSPORT_KINDS else 0.0) for kind in FaultKind}
     return Faults(rate=rate, weights=weights, slow_seconds=1.0, **kwargs)
 
 
@@ -222,7 +232,7 @@ def reconciliations(records: Sequence[logging.LogRecord]) -> dict[str, Counter[s
             continue
         if "took effect although its answer was lost" in text:
             split["found"][what] += 1
-        elif "did not take effect" in text:
+        elif "did not take effect" in text or "cannot be looked up" in text:
             split["resent"][what] += 1
     return split
 
@@ -287,7 +297,7 @@ async def test_run_failures_and_expiries_under_chaos_are_outcomes_not_errors(
 ) -> None:
     """With failed/expired runs injected too, every input ends with its run's real status."""
     count = 200
-    weights = {kind: (4.0 if kind in RUN_KINDS else 1.0) for kind in FaultKind}
+    weights = {**dict.fromkeys(TRANSPORT_KINDS, 1.0), **dict.fromkeys(RUN_KINDS, 4.0)}
     faults = Faults(rate=0.2, weights=weights, slow_seconds=1.0)
     fake = chaos_fake()
     tools = ToolLog()
@@ -340,6 +350,115 @@ async def test_lost_answers_on_every_create_are_reconciled_exactly_once(
     report(
         f"{count} runs, 30 % lost answers on creates", fake, client, sleeps, wall, split, orphans
     )
+
+
+#: Flows in the plain-calls test; CHAOS_FLOWS overrides it (1,000 take a few seconds).
+PLAIN_FLOWS = int(os.environ.get("CHAOS_FLOWS", "1000"))
+
+
+@attrs.frozen
+class Flow:
+    """What one plain flow returned: its thread and run, or the error that reached it."""
+
+    index: int
+    thread_id: str | None = None
+    run_id: str | None = None
+    error: BaseException | None = None
+
+
+async def plain_flow(
+    client: mm.AsyncMiniMax, assistant_id: str, index: int, text: str, tools: ToolLog
+) -> Flow:
+    """Thread, message, run, wait with tools: the quick start's calls, with no flags at all."""
+    try:
+        thread = await client.threads.create()
+        await client.threads.messages.create(thread.id, content=text)
+        run = await client.threads.runs.create(thread.id, assistant_id=assistant_id)
+        run = await run.wait_until("completed", tools=tools.mapping())
+    except mm.MiniMaxError as exc:
+        return Flow(index, error=exc)
+    return Flow(index, thread.id, run.id)
+
+
+def assert_one_of_each(
+    fake: FakeMiniMax, flows: Sequence[Flow], tools: ToolLog, texts: Sequence[str]
+) -> int:
+    """One user message, run, reply and submission per flow's thread; return the orphans."""
+    seen_calls = 0
+    for flow in flows:
+        assert flow.thread_id is not None
+        ref = f"q{flow.index}"
+        user, reply = fake.messages(flow.thread_id)
+        assert (user.role, user.text) == ("user", texts[flow.index])
+        (run,) = fake.runs(flow.thread_id)
+        assert (run.id, run.status) == (flow.run_id, "completed")
+        assert (reply.role, reply.run_id) == ("ai", run.id)
+        (submission,) = run.submissions
+        assert submission.accepted
+        assert sorted(submission.outputs) == sorted(c.id for c in run.tool_calls)
+        assert sorted(c.name for c in run.tool_calls) == ["get_time", "get_weather"]
+        for call in run.tool_calls:
+            assert json.loads(call.arguments)["ref"] == ref
+            assert tools.calls[call.name, ref] == 1, (call.name, ref)
+            assert tools.submitted[call.id] == 1, call.id
+            assert submission.outputs[call.id] in reply.text
+            seen_calls += 1
+    assert sum(tools.calls.values()) == seen_calls
+    assert sum(tools.submitted.values()) == seen_calls
+    used = {flow.thread_id for flow in flows}
+    orphans = [t for t in fake.threads() if t not in used]
+    for thread_id in orphans:  # a thread create whose answer was lost: resent, left empty
+        assert fake.messages(thread_id) == []
+        assert fake.runs(thread_id) == []
+    return len(orphans)
+
+
+async def test_plain_calls_without_any_flag_survive_20_percent_faults_of_every_kind(
+    anyio_backend: str, sleeps: SleepRecorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """1,000 flows of plain calls under 20 % faults: no error, one of everything per thread.
+
+    Only the retry policy is set (see the module docstring): every create, submit and wait
+    runs on its defaults, so exactly-once is whatever the client does by default.
+    """
+    count = PLAIN_FLOWS
+    fake = chaos_fake()
+    tools = ToolLog()
+    texts = inputs(count)
+    retry = mm.RetryPolicy(max_retries=8, sleep=sleeps)
+    with caplog.at_level(logging.INFO, logger="minimax_async"):
+        async with fake.client(retry=retry) as client:
+            assistant = await client.assistants.create(
+                model="abab5.5-chat", tools=[WEATHER, LOCAL_TIME]
+            )
+            tools.watch(client)
+            fake.stats.reset()
+            fake.faults = transport_faults(0.2)
+            flows: list[Flow] = []
+            gate = anyio.CapacityLimiter(200)
+
+            async def one(index: int) -> None:
+                async with gate:
+                    flows.append(await plain_flow(client, assistant.id, index, texts[index], tools))
+
+            started = time.perf_counter()
+            async with anyio.create_task_group() as group:
+                for index in range(count):
+                    group.start_soon(one, index)
+            wall = time.perf_counter() - started
+    errors = [flow.error for flow in flows if flow.error is not None]
+    assert errors == []
+    assert len(flows) == count
+    orphans = assert_one_of_each(fake, sorted(flows, key=lambda f: f.index), tools, texts)
+    assert fake.stats.created["run"] == count
+    assert fake.stats.created["message"] == 2 * count
+    assert set(fake.stats.faults) == set(TRANSPORT_KINDS)
+    assert 0.15 < sum(fake.stats.faults.values()) / fake.stats.total_requests < 0.25
+    split = reconciliations(caplog.records)
+    assert split["found"]["message"] > 0
+    assert split["found"]["run"] > 0
+    title = f"{anyio_backend}, {count} plain flows (no flags), 20 % faults"
+    report(title, fake, client, sleeps, wall, split, orphans)
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

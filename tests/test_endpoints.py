@@ -27,7 +27,7 @@ import respx
 
 import minimax_async as mm
 from minimax_async import _validate
-from tests.conftest import API_KEY, BASE_URL, GROUP_ID, SleepRecorder, err, ok
+from tests.conftest import API_KEY, BASE_URL, GROUP_ID, SleepRecorder, err, ok, strip_token
 
 pytestmark = pytest.mark.anyio
 
@@ -232,14 +232,20 @@ def assert_get(request: httpx.Request, path: str, params: Mapping[str, Any]) -> 
         assert request.content == b""
 
 
-def assert_post(request: httpx.Request, path: str, body: Mapping[str, Any] | None) -> None:
-    """A POST with no query parameters besides GroupId and exactly *body* as JSON."""
+def assert_post(
+    request: httpx.Request, path: str, body: Mapping[str, Any] | None, *, token: bool = False
+) -> None:
+    """A POST with no query parameters besides GroupId and exactly *body* as JSON.
+
+    With *token*, the body also carries an exactly-once token in its metadata.
+    """
     assert _assert_envelope(request, "POST", path) == {}
     if body is None:
         assert request.content == b""
     else:
         assert request.headers["Content-Type"] == "application/json"
-        assert json.loads(request.content) == body
+        sent = json.loads(request.content)
+        assert (strip_token(sent) if token else sent) == body
 
 
 def form_fields(request: httpx.Request) -> dict[str, tuple[str | None, bytes]]:
@@ -556,6 +562,7 @@ async def test_assistants_create_with_tool_records_and_dicts(
             "role_meta": {"user_name": "用户", "bot_name": "专家"},
             "t2a_option": {"model": "speech-01", "voice_id": "male-qn-qingse", "format": "mp3"},
         },
+        token=True,
     )
     assert assistant == ASSISTANT_RECORD
 
@@ -563,12 +570,14 @@ async def test_assistants_create_with_tool_records_and_dicts(
 async def test_assistants_create_sends_only_what_was_given(
     client: mm.AsyncMiniMax, mock_api: respx.MockRouter
 ) -> None:
-    """An assistant created from a model alone sends only the model."""
+    """An assistant created from a model alone sends only the model (and its token)."""
     route = mock_api.post("/assistants/create").respond(json=ok(**ASSISTANT))
 
     await client.assistants.create(model="abab5.5s-chat")
 
-    assert_post(route.calls.last.request, "/assistants/create", {"model": "abab5.5s-chat"})
+    assert_post(
+        route.calls.last.request, "/assistants/create", {"model": "abab5.5s-chat"}, token=True
+    )
 
 
 async def test_assistants_retrieve(client: mm.AsyncMiniMax, mock_api: respx.MockRouter) -> None:
@@ -937,6 +946,7 @@ async def test_messages_create_posts_messages_add_as_user(
             "file_ids": ["891849227529"],
             "metadata": {"key1": "value1"},
         },
+        token=True,
     )
     assert message == MESSAGE_RECORD
     assert message.text == "明天北京天气怎么样?"
@@ -1036,6 +1046,7 @@ async def test_runs_create_posts_every_field_and_is_bound(
             "metadata": {"k": "v"},
             "truncation_strategy": {"type": "last_messages", "last_messages": 10},
         },
+        token=True,
     )
     assert run == RUN_RECORD
     assert run.required_action is None
@@ -1046,7 +1057,7 @@ async def test_runs_create_posts_every_field_and_is_bound(
 async def test_runs_create_minimal_body(
     client: mm.AsyncMiniMax, mock_api: respx.MockRouter
 ) -> None:
-    """A run created with only the ids sends only the ids."""
+    """A run created with only the ids sends only the ids (and its token)."""
     route = mock_api.post("/threads/run/create").respond(json=ok(**RUN))
 
     await client.threads.runs.create("thread_1", assistant_id="asst_1")
@@ -1055,6 +1066,7 @@ async def test_runs_create_minimal_body(
         route.calls.last.request,
         "/threads/run/create",
         {"thread_id": "thread_1", "assistant_id": "asst_1"},
+        token=True,
     )
 
 

@@ -51,10 +51,10 @@ async def test_failures_before_the_request_is_sent_are_retried_even_for_creates(
 async def test_a_lost_answer_to_a_create_is_not_retried_blindly(
     client: mm.AsyncMiniMax, mock_api: respx.MockRouter, failure: Exception
 ) -> None:
-    """After a lost answer to a create, the error says the outcome is unknown; no second POST."""
+    """Without exactly-once, a create's lost answer raises "outcome unknown"; no second POST."""
     route = mock_api.post("/threads/messages/add").mock(side_effect=failure)
     with pytest.raises(mm.APIConnectionError) as info:
-        await client.threads.messages.create("thread_1", content="hello")
+        await client.threads.messages.create("thread_1", content="hello", exactly_once=False)
     assert info.value.outcome_unknown
     assert "may have taken effect" in str(info.value)
     assert route.call_count == 1
@@ -67,7 +67,7 @@ async def test_a_read_timeout_raises_api_timeout_error(
     """A read timeout on a create is an APITimeoutError with an unknown outcome."""
     mock_api.post("/threads/run/create").mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(mm.APITimeoutError) as info:
-        await client.threads.runs.create("thread_1", assistant_id="asst_1")
+        await client.threads.runs.create("thread_1", assistant_id="asst_1", exactly_once=False)
     assert info.value.outcome_unknown
 
 
@@ -119,12 +119,13 @@ async def test_rate_limit_and_server_error_envelopes_are_retried_for_creates(
 async def test_gateway_errors_after_a_create_are_not_retried(
     client: mm.AsyncMiniMax, mock_api: respx.MockRouter, status: int
 ) -> None:
-    """A 502/504 may hide an upstream that acted, so a create raises instead of repeating."""
+    """A 502/504 may hide an upstream that acted: without exactly-once, a create raises."""
     route = mock_api.post("/threads/run/create").respond(status, text="bad gateway")
     with pytest.raises(mm.APIStatusError) as info:
-        await client.threads.runs.create("thread_1", assistant_id="asst_1")
+        await client.threads.runs.create("thread_1", assistant_id="asst_1", exactly_once=False)
     assert route.call_count == 1
     assert "may have taken effect" in str(info.value)
+    assert info.value.outcome_unknown
 
 
 @pytest.mark.anyio

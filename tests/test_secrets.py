@@ -365,7 +365,9 @@ async def test_no_secret_in_errors_from_mocked_failures(
             await errors.attempt("timeout", lambda: client.threads.runs.retrieve("t", "r"))
             await errors.attempt("drop", lambda: client.threads.create())
             await errors.attempt("1004", lambda: client.threads.messages.create("t", content="x"))
-            await errors.attempt("502", lambda: client.assistants.create(model="m"))
+            await errors.attempt(
+                "502", lambda: client.assistants.create(model="m", exactly_once=False)
+            )
             await errors.attempt("429", lambda: client.embeddings.create(["x"], type="db"))
             await errors.attempt("stream", stream)
     assert len(errors.raised) == 7

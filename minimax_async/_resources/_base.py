@@ -18,11 +18,20 @@ from .._records import Page
 from .._retry import outcome_unknown
 from .._serde import structure
 from .._transport import Call, Method, RequestOptions
+from .._types import NotGiven
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
 
-__all__ = ["TOKEN_KEY", "Resource", "Timeout", "new_token"]
+__all__ = [
+    "SECOND_LOOK_DELAY",
+    "TOKEN_KEY",
+    "Resource",
+    "Timeout",
+    "new_token",
+    "token_of",
+    "with_token",
+]
 
 T = TypeVar("T")
 Timeout = float | httpx.Timeout | None
@@ -31,6 +40,8 @@ logger: Final = logging.getLogger("minimax_async")
 
 #: The metadata key under which exactly-once creates carry their client-made token.
 TOKEN_KEY: Final = "minimax_async_token"
+#: Seconds to wait before looking a second time for a create whose answer was lost.
+SECOND_LOOK_DELAY: Final = 2.0
 
 
 def new_token() -> str:
@@ -43,6 +54,37 @@ def with_token(metadata: dict[str, Any] | None, token: str) -> dict[str, Any]:
     if metadata is not None and TOKEN_KEY in metadata:
         raise ValueError(f"metadata key {TOKEN_KEY!r} is reserved for exactly-once creates")
     return {**(metadata or {}), TOKEN_KEY: token}
+
+
+async def _look_twice(
+    what: str,
+    find: Callable[[], Awaitable[T | None]],
+    lost: MiniMaxError,
+    sleep: Callable[[float], Awaitable[None]],
+) -> T | None:
+    """Look for a create whose answer was lost, and once more after a short wait.
+
+    The second look catches a server that commits shortly after the client gave up (a
+    gateway timeout, a read timeout shorter than the server's processing). A look-up that
+    fails raises *lost* itself, noted with why: its outcome is as unknown as before.
+    """
+    try:
+        found = await find()
+        if found is None:
+            await sleep(SECOND_LOOK_DELAY)
+            found = await find()
+    except MiniMaxError as exc:
+        failure = exc
+    else:
+        return found
+    logger.info("%s: the look-up after a lost answer failed too: %s", what, failure)
+    lost.add_note(f"looking for it afterwards failed too: {failure}")
+    raise lost  # with its own cause and traceback: the create's outcome is what matters
+
+
+def token_of(metadata: Mapping[str, Any] | None) -> object:
+    """Return the exactly-once token in a record's *metadata*, if it has one."""
+    return None if metadata is None else metadata.get(TOKEN_KEY)
 
 
 def parse(data: Any, cls: type[T], call: Call) -> T:
@@ -109,33 +151,50 @@ class Resource:
         data = await self._send(call, timeout)
         return parse(data if key is None else unwrap(data, key), cls, call)
 
+    def _resolves(self, exactly_once: bool | NotGiven) -> bool:
+        """Whether this create resolves lost answers: its own flag, else the client's."""
+        if isinstance(exactly_once, NotGiven):
+            return self._client.exactly_once
+        return check.instance("exactly_once", exactly_once, bool)
+
     async def _exactly_once(
         self,
         what: str,
         send: Callable[[], Awaitable[T]],
-        find: Callable[[], Awaitable[T | None]],
+        find: Callable[[], Awaitable[T | None]] | None,
+        *,
+        timeout: Timeout,
     ) -> T:
         """Create something at most once even when an answer is lost.
 
         *send* makes the create (its safe failures are already retried by the transport).
-        When it fails with an unknown outcome, *find* looks for the object by its token:
-        found means the first attempt worked; not found means it did not, and the create
-        is sent again (with the same token), up to the retry policy's limit.
+        When it fails with an unknown outcome, *find* looks for the object by its token, and
+        once more after `SECOND_LOOK_DELAY` if it is not there yet: found means an earlier
+        attempt worked; not found means none did, and the create is sent again (with the
+        same token), up to the retry policy's limit. Without *find* (nothing to search) the
+        create is sent again at once. If the look-up itself fails, the create's own error is
+        raised: its outcome is still unknown.
         """
-        attempts = self._client._options.retry.max_retries + 1
+        retry = self._options(timeout).retry
+        attempts = retry.max_retries + 1
         for attempt in range(1, attempts + 1):
             try:
                 return await send()
             except MiniMaxError as exc:
-                if attempt == attempts or not outcome_unknown(exc):
+                if not outcome_unknown(exc) or (find is None and attempt == attempts):
                     raise
-                found = await find()
-                if found is not None:
-                    logger.info("%s took effect although its answer was lost: %s", what, exc)
-                    self._client._transport.reconciliations += 1
-                    return found
-                logger.info("%s did not take effect (%s); sending it again", what, exc)
-                self._client._transport.reconciliations += 1
+                lost = exc
+            found = None if find is None else await _look_twice(what, find, lost, retry.sleep)
+            self._client._transport.reconciliations += 1
+            if found is not None:
+                logger.info("%s took effect although its answer was lost: %s", what, lost)
+                return found
+            if attempt == attempts:
+                raise lost
+            if find is None:
+                logger.info("%s cannot be looked up (%s); sending it again", what, lost)
+            else:
+                logger.info("%s did not take effect (%s); sending it again", what, lost)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _paginate(

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from .. import _validate as check
 from .._pagination import AsyncPaginator
 from .._records import Assistant, AssistantDeleted, AssistantFile, AssistantFileDeleted, Tool
-from ._base import Resource, Timeout
+from .._types import NOT_GIVEN, NotGiven
+from ._base import Resource, Timeout, new_token, token_of, with_token
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
@@ -71,6 +72,7 @@ class Assistants(Resource):
         metadata: Mapping[str, Any] | None = None,
         role_meta: Mapping[str, str] | None = None,
         t2a_option: Mapping[str, Any] | None = None,
+        exactly_once: bool | NotGiven = NOT_GIVEN,
         timeout: Timeout = None,
     ) -> Assistant:
         """Create an assistant.
@@ -78,6 +80,10 @@ class Assistants(Resource):
         ``tools`` are records (``FunctionTool(...)``, ``RetrievalTool()``, ...) or wire dicts
         (``{"type": "retrieval"}``). With retrieval files the assistant needs time to index
         them: ``await client.assistants.wait_until_ready(asst.id)`` before running it.
+        With exactly-once on (the client's default) the assistant carries a token in
+        ``metadata["minimax_async_token"]``; if the answer is lost, the newest assistants
+        are searched for it before it is created again. ``exactly_once=False`` raises with
+        ``outcome_unknown=True`` instead.
         """
         body = _assistant_body(
             model=model,
@@ -91,7 +97,23 @@ class Assistants(Resource):
             role_meta_key="role_meta",
             t2a_option=t2a_option,
         )
-        return await self._post("/assistants/create", body, Assistant, timeout=timeout)
+
+        async def send() -> Assistant:
+            return await self._post("/assistants/create", body, Assistant, timeout=timeout)
+
+        if not self._resolves(exactly_once):
+            return await send()
+        token = new_token()
+        body["metadata"] = with_token(body.get("metadata"), token)
+
+        async def find() -> Assistant | None:
+            pages = self.list(order="desc", limit=20, max_items=100, timeout=timeout)
+            async for assistant in pages:
+                if token_of(assistant.metadata) == token:
+                    return assistant
+            return None
+
+        return await self._exactly_once("creating an assistant", send, find, timeout=timeout)
 
     async def retrieve(self, assistant_id: str, *, timeout: Timeout = None) -> Assistant:
         """Return an assistant's current record (``status == "available"`` once usable)."""

@@ -14,7 +14,8 @@ from .._records import Message, Page, Run, RunStep, Tool
 from .._serde import structure
 from .._streaming import Stream
 from .._transport import Call, Method
-from ._base import TOKEN_KEY, Resource, Timeout, new_token, parse, with_token
+from .._types import NOT_GIVEN, NotGiven
+from ._base import Resource, Timeout, new_token, parse, token_of, with_token
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
@@ -56,15 +57,16 @@ class Runs(Resource):
         tools: Sequence[Tool | Mapping[str, Any]] | None = None,
         metadata: Mapping[str, Any] | None = None,
         truncation_strategy: Mapping[str, Any] | None = None,
-        exactly_once: bool = False,
+        exactly_once: bool | NotGiven = NOT_GIVEN,
         timeout: Timeout = None,
     ) -> Run:
         """Start a run of *assistant_id* on the thread; it begins ``queued``.
 
         ``model``, ``instructions`` and ``tools`` override the assistant's for this run.
-        With ``exactly_once=True`` the run carries a token in
+        With exactly-once on (the client's default) the run carries a token in
         ``metadata["minimax_async_token"]``; if the answer is lost, the thread's newest
-        runs are searched for it before the run is created again.
+        runs are searched for it before the run is created again. ``exactly_once=False``
+        raises with ``outcome_unknown=True`` instead.
         """
         body = self._run_body(
             thread_id,
@@ -75,21 +77,25 @@ class Runs(Resource):
             metadata=metadata,
             truncation_strategy=truncation_strategy,
         )
-        if not exactly_once:
-            return self._bind(await self._post("/threads/run/create", body, Run, timeout=timeout))
-        token = new_token()
-        body["metadata"] = with_token(body.get("metadata"), token)
-
-        async def find() -> Run | None:
-            async for run in self.list(thread_id, order="desc", limit=20, max_items=100):
-                if run.metadata is not None and run.metadata.get(TOKEN_KEY) == token:
-                    return run
-            return None
 
         async def send() -> Run:
             return self._bind(await self._post("/threads/run/create", body, Run, timeout=timeout))
 
-        return await self._exactly_once(f"creating a run on {thread_id}", send, find)
+        if not self._resolves(exactly_once):
+            return await send()
+        token = new_token()
+        body["metadata"] = with_token(body.get("metadata"), token)
+
+        async def find() -> Run | None:
+            pages = self.list(thread_id, order="desc", limit=20, max_items=100, timeout=timeout)
+            async for run in pages:
+                if token_of(run.metadata) == token:
+                    return run
+            return None
+
+        return await self._exactly_once(
+            f"creating a run on {thread_id}", send, find, timeout=timeout
+        )
 
     @staticmethod
     def _run_body(
@@ -257,7 +263,7 @@ class Runs(Resource):
         run_id: str,
         *,
         tool_outputs: Sequence[ToolOutput],
-        exactly_once: bool = True,
+        exactly_once: bool | NotGiven = NOT_GIVEN,
         timeout: Timeout = None,
     ) -> Run:
         """Answer a ``requires_action`` run: one output per tool call, in one call.
@@ -265,8 +271,8 @@ class Runs(Resource):
         ``tool_outputs`` holds ``{"tool_call_id": ..., "output": ...}`` mappings or
         ``(tool_call_id, output)`` pairs; outputs are strings (``json.dumps`` structured ones).
         If the answer is lost, the run is retrieved first: when it no longer waits for these
-        tool calls the outputs were taken, otherwise they are sent again
-        (``exactly_once=False`` raises instead).
+        tool calls the outputs were taken, otherwise they are sent again (with exactly-once
+        on, the client's default; ``exactly_once=False`` raises instead).
         """
         outputs = check.tool_outputs(tool_outputs)
         body = {
@@ -279,7 +285,7 @@ class Runs(Resource):
             run = await self._post("/threads/run/submit_tool_outputs", body, Run, timeout=timeout)
             return self._bind(run)
 
-        if not exactly_once:
+        if not self._resolves(exactly_once):
             return await send()
         submitted = {o["tool_call_id"] for o in outputs}
 
@@ -288,7 +294,9 @@ class Runs(Resource):
             waiting = {c.id for c in run.tool_calls} if run.status == "requires_action" else set()
             return run if not waiting & submitted else None
 
-        return await self._exactly_once(f"submitting tool outputs to {run_id}", send, find)
+        return await self._exactly_once(
+            f"submitting tool outputs to {run_id}", send, find, timeout=timeout
+        )
 
     async def _wait(
         self,

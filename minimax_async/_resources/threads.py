@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from .. import _validate as check
 from .._pagination import AsyncPaginator
 from .._records import Message, Thread
-from ._base import TOKEN_KEY, Resource, Timeout, new_token, with_token
+from .._types import NOT_GIVEN, NotGiven
+from ._base import Resource, Timeout, new_token, token_of, with_token
 from .runs import Runs
 
 if TYPE_CHECKING:
@@ -29,26 +30,23 @@ class Threads(Resource):
         self,
         *,
         metadata: Mapping[str, Any] | None = None,
-        exactly_once: bool = False,
+        exactly_once: bool | NotGiven = NOT_GIVEN,
         timeout: Timeout = None,
     ) -> Thread:
         """Create an empty thread.
 
-        With ``exactly_once=True`` a create whose answer was lost is sent again: MiniMax
-        has no way to list threads, so the worst case is one unused empty thread.
+        MiniMax has no way to list threads, so a create whose answer was lost cannot be
+        looked up: with exactly-once on (the client's default; ``exactly_once=False``
+        raises instead) it is sent again, and the worst case is one unused empty thread.
         """
         body = None if metadata is None else {"metadata": check.metadata(metadata)}
-        if not exactly_once:
+
+        async def send() -> Thread:
             return await self._post("/threads/create", body, Thread, timeout=timeout)
 
-        async def not_findable() -> Thread | None:
-            return None
-
-        return await self._exactly_once(
-            "creating a thread",
-            lambda: self._post("/threads/create", body, Thread, timeout=timeout),
-            not_findable,
-        )
+        if not self._resolves(exactly_once):
+            return await send()
+        return await self._exactly_once("creating a thread", send, None, timeout=timeout)
 
     async def retrieve(self, thread_id: str, *, timeout: Timeout = None) -> Thread:
         """Return a thread's record."""
@@ -79,15 +77,16 @@ class Messages(Resource):
         role: str = "user",
         file_ids: Iterable[str | int] | None = None,
         metadata: Mapping[str, Any] | None = None,
-        exactly_once: bool = False,
+        exactly_once: bool | NotGiven = NOT_GIVEN,
         timeout: Timeout = None,
     ) -> Message:
         """Add a message to a thread (wire: ``/threads/messages/add``).
 
         ``file_ids`` (at most 20) reach only the code interpreter; retrieval files belong
-        on the assistant. With ``exactly_once=True`` the message carries a token in
-        ``metadata["minimax_async_token"]``; if the answer is lost, the thread's newest
-        messages are searched for it before the message is sent again.
+        on the assistant. With exactly-once on (the client's default) the message carries a
+        token in ``metadata["minimax_async_token"]``; if the answer is lost, the thread's
+        newest messages are searched for it before the message is sent again.
+        ``exactly_once=False`` raises with ``outcome_unknown=True`` instead.
         """
         body: dict[str, Any] = {
             "thread_id": check.require_id("thread_id", thread_id),
@@ -98,14 +97,15 @@ class Messages(Resource):
             body["file_ids"] = check.file_ids(file_ids)
         if metadata is not None:
             body["metadata"] = check.metadata(metadata)
-        if not exactly_once:
+        if not self._resolves(exactly_once):
             return await self._post("/threads/messages/add", body, Message, timeout=timeout)
         token = new_token()
         body["metadata"] = with_token(body.get("metadata"), token)
 
         async def find() -> Message | None:
-            async for message in self.list(thread_id, order="desc", limit=20, max_items=100):
-                if _token_of(message.metadata) == token:
+            pages = self.list(thread_id, order="desc", limit=20, max_items=100, timeout=timeout)
+            async for message in pages:
+                if token_of(message.metadata) == token:
                     return message
             return None
 
@@ -113,6 +113,7 @@ class Messages(Resource):
             f"adding a message to {thread_id}",
             lambda: self._post("/threads/messages/add", body, Message, timeout=timeout),
             find,
+            timeout=timeout,
         )
 
     async def retrieve(
@@ -152,7 +153,3 @@ class Messages(Resource):
             max_items=max_items,
             timeout=timeout,
         )
-
-
-def _token_of(metadata: Mapping[str, Any] | None) -> object:
-    return None if metadata is None else metadata.get(TOKEN_KEY)

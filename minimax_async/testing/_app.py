@@ -8,11 +8,13 @@ multipart uploads.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
@@ -42,6 +44,7 @@ _HTTP_FAULTS = {
     FaultKind.HTTP_502: (502, "Bad Gateway"),
     FaultKind.HTTP_503: (503, "Service Temporarily Unavailable"),
     FaultKind.HTTP_502_AFTER_COMMIT: (502, "Bad Gateway"),
+    FaultKind.LATE_COMMIT: (504, "Gateway Time-out"),
 }
 
 
@@ -62,6 +65,21 @@ class Core:
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _traces: int = 0
+    _late: list[tuple[float, int, Callable[[], object]]] = field(default_factory=list)
+    _lates: int = 0
+
+    def commit_later(self, due: float, commit: Callable[[], object]) -> None:
+        """Run *commit* (a handler, under the lock) once the clock reaches *due*."""
+        with self.lock:
+            self._lates += 1
+            heapq.heappush(self._late, (due, self._lates, commit))
+
+    def commit_due(self) -> None:
+        """Run the late commits whose time has come, oldest first."""
+        with self.lock:
+            now = self.clock.now()
+            while self._late and self._late[0][0] <= now:
+                heapq.heappop(self._late)[2]()
 
     def tenant(self, group_id: str) -> Tenant:
         """Return the tenant of `group_id`, creating it on first use."""
@@ -177,6 +195,15 @@ async def _parse_upload(scope: Scope, body: bytes) -> Upload:
         raise ApiError(INVALID_PARAMS, f"malformed multipart body: {exc}") from exc
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Request:
+    """A request's checked body, ready for its handler (now, or later for a late commit)."""
+
+    payload: dict[str, Any]
+    upload: Upload | None
+    base_url: str
+
+
 class FakeApp:
     """The ASGI callable serving every ``/v1`` endpoint of the fake."""
 
@@ -286,7 +313,20 @@ class FakeApp:
         if kind in (FaultKind.HTTP_500, FaultKind.HTTP_502, FaultKind.HTTP_503):
             await out.html_error(*_HTTP_FAULTS[kind])
             return
-        result = await self._handle(scope, receive, route, group_id, query, headers, fault)
+        if kind is FaultKind.LATE_COMMIT and core.plan is not None:
+            request = await self._read(scope, receive, route, headers)
+            if not isinstance(request, ApiError):
+                due = core.clock.now() + core.plan.faults.late_commit_seconds
+                commit = partial(self._run, route, group_id, query, fault, request)
+                core.commit_later(due, commit)
+            await out.html_error(*_HTTP_FAULTS[kind])
+            return
+        request = await self._read(scope, receive, route, headers)
+        result = (
+            request
+            if isinstance(request, ApiError)
+            else self._run(route, group_id, query, fault, request)
+        )
         if kind is FaultKind.HTTP_502_AFTER_COMMIT:
             await out.html_error(*_HTTP_FAULTS[kind])
             return
@@ -312,17 +352,10 @@ class FakeApp:
             await out.cut(data, ConnectionDropped(committed=True))
         await out.json(body)
 
-    async def _handle(
-        self,
-        scope: Scope,
-        receive: Receive,
-        route: Route,
-        group_id: str,
-        query: dict[str, str],
-        headers: dict[str, str],
-        fault: Fault | None,
-    ) -> Result | ApiError:
-        """Read and check the body, then run the handler under the lock (it never awaits)."""
+    async def _read(
+        self, scope: Scope, receive: Receive, route: Route, headers: dict[str, str]
+    ) -> _Request | ApiError:
+        """Read the body and check its size and syntax (JSON object, or multipart upload)."""
         core = self.core
         multipart = route.body == "multipart"
         limit = core.max_upload_bytes + MULTIPART_OVERHEAD if multipart else core.max_body_bytes
@@ -351,16 +384,28 @@ class FakeApp:
                 payload = decoded
         except ApiError as exc:
             return exc
-        host = headers.get("host", "localhost")
-        base_url = f"{scope.get('scheme', 'http')}://{host}"
+        base_url = f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}"
+        return _Request(payload=payload, upload=upload, base_url=base_url)
+
+    def _run(
+        self,
+        route: Route,
+        group_id: str,
+        query: dict[str, str],
+        fault: Fault | None,
+        request: _Request,
+    ) -> Result | ApiError:
+        """Run the handler under the lock (it never awaits), after any late commits now due."""
+        core = self.core
         with core.lock:
+            core.commit_due()
             context = Context(
                 tenant=core.tenant(group_id),
-                params=Params(payload, query),
+                params=Params(request.payload, query),
                 now=core.clock.now(),
                 fault=fault,
-                base_url=base_url,
-                upload=upload,
+                base_url=request.base_url,
+                upload=request.upload,
             )
             try:
                 return route.handler(context)

@@ -183,6 +183,8 @@ class FakeMiniMax:
     # ------------------------------------------------------------------------- inspection
 
     def _tenant(self, group_id: str | None) -> Tenant:
+        # Late commits that are due belong to the state being looked at.
+        self._core.commit_due()
         # A GroupId that never called owns nothing; don't create a tenant just to look at it.
         found = self._core.tenants.get(group_id or self._group_id)
         return found if found is not None else self._empty
@@ -190,6 +192,7 @@ class FakeMiniMax:
     def tenants(self) -> list[str]:
         """Return the GroupIds that made at least one authenticated request."""
         with self._core.lock:
+            self._core.commit_due()
             return list(self._core.tenants)
 
     def assistants(self, *, group_id: str | None = None) -> list[str]:

@@ -40,6 +40,13 @@ class FaultKind(StrEnum):
     """The connection is refused: nothing was sent (in process: ``httpx.ConnectError``)."""
     SLOW = "slow"
     """The response is delayed by `Faults.slow_seconds` of the fake's clock."""
+    LATE_COMMIT = "late_commit"
+    """A gateway gives up at once (HTTP 504); the handler runs `Faults.late_commit_seconds` later.
+
+    The change lands once that much of the fake's clock has passed, seen by the first request
+    (or inspection) after it: a server that commits after the client stopped waiting. Drawn
+    at random only when given a weight; ``weights=None`` leaves it out.
+    """
     RUN_FAILED = "run_failed"
     """Only on ``threads/run/create``: the run ends ``failed`` with a ``last_error``."""
     RUN_EXPIRED = "run_expired"
@@ -50,6 +57,8 @@ class FaultKind(StrEnum):
 
 
 _RUN_KINDS = frozenset({FaultKind.RUN_FAILED, FaultKind.RUN_EXPIRED})
+#: Kinds the default ``weights=None`` leaves out: no client can resolve every one of them.
+_OPT_IN_KINDS = frozenset({FaultKind.LATE_COMMIT})
 
 
 def api_path(path: str) -> str:
@@ -84,11 +93,13 @@ class Faults:
 
     * `rate`: the probability (0..1) that a request gets a random fault.
     * `weights`: relative weight of each kind for random faults (kinds left out are never
-      drawn); ``None`` means every kind with weight 1. Run kinds are only drawn on
-      ``threads/run/create``.
+      drawn); ``None`` means every kind but `FaultKind.LATE_COMMIT` with weight 1. Run kinds
+      are only drawn on ``threads/run/create``.
     * `paths`: restrict random faults to these paths (``"threads/messages/add"``; a leading
       ``/v1/`` is fine); ``None`` means every path.
     * `script`: faults at exact calls; a scripted fault wins over a random one.
+    * `slow_seconds`: how late a `FaultKind.SLOW` answer comes, in the fake's clock.
+    * `late_commit_seconds`: how long after its 504 a `FaultKind.LATE_COMMIT` request lands.
 
     Every decision is a pure function of (seed, tenant, path, n-th call to that path), so the same
     sequence of calls per path gets the same faults however concurrent requests interleave.
@@ -99,13 +110,16 @@ class Faults:
     paths: Collection[str] | None = None
     script: Sequence[ScriptedFault] = ()
     slow_seconds: float = 1.0
+    late_commit_seconds: float = 1.5
     server_error_codes: Sequence[int] = (UNKNOWN_ERROR, INTERNAL_ERROR)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"rate must be within [0, 1], got {self.rate!r}")
-        if not (self.slow_seconds >= 0 and math.isfinite(self.slow_seconds)):
-            raise ValueError("slow_seconds must be a finite number >= 0")
+        for name in ("slow_seconds", "late_commit_seconds"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number >= 0")
         if not self.server_error_codes:
             raise ValueError("server_error_codes must not be empty")
         for kind, weight in (self.weights or {}).items():
@@ -157,7 +171,7 @@ class FaultPlan:
             return None
         weights = self.faults.weights
         kinds = [
-            (kind, 1.0 if weights is None else float(weights.get(kind, 0.0)))
+            (kind, _default_weight(kind) if weights is None else float(weights.get(kind, 0.0)))
             for kind in FaultKind
             if kind is not FaultKind.INDEXING_FAILED
             and (path == RUN_CREATE_PATH or kind not in _RUN_KINDS)
@@ -173,6 +187,10 @@ class FaultPlan:
             if target < 0:
                 return Fault(kind=kind, code=code)
         return Fault(kind=[k for k, w in kinds if w > 0][-1], code=code)
+
+
+def _default_weight(kind: FaultKind) -> float:
+    return 0.0 if kind in _OPT_IN_KINDS else 1.0
 
 
 class RpmLimiter:

@@ -298,3 +298,60 @@ async def test_slow_fault_with_autojump_moves_the_clock_itself() -> None:
         api = Api(http, group_id=fake.group_id, api_key=fake.api_key)
         created = await api.post("/threads/create")
     assert created["created_at"] == int(start + 3.0)
+
+
+async def test_a_late_commit_answers_504_at_once_and_lands_after_its_delay(
+    fake: FakeMiniMax, api: Api, clock: ManualClock
+) -> None:
+    """A late commit is a 504 now; its message appears once the clock passes the delay."""
+    thread = await api.post("/threads/create")
+    fake.faults = Faults(
+        late_commit_seconds=1.5,
+        script=[ScriptedFault(path="threads/messages/add", call=1, kind=FaultKind.LATE_COMMIT)],
+    )
+    response = await api.http.post(
+        "/threads/messages/add",
+        params={"GroupId": api.group_id},
+        headers={"Authorization": f"Bearer {api.api_key}"},
+        json={"thread_id": thread["id"], "role": "user", "content": "late"},
+    )
+    assert response.status_code == 504
+    assert "text/html" in response.headers["content-type"]
+    clock.advance(1.4)
+    listed = await api.get("/threads/messages/list", query={"thread_id": thread["id"]})
+    assert listed["data"] == []
+    assert fake.messages(thread["id"]) == []
+    clock.advance(0.1)
+    listed = await api.get("/threads/messages/list", query={"thread_id": thread["id"]})
+    assert [m["content"][0]["text"]["value"] for m in listed["data"]] == ["late"]
+    assert fake.stats.faults == {FaultKind.LATE_COMMIT: 1}
+
+
+async def test_a_due_late_commit_is_visible_to_inspection_without_another_request(
+    fake: FakeMiniMax, api: Api, clock: ManualClock
+) -> None:
+    """The inspection API applies late commits that are due, like any request would."""
+    fake.faults = Faults(
+        late_commit_seconds=2.0,
+        script=[ScriptedFault(path="threads/create", call=1, kind=FaultKind.LATE_COMMIT)],
+    )
+    response = await api.http.post(
+        "/threads/create",
+        params={"GroupId": api.group_id},
+        headers={"Authorization": f"Bearer {api.api_key}"},
+    )
+    assert response.status_code == 504
+    assert fake.threads() == []
+    clock.advance(2.0)
+    assert len(fake.threads()) == 1
+
+
+async def test_random_faults_leave_late_commits_out_unless_weighted() -> None:
+    """``weights=None`` never draws a late commit; a weight makes it drawn like the others."""
+    for weights, drawn in ((None, False), ({FaultKind.LATE_COMMIT: 1.0}, True)):
+        clock = ManualClock(autojump=True)  # slow faults return at once
+        fake = FakeMiniMax(clock=clock, faults=Faults(rate=1.0, weights=weights))
+        async with in_process(fake) as http:
+            for _ in range(60):
+                await _outcome(http, fake, "/threads/create")
+        assert (FaultKind.LATE_COMMIT in fake.stats.faults) is drawn
