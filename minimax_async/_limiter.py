@@ -37,6 +37,7 @@ class Priority(enum.IntEnum):
     WRITE = 0
     READ = 1
     POLL = 2
+    CANCEL = 3  # cleanup after a wait ended: best effort, behind everything a caller awaits
 
 
 @attrs.frozen
