@@ -392,14 +392,16 @@ async def wait_for_run(
 class _CleanupReport:
     """The cleanup cancels of one client, tallied while any is under way and reported once.
 
-    Ten thousand waits cancelled together make ten thousand cleanups that start together
-    and overlap; when the last of a burst ends, one warning sums up the ones that failed.
+    Ten thousand waits cancelled together make ten thousand cleanups that start within a
+    few event-loop turns of each other and overlap; the one that ends last (nothing else
+    under way, and nothing new for one turn of the loop) logs one warning for every
+    cleanup of the burst that failed.
     """
 
-    __slots__ = ("errors", "example", "failed", "running", "started", "timed_out")
+    __slots__ = ("ended", "errors", "example", "failed", "running", "started", "timed_out")
 
     def __init__(self) -> None:
-        self.running = 0
+        self.running = self.ended = 0
         self.errors: Counter[str] = Counter()
         self._clear()
 
@@ -412,8 +414,10 @@ class _CleanupReport:
         self.running += 1
         self.started += 1
 
-    def end(self, run: Run, error: MiniMaxError | None, timed_out: float | None) -> None:
+    async def end(self, run: Run, error: MiniMaxError | None, timed_out: float | None) -> None:
+        """Count one finished cleanup; the last of a burst reports it (call it shielded)."""
         self.running -= 1
+        self.ended += 1
         if error is not None:
             self.failed += 1
             self.errors[type(error).__name__] += 1
@@ -422,7 +426,14 @@ class _CleanupReport:
             self.failed += 1
             self.timed_out += 1
             self.example = self.example or f"run {run.id}: no answer within {timed_out} s"
-        if self.running == 0:
+        if self.running:
+            return
+        # Cleanups whose cancellation was delivered in the same pass are ready to run: give
+        # them a turn to start, so a burst that does not overlap (answers that come back
+        # at once) is still reported once.
+        mark = self.ended
+        await anyio.lowlevel.checkpoint()
+        if self.running == 0 and self.ended == mark:
             self._flush()
 
     def _flush(self) -> None:
@@ -448,9 +459,10 @@ _REPORTS: Final[weakref.WeakKeyDictionary[object, _CleanupReport]] = weakref.Wea
 async def _cancel_quietly(runs: Runs, run: Run, timeout: float) -> None:
     """Cancel *run* on the server, shielded from the cancellation that got us here.
 
-    The request waits for the client's budget at ``Priority.CANCEL`` (behind the work
-    callers are waiting for) and the whole attempt, queueing and retries included, gets
-    *timeout* seconds. Failures go to the client's cleanup report, not one log line each.
+    The request waits for the client's budget at ``Priority.CANCEL`` (behind the calls
+    callers are waiting for, ahead of polls) and the whole attempt, queueing and retries
+    included, gets *timeout* seconds. Failures go to the client's cleanup report, not one
+    log line each.
     """
     report = _REPORTS.get(runs)
     if report is None:
@@ -458,8 +470,8 @@ async def _cancel_quietly(runs: Runs, run: Run, timeout: float) -> None:
     report.begin()
     error: MiniMaxError | None = None
     timed_out: float | None = None
-    try:
-        with anyio.CancelScope(shield=True):
+    with anyio.CancelScope(shield=True):
+        try:
             with anyio.move_on_after(timeout) as deadline:
                 try:
                     await _send_cancel(runs, run)
@@ -467,8 +479,8 @@ async def _cancel_quietly(runs: Runs, run: Run, timeout: float) -> None:
                     error = exc
             if deadline.cancelled_caught:
                 timed_out = timeout
-    finally:
-        report.end(run, error, timed_out)
+        finally:
+            await report.end(run, error, timed_out)
 
 
 async def _send_cancel(runs: Runs, run: Run) -> None:
