@@ -542,6 +542,9 @@ class _RunWaiter:
                 await self._update(run)
                 continue
             await phase.pause()
+            # On asyncio a task woken from its pause in the same loop turn as its scope was
+            # cancelled runs on until its next wait: do not let that be a poll of a dead wait.
+            await anyio.lowlevel.checkpoint_if_cancelled()
             try:
                 polled = await self.runs._retrieve(
                     run.thread_id, run.id, timeout=None, priority=Priority.POLL
