@@ -20,7 +20,7 @@ the runs being waited on:
 
 Without ``adaptive`` (or for a run whose start was not seen) polls start at ``first_poll``
 and grow by ``growth`` up to ``max_interval``. All polls go through the client's rate budget
-behind writes and reads (only the cleanup cancels of ``cancel_on_exit`` come after them).
+at the lowest priority (behind writes, reads and the cleanup cancels of ``cancel_on_exit``).
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ class WaitPolicy:
         tool_concurrency: tool calls of one run executed at once.
         cancel_on_exit: cancel the remote run if the wait ends without reaching its target
             (timeout, cancellation, or an error); the cancel is shielded from cancellation
-            and queues for the client's budget behind every other request.
+            and queues for the client's budget at ``Priority.CANCEL`` (after writes and
+            reads, before polls).
         cancel_timeout: how long that cleanup cancel may take, queueing included; a cancel
             that fails or runs out of time is counted, and the client logs one warning
             per burst of cleanups.
