@@ -18,7 +18,7 @@ import anyio
 import anyio.abc
 import attrs
 
-from ._exceptions import ClientClosedError, MiniMaxError, RunError, WaitTimeoutError
+from ._exceptions import ClientClosedError, RunError, WaitTimeoutError
 from ._records import Annotation, Message, Run
 from ._runs import ToolMapping, WaitPolicy
 
@@ -197,9 +197,11 @@ class _Pipeline:
             await self.checkpoint.save(key, progress)
 
     async def run(self, index: int, item: RunInput) -> RunResult:
+        """Take one input as far as it goes; any failure of its own becomes its result."""
         key = item.key or str(index)
-        progress = (self.checkpoint.load(key) if self.checkpoint else None) or Progress()
+        progress = Progress()
         try:
+            progress = (self.checkpoint.load(key) if self.checkpoint else None) or Progress()
             run = await self._start(key, item, progress)
             deadline = math.inf if self.timeout is None else self.timeout
             final = await run.wait_until(
@@ -222,7 +224,9 @@ class _Pipeline:
             )
         except ClientClosedError:
             raise  # not this input's failure: the whole batch cannot go on
-        except MiniMaxError as exc:
+        except Exception as exc:
+            # A MiniMaxError, or anything unexpected (a checkpoint that raised, say): this
+            # input's failure alone, never the batch's.
             return RunResult(index, key, "error", thread_id=progress.thread_id, error=exc)
         return RunResult(
             index,

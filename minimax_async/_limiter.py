@@ -36,7 +36,8 @@ class Priority(enum.IntEnum):
 
     WRITE = 0
     READ = 1
-    POLL = 2
+    CANCEL = 2  # a wait's cleanup: after live calls, before polls (some may be of dead waits)
+    POLL = 3
 
 
 @attrs.frozen

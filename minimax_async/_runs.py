@@ -20,22 +20,26 @@ the runs being waited on:
 
 Without ``adaptive`` (or for a run whose start was not seen) polls start at ``first_poll``
 and grow by ``growth`` up to ``max_interval``. All polls go through the client's rate budget
-at the lowest priority.
+at the lowest priority (behind writes, reads and the cleanup cancels of ``cancel_on_exit``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
 import logging
 import math
 import random
+import weakref
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import anyio.to_thread
 import attrs
 
@@ -52,6 +56,7 @@ from ._exceptions import (
 from ._limiter import Priority
 from ._records import Assistant, FunctionToolCall, Run
 from ._retry import is_retryable
+from ._transport import Call, Method
 
 if TYPE_CHECKING:
     from ._resources.assistants import Assistants
@@ -114,8 +119,12 @@ class WaitPolicy:
         adaptive: learn phase durations per assistant and aim the first poll at them.
         tool_concurrency: tool calls of one run executed at once.
         cancel_on_exit: cancel the remote run if the wait ends without reaching its target
-            (timeout, cancellation, or an error); the cancel is shielded from cancellation.
-        cancel_timeout: how long that cleanup cancel may take.
+            (timeout, cancellation, or an error); the cancel is shielded from cancellation
+            and queues for the client's budget at ``Priority.CANCEL`` (after writes and
+            reads, before polls).
+        cancel_timeout: how long that cleanup cancel may take, queueing included; a cancel
+            that fails or runs out of time is counted, and the client logs one warning
+            per burst of cleanups.
         max_poll_failures: consecutive failed polls (after the transport's own retries)
             tolerated before the wait gives up with the last error.
     """
@@ -130,7 +139,7 @@ class WaitPolicy:
     adaptive: bool = True
     tool_concurrency: int = 8
     cancel_on_exit: bool = False
-    cancel_timeout: float = 10.0
+    cancel_timeout: float = 3.0
     max_poll_failures: int = 5
 
     def __attrs_post_init__(self) -> None:
@@ -142,6 +151,8 @@ class WaitPolicy:
             raise ValueError("need growth >= 1, scout_growth >= 1 and 0 <= jitter < 1")
         if self.tool_concurrency < 1:
             raise ValueError("tool_concurrency must be >= 1")
+        if not self.cancel_timeout >= 0:
+            raise ValueError("need cancel_timeout >= 0")
 
 
 class PhaseEstimates:
@@ -380,13 +391,107 @@ async def wait_for_run(
         raise
 
 
+class _CleanupReport:
+    """The cleanup cancels of one client, tallied while any is under way and reported once.
+
+    Ten thousand waits cancelled together make ten thousand cleanups that start within a
+    few event-loop turns of each other and overlap; the one that ends last (nothing else
+    under way, and nothing new for one turn of the loop) logs one warning for every
+    cleanup of the burst that failed.
+    """
+
+    __slots__ = ("ended", "errors", "example", "failed", "running", "started", "timed_out")
+
+    def __init__(self) -> None:
+        self.running = self.ended = 0
+        self.errors: Counter[str] = Counter()
+        self._clear()
+
+    def _clear(self) -> None:
+        self.started = self.failed = self.timed_out = 0
+        self.errors.clear()
+        self.example = ""
+
+    def begin(self) -> None:
+        self.running += 1
+        self.started += 1
+
+    async def end(self, run: Run, error: MiniMaxError | None, timed_out: float | None) -> None:
+        """Count one finished cleanup; the last of a burst reports it (call it shielded)."""
+        self.running -= 1
+        self.ended += 1
+        if error is not None:
+            self.failed += 1
+            self.errors[type(error).__name__] += 1
+            self.example = self.example or f"run {run.id}: {error}"
+        elif timed_out is not None:
+            self.failed += 1
+            self.timed_out += 1
+            self.example = self.example or f"run {run.id}: no answer within {timed_out} s"
+        if self.running:
+            return
+        # Cleanups whose cancellation was delivered in the same pass are ready to run: give
+        # them a turn to start, so a burst that does not overlap (answers that come back
+        # at once) is still reported once.
+        mark = self.ended
+        await anyio.lowlevel.checkpoint()
+        if self.running == 0 and self.ended == mark:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.failed:
+            causes = [f"{n} {name}" for name, n in self.errors.most_common()]
+            if self.timed_out:
+                causes.append(f"{self.timed_out} out of time")
+            logger.warning(
+                "could not cancel %d of %d runs while cleaning up after their waits (%s; "
+                "first: %s); they go on until they end or expire",
+                self.failed,
+                self.started,
+                ", ".join(causes),
+                self.example,
+            )
+        self._clear()
+
+
+#: Per ``Runs`` namespace, so per client; weak, so a dropped client takes its report along.
+_REPORTS: Final[weakref.WeakKeyDictionary[object, _CleanupReport]] = weakref.WeakKeyDictionary()
+
+
 async def _cancel_quietly(runs: Runs, run: Run, timeout: float) -> None:
-    """Cancel *run* on the server, shielded from the cancellation that got us here."""
-    with anyio.CancelScope(shield=True), anyio.move_on_after(timeout):
+    """Cancel *run* on the server, shielded from the cancellation that got us here.
+
+    The request waits for the client's budget at ``Priority.CANCEL`` (behind the calls
+    callers are waiting for, ahead of polls) and the whole attempt, queueing and retries
+    included, gets *timeout* seconds. Failures go to the client's cleanup report, not one
+    log line each.
+    """
+    report = _REPORTS.get(runs)
+    if report is None:
+        report = _REPORTS[runs] = _CleanupReport()
+    report.begin()
+    error: MiniMaxError | None = None
+    timed_out: float | None = None
+    with anyio.CancelScope(shield=True):
         try:
-            await runs.cancel(run.thread_id, run.id)
-        except MiniMaxError as exc:
-            logger.warning("could not cancel run %s while cleaning up: %s", run.id, exc)
+            with anyio.move_on_after(timeout) as deadline:
+                try:
+                    await _send_cancel(runs, run)
+                except MiniMaxError as exc:
+                    error = exc
+            if deadline.cancelled_caught:
+                timed_out = timeout
+        finally:
+            await report.end(run, error, timed_out)
+
+
+async def _send_cancel(runs: Runs, run: Run) -> None:
+    # What runs.cancel() sends, at the cleanup priority (runs.cancel() sends as a write).
+    body = {"thread_id": run.thread_id, "run_id": run.id}
+    call = Call(
+        Method.POST, "/threads/run/cancel", json=body, idempotent=True, priority=Priority.CANCEL
+    )
+    await runs._send(call, None)
 
 
 class _RunWaiter:
@@ -439,6 +544,9 @@ class _RunWaiter:
                 await self._update(run)
                 continue
             await phase.pause()
+            # On asyncio a task woken from its pause in the same loop turn as its scope was
+            # cancelled runs on until its next wait: do not let that be a poll of a dead wait.
+            await anyio.lowlevel.checkpoint_if_cancelled()
             try:
                 polled = await self.runs._retrieve(
                     run.thread_id, run.id, timeout=None, priority=Priority.POLL
@@ -482,19 +590,43 @@ class _RunWaiter:
         if len(calls) == 1:
             await self._call_tool(run, calls[0], 0, outputs, None)
         else:
-            limiter = anyio.CapacityLimiter(self.policy.tool_concurrency)
-            failure: list[ToolExecutionError] = []
-            async with anyio.create_task_group() as group:
-                for index, call in enumerate(calls):
-                    group.start_soon(
-                        self._guarded_tool, run, call, index, outputs, limiter, failure, group
-                    )
-            if failure:
-                raise failure[0]
+            await self._call_tools(run, calls, outputs)
+        # Whatever a tool did with the caller's cancellation, nothing is submitted after it.
+        await anyio.lowlevel.checkpoint_if_cancelled()
         tool_outputs = [
             {"tool_call_id": c.id, "output": o} for c, o in zip(calls, outputs, strict=True)
         ]
         return await self._submit(run, tool_outputs)
+
+    async def _call_tools(
+        self, run: Run, calls: tuple[FunctionToolCall, ...], outputs: list[str]
+    ) -> None:
+        """Call every tool of the run at once, at most ``tool_concurrency`` at a time.
+
+        With ``tool_errors="raise"`` the first failure stops the others and is raised
+        alone, never inside an exception group.
+        """
+        limiter = anyio.CapacityLimiter(self.policy.tool_concurrency)
+        failures: list[ToolExecutionError] = []
+        try:
+            async with anyio.create_task_group() as group:
+                for index, call in enumerate(calls):
+                    group.start_soon(
+                        self._guarded_tool, run, call, index, outputs, limiter, failures, group
+                    )
+        except BaseExceptionGroup as group_error:
+            # Only what no tool error covers gets here (KeyboardInterrupt, SystemExit, or a
+            # cancellation travelling with one): raise the first of those unwrapped, and
+            # leave a group of pure cancellations to the scopes it belongs to.
+            _, rest = group_error.split(anyio.get_cancelled_exc_class())
+            if rest is None:
+                raise
+            first = _leaves(rest)[0]
+            raise first from group_error
+        if failures:
+            # The first failure cancelled the other tools; any later one met that
+            # cancellation first (see _tool_failed), so this is the only one.
+            raise failures[0]
 
     async def _guarded_tool(
         self,
@@ -503,14 +635,14 @@ class _RunWaiter:
         index: int,
         outputs: list[str],
         limiter: anyio.CapacityLimiter,
-        failure: list[ToolExecutionError],
+        failures: list[ToolExecutionError],
         group: anyio.abc.TaskGroup,
     ) -> None:
-        # Task groups wrap errors in ExceptionGroup; record the first and stop the others.
+        # A task group would wrap the error: record it and stop the other tools instead.
         try:
             await self._call_tool(run, call, index, outputs, limiter)
         except ToolExecutionError as exc:
-            failure.append(exc)
+            failures.append(exc)
             group.cancel_scope.cancel()
 
     async def _call_tool(
@@ -521,47 +653,63 @@ class _RunWaiter:
         outputs: list[str],
         limiter: anyio.CapacityLimiter | None,
     ) -> None:
-        name = call.function.name
-        function = (self.tools or {})[name]
+        """Call one tool and store its output; every failure of the tool is a tool error.
+
+        That covers arguments that do not parse, a call that raises (``TypeError`` for
+        arguments the function does not take included), a ``CancelledError`` the tool raised
+        on its own, and a result that cannot be encoded. Only the caller's own cancellation
+        (and ``KeyboardInterrupt``/``SystemExit``) goes through.
+        """
         try:
-            raw = call.function.arguments.strip()
-            arguments = json.loads(raw) if raw else {}
-            if not isinstance(arguments, dict):
-                raise ValueError(f"expected a JSON object, got {type(arguments).__name__}")
-        except ValueError as exc:
-            self._tool_failed(run, call, index, outputs, exc, "got invalid arguments")
+            arguments = _parse_arguments(call.function.arguments)
+        except Exception as exc:
+            await self._tool_failed(run, call, index, outputs, exc, "got invalid arguments")
             return
         try:
+            function = (self.tools or {})[call.function.name]
             if limiter is None:
                 result = await _invoke(function, arguments)
             else:
                 async with limiter:
                     result = await _invoke(function, arguments)
         except Exception as exc:
-            self._tool_failed(run, call, index, outputs, exc, "raised")
+            await self._tool_failed(run, call, index, outputs, exc, "raised")
             return
-        outputs[index] = result if isinstance(result, str) else _to_json(result)
+        except BaseException as exc:
+            if _caller_cancelled() or not _is_tools_own(exc):
+                raise
+            what = "raised" if isinstance(exc, BaseExceptionGroup) else "was cancelled on its own"
+            await self._tool_failed(run, call, index, outputs, exc, what)
+            return
+        try:
+            outputs[index] = _encode_output(result)
+        except Exception as exc:
+            what = f"returned a {type(result).__name__} that cannot be sent as JSON"
+            await self._tool_failed(run, call, index, outputs, exc, what)
 
-    def _tool_failed(
+    async def _tool_failed(
         self,
         run: Run,
         call: FunctionToolCall,
         index: int,
         outputs: list[str],
-        exc: Exception,
+        exc: BaseException,
         what: str,
     ) -> None:
+        # A tool that turned the caller's cancellation into an error of its own: the
+        # cancellation wins (a pending one is raised here), not a report about the tool.
+        await anyio.lowlevel.checkpoint_if_cancelled()
         name = call.function.name
+        reason = _describe(exc)
         if self.tool_errors == "raise":
             raise ToolExecutionError(
-                f"tool {name!r} {what} for call {call.id} of run {run.id}: "
-                f"{type(exc).__name__}: {exc}",
+                f"tool {name!r} {what} for call {call.id} of run {run.id}: {reason}",
                 name=name,
                 tool_call_id=call.id,
                 run=run,
             ) from exc
-        logger.info("tool %r %s (reported to the model): %r", name, what, exc)
-        outputs[index] = f"Error: tool {name!r} {what}: {type(exc).__name__}: {exc}"
+        logger.info("tool %r %s (reported to the model): %s", name, what, reason)
+        outputs[index] = f"Error: tool {name!r} {what}: {reason}"
 
     async def _submit(self, run: Run, tool_outputs: list[dict[str, str]]) -> Run:
         return await self.runs.submit_tool_outputs(
@@ -584,8 +732,71 @@ async def _invoke(function: ToolFunction, arguments: dict[str, Any]) -> Any:
     return result
 
 
-def _to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+def _parse_arguments(raw: str) -> dict[str, Any]:
+    """The model's arguments as a dict; anything else raises (``RecursionError`` included)."""
+    text = raw.strip()
+    arguments = json.loads(text) if text else {}
+    if not isinstance(arguments, dict):
+        raise ValueError(f"expected a JSON object, got {type(arguments).__name__}")
+    return arguments
+
+
+def _encode_output(value: Any) -> str:
+    """A tool's result as the text to submit: a ``str`` as is, anything else as JSON.
+
+    Objects JSON does not know are written as their ``str()``; NaN and infinities as
+    ``NaN``/``Infinity``. Circular or over-deep structures, keys that are not strings,
+    numbers or booleans, a failing ``__str__``, and text the wire cannot carry (lone
+    surrogates) raise here, where the caller turns them into the tool's error.
+    """
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    str.encode(text, "utf-8")  # raises UnicodeEncodeError on a lone surrogate
+    return str(text)
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` for an exception, even one whose ``__str__`` itself raises."""
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<unprintable>"
+    name = type(exc).__name__
+    return f"{name}: {message}" if message else name
+
+
+def _is_tools_own(exc: BaseException) -> bool:
+    """Whether *exc*, raised by a tool while the caller is not cancelled, is the tool's failure.
+
+    It is for a cancellation (asyncio's or the backend's: a future the tool awaited was
+    cancelled, say), or a group of those and ordinary errors; ``KeyboardInterrupt`` and
+    ``SystemExit`` are not.
+    """
+    kinds = (Exception, asyncio.CancelledError, anyio.get_cancelled_exc_class())
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.split(kinds)[1] is None
+    return isinstance(exc, kinds)
+
+
+def _caller_cancelled() -> bool:
+    """Whether the task running the tool is being cancelled by someone else than the tool.
+
+    That is an enclosing cancel scope that was cancelled (anyio, on either backend), or on
+    asyncio a plain ``task.cancel()`` (``asyncio.wait_for``, a server dropping a request).
+    """
+    if anyio.current_effective_deadline() == -math.inf:
+        return True
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # not on asyncio
+        return False
+    return task is not None and task.cancelling() > 0
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    found: list[BaseException] = []
+    for exc in group.exceptions:
+        found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return found
 
 
 def indexing_failed(status: str) -> bool:

@@ -316,3 +316,79 @@ async def test_a_checkpoint_resumes_existing_runs_instead_of_creating_new_ones()
     assert fake.stats.created["run"] == 2
     assert fake.stats.created["thread"] == 2
     assert fake.stats.created["message"] == 2
+
+
+class BrokenCheckpoint:
+    """A checkpoint whose load or save raises a plain (non-MiniMax) error for one key."""
+
+    def __init__(self, broken_key: str, where: str) -> None:
+        self.broken_key = broken_key
+        self.where = where
+
+    def load(self, key: str) -> mm.Progress | None:
+        if self.where == "load" and key == self.broken_key:
+            raise OSError("checkpoint store unreadable")
+        return None
+
+    async def save(self, key: str, progress: mm.Progress) -> None:
+        if self.where == "save" and key == self.broken_key:
+            raise OSError("checkpoint store full")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("where", ["load", "save"])
+async def test_an_input_raising_an_unexpected_error_is_its_result_and_the_others_complete(
+    where: str,
+) -> None:
+    """A non-MiniMax exception in one input (its checkpoint raised) gives that input "error"."""
+    fake = make_fake()
+    async with fake.client(wait_policy=FAST) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat")
+        results = await client.fan_out(
+            [f"hello {i}" for i in range(4)],
+            assistant=assistant.id,
+            concurrency=2,
+            checkpoint=BrokenCheckpoint("1", where),
+        )
+    assert [r.status for r in results] == ["completed", "error", "completed", "completed"]
+    assert isinstance(results[1].error, OSError)
+    assert "checkpoint store" in str(results[1].error)
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_input_error_is_raised_as_is_with_fail_fast() -> None:
+    """With fail_fast the unexpected exception of one input stops the batch and is raised."""
+    fake = make_fake()
+    async with fake.client(wait_policy=FAST) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat")
+        with pytest.raises(OSError, match="checkpoint store full"):
+            await client.fan_out(
+                [f"hello {i}" for i in range(20)],
+                assistant=assistant.id,
+                concurrency=1,
+                fail_fast=True,
+                checkpoint=BrokenCheckpoint("1", "save"),
+            )
+    assert fake.stats.created["run"] == 1
+
+
+@pytest.mark.anyio
+async def test_a_tool_raising_in_one_input_leaves_the_batch_going() -> None:
+    """A tool that raises for one input reports the error to that run's model only."""
+    fake = make_fake()
+
+    def weather(city: str) -> str:
+        if city == "Shanghai":
+            raise ConnectionResetError("station offline")
+        return f"sunny in {city}"
+
+    async with fake.client(wait_policy=FAST) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat", tools=[WEATHER])
+        results = await client.fan_out(
+            ["weather in Beijing", "weather in Shanghai", "weather in Paris"],
+            assistant=assistant.id,
+            tools={"get_weather": weather},
+        )
+    assert [r.status for r in results] == ["completed"] * 3
+    assert "station offline" in results[1].answer
+    assert "sunny in Paris" in results[2].answer

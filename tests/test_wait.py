@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import anyio.abc
+import attrs
+import httpx
 import pytest
 
 import minimax_async as mm
@@ -23,7 +27,7 @@ from minimax_async.testing import (
     Turn,
 )
 
-from .conftest import WEATHER, SleepRecorder
+from .conftest import WEATHER, SleepRecorder, until
 
 FAST = mm.WaitPolicy(first_poll=0.005, min_interval=0.002, max_interval=0.02, jitter=0.0)
 TIME = mm.FunctionTool(
@@ -483,3 +487,131 @@ async def test_an_unknown_status_is_polled_patiently_not_in_a_busy_loop() -> Non
     assert info.value.run.status == "started"
     # 0.3 s of waits growing 1.5x from 10 ms to at most 100 ms: a handful of polls, not thousands.
     assert 1 <= route.call_count - 1 <= 12
+
+
+async def cancel_waits_together(client: mm.AsyncMiniMax, runs: list[mm.Run]) -> None:
+    """Wait on every run with cancel_on_exit, and cancel all the waits at once once all polled."""
+    polled: set[str] = set()
+
+    async def wait(run: mm.Run) -> None:
+        await run.wait_until("completed", cancel_on_exit=True, on_status=lambda r: polled.add(r.id))
+
+    with anyio.fail_after(10):  # a guard, not a timing assertion
+        async with anyio.create_task_group() as group:
+            for run in runs:
+                group.start_soon(wait, run)
+            await until(lambda: len(polled) == len(runs))
+            group.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_failed_cleanup_cancels_are_summed_up_in_one_warning(
+    caplog: pytest.LogCaptureFixture, sleeps: SleepRecorder
+) -> None:
+    """Twenty waits whose cleanup cancels all fail log one warning counting the twenty."""
+    fake = make_fake(latency=Latency(queued=0.003, in_progress=30.0))
+    async with fake.client(
+        wait_policy=FAST, retry=mm.RetryPolicy(max_retries=1, sleep=sleeps)
+    ) as client:
+        runs = [await start(client, f"hello {i}") for i in range(20)]
+        fake.faults = Faults(
+            rate=1.0, paths=["threads/run/cancel"], weights={FaultKind.HTTP_503: 1.0}
+        )
+        with caplog.at_level(logging.WARNING, logger="minimax_async"):
+            await cancel_waits_together(client, runs)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert "could not cancel 20 of 20 runs" in warnings[0]
+    assert "20 APIStatusError" in warnings[0]
+    assert all(fake.run(r.id).status != "cancelled" for r in runs)
+
+
+@pytest.mark.anyio
+async def test_cleanup_cancels_are_bounded_by_cancel_timeout_and_counted_when_late(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Cancels the server never answers are given up after cancel_timeout and reported once."""
+    fake = make_fake(latency=Latency(queued=0.003, in_progress=30.0))
+    policy = attrs.evolve(FAST, cancel_timeout=0.05)
+    async with fake.client(wait_policy=policy) as client:
+        runs = [await start(client, f"hello {i}") for i in range(5)]
+        fake.faults = Faults(
+            rate=1.0, paths=["threads/run/cancel"], weights={FaultKind.SLOW: 1.0}, slow_seconds=60
+        )
+        with caplog.at_level(logging.WARNING, logger="minimax_async"):
+            await cancel_waits_together(client, runs)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert "could not cancel 5 of 5 runs" in warnings[0]
+    assert "5 out of time" in warnings[0]
+
+
+@pytest.mark.anyio
+async def test_successful_cleanup_cancels_log_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """A burst of cleanups that all work cancels every run and stays silent."""
+    fake = make_fake(latency=Latency(queued=0.003, in_progress=30.0))
+    async with fake.client(wait_policy=FAST) as client:
+        runs = [await start(client, f"hello {i}") for i in range(10)]
+        with caplog.at_level(logging.WARNING, logger="minimax_async"):
+            await cancel_waits_together(client, runs)
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert {fake.run(r.id).status for r in runs} == {"cancelled"}
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """Passes requests on and notes each one's path and run id, in the order they are sent."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.sent: list[tuple[str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content or b"{}")
+        run_id = body.get("run_id") or request.url.params.get("run_id", "")
+        self.sent.append((request.url.path.rsplit("/v1/", 1)[-1], run_id))
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.anyio
+async def test_a_cleanup_cancel_queues_behind_reads_and_ahead_of_polls() -> None:
+    """With the budget full, a cleanup cancel goes after a waiting read, before a waiting poll."""
+    fake = make_fake(latency=Latency(queued=0.003, in_progress=30.0))
+    recording = Recording(fake.transport())
+    async with fake.client(
+        transport=recording, wait_policy=FAST, rate_limit=mm.RateLimit(max_in_flight=1)
+    ) as client:
+        dropped, read, polled = [await start(client, f"hello {i}") for i in range(3)]
+        release = anyio.Event()
+        with anyio.fail_after(10):  # a guard, not a timing assertion
+            async with anyio.create_task_group() as group:
+
+                async def hold_the_only_slot(*, task_status: anyio.abc.TaskStatus[None]) -> None:
+                    async with client.limiter.slot(mm.Priority.WRITE):
+                        task_status.started()
+                        await release.wait()
+
+                await group.start(hold_the_only_slot)
+                dropped_wait = anyio.CancelScope()
+
+                async def wait_then_drop() -> None:
+                    with dropped_wait:
+                        await dropped.wait_until("completed", cancel_on_exit=True)
+
+                group.start_soon(wait_then_drop)
+                await until(lambda: client.limiter.waiting == 1)  # its poll
+                dropped_wait.cancel()
+                await anyio.wait_all_tasks_blocked()  # its poll left, its cleanup cancel came
+                assert client.limiter.waiting == 1
+                group.start_soon(client.threads.runs.retrieve, read.thread_id, read.id)
+                await until(lambda: client.limiter.waiting == 2)
+                group.start_soon(lambda: polled.wait_until("completed"))
+                await until(lambda: client.limiter.waiting == 3)
+                recording.sent.clear()
+                release.set()
+                await until(lambda: len(recording.sent) >= 3)
+                group.cancel_scope.cancel()
+    assert recording.sent[:3] == [
+        ("threads/run/retrieve", read.id),
+        ("threads/run/cancel", dropped.id),
+        ("threads/run/retrieve", polled.id),
+    ]
