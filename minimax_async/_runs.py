@@ -56,7 +56,6 @@ from ._exceptions import (
 from ._limiter import Priority
 from ._records import Assistant, FunctionToolCall, Run
 from ._retry import is_retryable
-from ._transport import Call, Method
 
 if TYPE_CHECKING:
     from ._resources.assistants import Assistants
@@ -476,22 +475,13 @@ async def _cancel_quietly(runs: Runs, run: Run, timeout: float) -> None:
         try:
             with anyio.move_on_after(timeout) as deadline:
                 try:
-                    await _send_cancel(runs, run)
+                    await runs.cancel(run.thread_id, run.id, priority=Priority.CANCEL)
                 except MiniMaxError as exc:
                     error = exc
             if deadline.cancelled_caught:
                 timed_out = timeout
         finally:
             await report.end(run, error, timed_out)
-
-
-async def _send_cancel(runs: Runs, run: Run) -> None:
-    # What runs.cancel() sends, at the cleanup priority (runs.cancel() sends as a write).
-    body = {"thread_id": run.thread_id, "run_id": run.id}
-    call = Call(
-        Method.POST, "/threads/run/cancel", json=body, idempotent=True, priority=Priority.CANCEL
-    )
-    await runs._send(call, None)
 
 
 class _RunWaiter:

@@ -1191,6 +1191,36 @@ async def test_runs_cancel_posts_cancel_and_unwraps(
     await assert_refreshes(run, refresh)
 
 
+async def test_runs_cancel_refuses_a_priority_that_is_not_a_priority_before_sending(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter
+) -> None:
+    """runs.cancel with a bare number as priority raises TypeError and sends nothing."""
+    route = mock_api.post("/threads/run/cancel").respond(json=ok(run=RUN))
+
+    with pytest.raises(TypeError, match="priority"):
+        await client.threads.runs.cancel("thread_1", "run_1", priority=2)  # type: ignore[arg-type]
+
+    assert not route.called
+
+
+async def test_runs_cancel_at_cleanup_priority_sends_the_same_request(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter
+) -> None:
+    """A cancel queued at Priority.CANCEL sends the same body as a plain one."""
+    route = mock_api.post("/threads/run/cancel").respond(
+        json=ok(run={**RUN, "status": "cancelled"})
+    )
+
+    run = await client.threads.runs.cancel("thread_1", "run_1", priority=mm.Priority.CANCEL)
+
+    assert_post(
+        route.calls.last.request,
+        "/threads/run/cancel",
+        {"thread_id": "thread_1", "run_id": "run_1"},
+    )
+    assert run.status == "cancelled"
+
+
 @pytest.mark.parametrize(
     "tool_outputs",
     [

@@ -146,8 +146,9 @@ class Resource:
         timeout: Timeout,
         key: str | None = None,
         idempotent: bool = False,
+        priority: Priority = Priority.WRITE,
     ) -> T:
-        call = Call(Method.POST, path, json=body, idempotent=idempotent, priority=Priority.WRITE)
+        call = Call(Method.POST, path, json=body, idempotent=idempotent, priority=priority)
         data = await self._send(call, timeout)
         return parse(data if key is None else unwrap(data, key), cls, call)
 

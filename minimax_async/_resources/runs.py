@@ -246,14 +246,34 @@ class Runs(Resource):
         )
         return self._bind(run)
 
-    async def cancel(self, thread_id: str, run_id: str, *, timeout: Timeout = None) -> Run:
-        """Ask MiniMax to cancel the run; safe to repeat, so lost answers are retried."""
+    async def cancel(
+        self,
+        thread_id: str,
+        run_id: str,
+        *,
+        timeout: Timeout = None,
+        priority: Priority = Priority.WRITE,
+    ) -> Run:
+        """Ask MiniMax to cancel the run; safe to repeat, so lost answers are retried.
+
+        ``priority`` is where the request queues in the client's rate budget: a cancel the
+        caller waits for goes with the writes; ``wait_until``'s clean-up uses
+        ``Priority.CANCEL`` (after reads, before polls).
+        """
+        if not isinstance(priority, Priority):
+            raise TypeError(f"priority must be a minimax_async.Priority, got {priority!r}")
         body = {
             "thread_id": check.require_id("thread_id", thread_id),
             "run_id": check.require_id("run_id", run_id),
         }
         run = await self._post(
-            "/threads/run/cancel", body, Run, timeout=timeout, key="run", idempotent=True
+            "/threads/run/cancel",
+            body,
+            Run,
+            timeout=timeout,
+            key="run",
+            idempotent=True,
+            priority=priority,
         )
         return self._bind(run)
 
