@@ -36,14 +36,25 @@ import anyio
 import pytest
 
 import minimax_async as mm
-from minimax_async.testing import FakeMiniMax, FaultKind, Faults, Latency, RealClock, ScriptedFault
+from minimax_async.testing import (
+    REFUSAL_KINDS,
+    FakeMiniMax,
+    FaultKind,
+    Faults,
+    Latency,
+    RealClock,
+    ScriptedFault,
+)
 
 from .conftest import SleepRecorder
 
 pytestmark = pytest.mark.anyio
 
 RUN_KINDS = frozenset({FaultKind.RUN_FAILED, FaultKind.RUN_EXPIRED})
-TRANSPORT_KINDS = tuple(kind for kind in FaultKind if kind not in RUN_KINDS)
+# Refusals (1008, 1026, ...) are answers, not faults a retry can hide: left out here.
+TRANSPORT_KINDS = tuple(
+    kind for kind in FaultKind if kind not in RUN_KINDS and kind not in REFUSAL_KINDS
+)
 #: Faults after which a create's outcome is unknown to the client.
 AMBIGUOUS_KINDS = (
     FaultKind.DROP_BEFORE,
@@ -141,7 +152,7 @@ def chaos_client(fake: FakeMiniMax, sleeps: SleepRecorder) -> mm.AsyncMiniMax:
 
 def transport_faults(rate: float, **kwargs: Any) -> Faults:
     """Random faults of every transport kind, equally likely (slow ones take 50 ms)."""
-    weights = {kind: (0.0 if kind in RUN_KINDS else 1.0) for kind in FaultKind}
+    weights = {kind: (1.0 if kind in TRANSPORT_KINDS else 0.0) for kind in FaultKind}
     return Faults(rate=rate, weights=weights, slow_seconds=1.0, **kwargs)
 
 
@@ -286,7 +297,9 @@ async def test_run_failures_and_expiries_under_chaos_are_outcomes_not_errors(
 ) -> None:
     """With failed/expired runs injected too, every input ends with its run's real status."""
     count = 200
-    weights = {kind: (4.0 if kind in RUN_KINDS else 1.0) for kind in FaultKind}
+    weights = {
+        kind: (4.0 if kind in RUN_KINDS else 1.0) for kind in TRANSPORT_KINDS + tuple(RUN_KINDS)
+    }
     faults = Faults(rate=0.2, weights=weights, slow_seconds=1.0)
     fake = chaos_fake()
     tools = ToolLog()
