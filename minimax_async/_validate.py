@@ -27,6 +27,7 @@ __all__ = [
     "metadata",
     "non_empty_str",
     "order",
+    "records_read",
     "require_id",
     "texts",
     "tool_outputs",
@@ -181,7 +182,7 @@ def tools(value: object) -> list[dict[str, Any]]:
     from ._serde import unstructure
 
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        hint = " (put it in a list)" if isinstance(value, get_args_tuple(Tool)) else ""
+        hint = " (put it in a list)" if isinstance(value, _union_classes(Tool)) else ""
         raise TypeError(f"tools must be a list of tools, got {type(value).__name__}{hint}")
     result = []
     for index, tool in enumerate(value):
@@ -189,7 +190,7 @@ def tools(value: object) -> list[dict[str, Any]]:
         if isinstance(tool, Mapping):
             data = dict(tool)
         else:
-            if not isinstance(tool, get_args_tuple(Tool)):
+            if not isinstance(tool, _union_classes(Tool)):
                 raise TypeError(_not_a_tool(name, tool))
             data = unstructure(records_read(name, tool))
         if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not data["type"]:
@@ -199,7 +200,7 @@ def tools(value: object) -> list[dict[str, Any]]:
     return result
 
 
-def get_args_tuple(union: Any) -> tuple[type[Any], ...]:
+def _union_classes(union: Any) -> tuple[type[Any], ...]:
     """The classes of a union of records (``Tool``), for ``isinstance``."""
     return tuple(typing.get_args(union))
 

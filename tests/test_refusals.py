@@ -55,6 +55,15 @@ async def test_1027_sensitive_output_raises_content_filter_error() -> None:
     assert (caught.value.status_code, caught.value.status_msg) == (1027, "output new_sensitive")
 
 
+async def test_a_refused_stream_raises_when_create_is_awaited() -> None:
+    """A 1027 answered to a streamed v2 request raises ContentFilterError from create."""
+    fake = scripted("text/chatcompletion_v2", FaultKind.OUTPUT_SENSITIVE)
+    async with fake.client(retry=NO_RETRIES) as client:
+        with pytest.raises(mm.ContentFilterError) as caught:
+            await client.chat.v2.create(model="abab5.5-chat", messages=V2_MESSAGES, stream=True)
+    assert caught.value.status_code == 1027
+
+
 async def test_1039_token_rate_limit_raises_rate_limit_error() -> None:
     """A scripted 1039 (tokens per minute) is RateLimitError when retries are off."""
     fake = scripted("text/chatcompletion_v2", FaultKind.TOKEN_RATE_LIMIT)
