@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 import minimax_async as mm
@@ -150,17 +151,34 @@ async def test_a_refused_call_changes_nothing() -> None:
     assert fake.stats.errors[1008] == 1
 
 
-def test_refusals_are_never_drawn_at_random_unless_weighted() -> None:
-    """Faults(rate=1) with default weights never picks a refusal; named weights do."""
-    from minimax_async.testing._faults import FaultPlan
+async def _post_many(fake: FakeMiniMax, count: int) -> list[int]:
+    """POST threads/create *count* times over raw HTTP; the codes of the JSON answers."""
+    codes = []
+    async with httpx.AsyncClient(transport=fake.transport(), base_url=fake.base_url) as http:
+        for _ in range(count):
+            try:
+                answer = await http.post(
+                    "/threads/create",
+                    params={"GroupId": fake.group_id},
+                    headers={"Authorization": f"Bearer {fake.api_key}"},
+                )
+            except httpx.HTTPError:
+                continue  # a drop or a refused connection: a transport fault
+            if answer.headers.get("content-type", "").startswith("application/json"):
+                codes.append(answer.json()["base_resp"]["status_code"])
+    return codes
 
-    plain = FaultPlan(faults=Faults(rate=1.0), seed=7)
-    drawn = {plain.decide(tenant="g", path="threads/create", call=n) for n in range(1, 400)}
-    assert not {f.kind for f in drawn if f is not None} & REFUSAL_KINDS
-    weighted = FaultPlan(faults=Faults(rate=1.0, weights={FaultKind.INVALID_API_KEY: 1}), seed=7)
-    fault = weighted.decide(tenant="g", path="threads/create", call=1)
-    assert fault is not None
-    assert (fault.kind, fault.code) == (FaultKind.INVALID_API_KEY, 2049)
+
+async def test_refusals_are_never_drawn_at_random_unless_weighted() -> None:
+    """Faults(rate=1) with default weights never answers a refusal; weights that name one do."""
+    plain = FakeMiniMax(faults=Faults(rate=1.0, slow_seconds=0.0), seed=7)
+    await _post_many(plain, 300)
+    drawn = set(plain.stats.faults)
+    assert len(drawn) >= 5  # the transport kinds did come up
+    assert not drawn & REFUSAL_KINDS
+    weighted = FakeMiniMax(faults=Faults(rate=1.0, weights={FaultKind.INVALID_API_KEY: 1}))
+    assert await _post_many(weighted, 3) == [2049, 2049, 2049]
+    assert weighted.threads() == []
 
 
 @pytest.mark.parametrize(
