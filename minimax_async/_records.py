@@ -321,10 +321,11 @@ class Text:
 
 @attrs.frozen
 class TextContent:
-    """A text part of a message."""
+    """A text part of a message (``id`` is set only in streamed runs; see ``Message``)."""
 
     text: Text
     type: Literal["text"] = "text"
+    id: str = ""
 
 
 @attrs.frozen
@@ -336,10 +337,11 @@ class ImageFile:
 
 @attrs.frozen
 class ImageFileContent:
-    """An image part of a message."""
+    """An image part of a message (``id`` is set only in streamed runs)."""
 
     image_file: ImageFile
     type: Literal["image_file"] = "image_file"
+    id: str = ""
 
 
 @attrs.frozen
@@ -352,10 +354,11 @@ class AudioFile:
 
 @attrs.frozen
 class AudioFileContent:
-    """An audio part of a message."""
+    """An audio part of a message (``id`` is set only in streamed runs)."""
 
     audio_file: AudioFile
     type: Literal["audio_file"] = "audio_file"
+    id: str = ""
 
 
 @attrs.frozen
@@ -371,7 +374,11 @@ MessageContent: TypeAlias = TextContent | ImageFileContent | AudioFileContent | 
 
 @attrs.frozen
 class Message:
-    """A message in a thread. Replies from the model have ``role == "ai"``."""
+    """A message in a thread. Replies from the model have ``role == "ai"``.
+
+    In a streamed run each content part also carries an ``id``: frames of one message that
+    share a part id grow the same part, so ``(message.id, part.id)`` names a part.
+    """
 
     id: Id
     object: str = "message"
@@ -553,6 +560,10 @@ class Run:
     Runs returned by the client are bound to it: ``await run.refresh()`` fetches a new
     snapshot and ``await run.wait_until(...)`` drives it to a status. ``status`` is a plain
     string: unknown values are kept and treated as "not finished yet".
+
+    ``updated_at`` and ``t2a_option`` (the text-to-speech settings) come with the answers of
+    ``update`` and ``cancel``; ``t2a_control`` with the frames of a streamed run. Other
+    answers leave them ``None``.
     """
 
     id: Id
@@ -573,6 +584,9 @@ class Run:
     tools: tuple[Tool, ...] = ()
     file_ids: tuple[str, ...] = ()
     metadata: Metadata | None = None
+    updated_at: UnixTime = None
+    t2a_option: dict[str, Any] | None = None
+    t2a_control: dict[str, Any] | None = None
     _ops: _RunOps | None = attrs.field(default=None, eq=False, repr=False, alias="_ops")
 
     @property
@@ -722,12 +736,17 @@ class Usage:
 
 @attrs.frozen
 class ChatCompletionChoice:
-    """A ChatCompletion (v1) choice: ``text`` in a response, ``delta`` in a streamed frame."""
+    """A ChatCompletion (v1) choice: ``text`` in a response, ``delta`` in a streamed frame.
+
+    With ``beam_width`` of 2 or 3 the choices are ranked by ``index`` and each carries the
+    score the ranking used in ``logprobes`` (MiniMax's spelling; ``None`` when not sent).
+    """
 
     text: str = ""
     delta: str = ""
     index: int = 0
     finish_reason: str | None = None
+    logprobes: float | None = None
 
 
 @attrs.frozen

@@ -17,7 +17,9 @@ each one; the anchors below point into it):
   an unknown ``type`` becomes an ``Unknown*`` record holding the raw JSON, never an error;
 - the code interpreter's call is ``{"type": "code", "code": ...}`` in examples and
   ``{"type": "code_interpreter", "code_interpreter": ...}`` in the field table: both parse
-  (docs/wire-format.md#kinds-and-unknown-kinds).
+  (docs/wire-format.md#kinds-and-unknown-kinds);
+- message content parts carry an ``id`` only in streamed runs; written back, an empty one is
+  left out (docs/wire-format.md#streamed-runs).
 
 Values of the wrong JSON type raise ``TypeError``/``ValueError``; the transport turns those
 into ``APIResponseValidationError``.
@@ -71,6 +73,7 @@ def configure_converter(c: cattrs.Converter) -> None:
     _configure_tagged_unions(c)
     _configure_empty_means_none(c)
     _configure_runs(c)
+    _configure_content_ids(c)
 
 
 def _type_name(value: object) -> str:
@@ -453,6 +456,22 @@ def _run_unstructure_factory(t: Any, c: cattrs.Converter) -> Callable[[Any], Any
 def _configure_runs(c: cattrs.Converter) -> None:
     c.register_structure_hook_factory(_is(r.Run), _run_structure_factory)
     c.register_unstructure_hook_factory(_is(r.Run), _run_unstructure_factory)
+
+
+# ------------------------------------------------------------------------ content part ids
+
+_CONTENT_WITH_IDS: Final = (r.TextContent, r.ImageFileContent, r.AudioFileContent)
+
+
+def _content_unstructure_factory(t: Any, c: cattrs.Converter) -> Callable[[Any], Any]:
+    # Only streamed runs send a part id; a REST message written back has none.
+    return make_dict_unstructure_fn(t, c, id=override(omit_if_default=True))
+
+
+def _configure_content_ids(c: cattrs.Converter) -> None:
+    c.register_unstructure_hook_factory(
+        lambda t: t in _CONTENT_WITH_IDS, _content_unstructure_factory
+    )
 
 
 #: The converter the client uses (made once, like any other from :func:`make_converter`).

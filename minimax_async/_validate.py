@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import types
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
+import attrs
 import httpx
 
 from ._codes import MAX_FILE_BYTES
@@ -23,6 +27,7 @@ __all__ = [
     "metadata",
     "non_empty_str",
     "order",
+    "records_read",
     "require_id",
     "texts",
     "tool_outputs",
@@ -40,10 +45,37 @@ class MissingFileError(FileNotFoundError, ValueError):
     """An upload path that does not exist (a ``ValueError`` too, like every bad argument)."""
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _got(name: str, value: object) -> str:
+    """What *value* is, for an error about argument *name*; for a record, what to pass.
+
+    The client never takes an id out of a record itself: a ``Run`` has ``id``,
+    ``thread_id`` and ``assistant_id``, and guessing which one was meant would hide the
+    mistake. The message names the attribute instead (``run.thread_id`` for ``thread_id``).
+    """
+    kind = type(value).__name__
+    if not attrs.has(type(value)):
+        return kind
+    var = _snake(kind)
+    article = "an" if kind[0] in "AEIOU" else "a"
+    field = name.split("[", 1)[0].removesuffix("s")  # file_ids items are file_id values
+    for attribute in (field, "id"):
+        if isinstance(getattr(value, attribute, None), str | int):
+            return f"{article} {kind} record: pass {var}.{attribute}, not the record"
+    return f"{article} {kind} record"
+
+
 def require_id(name: str, value: object) -> str:
-    """Return *value* if it is a non-empty id string without surrounding whitespace."""
+    """Return *value* if it is a non-empty id string without surrounding whitespace.
+
+    A record given instead (``threads.retrieve(thread)``) is refused with a ``TypeError``
+    that says to pass its ``.id``.
+    """
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+        raise TypeError(f"{name} must be a str, got {_got(name, value)}")
     if not value or value.strip() != value:
         raise ValueError(f"{name} must be a non-empty id without surrounding spaces, got {value!r}")
     return value
@@ -113,7 +145,7 @@ def file_ids(value: object, *, name: str = "file_ids") -> list[str]:
     ids = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, int | str):
-            raise TypeError(f"{name} items must be str or int, got {type(item).__name__}")
+            raise TypeError(f"{name} items must be str or int, got {_got(name, item)}")
         ids.append(require_id(name, str(item)))
     if len(ids) > MAX_FILE_IDS:
         raise ValueError(f"{name} may hold at most {MAX_FILE_IDS} ids, got {len(ids)}")
@@ -123,14 +155,14 @@ def file_ids(value: object, *, name: str = "file_ids") -> list[str]:
 def file_id_str(value: object, *, name: str = "file_id") -> str:
     """Return an Assistants file id as a string (Files API ids may be given as ints)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"{name} must be a str or int, got {type(value).__name__}")
+        raise TypeError(f"{name} must be a str or int, got {_got(name, value)}")
     return require_id(name, str(value))
 
 
 def file_id_int_or_str(value: object, *, name: str = "file_id") -> int | str:
     """Return a Files API id: an int, or a string of digits converted to int."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"{name} must be an int or str, got {type(value).__name__}")
+        raise TypeError(f"{name} must be an int or str, got {_got(name, value)}")
     if isinstance(value, int):
         if value < 0:
             raise ValueError(f"{name} must not be negative, got {value}")
@@ -140,19 +172,110 @@ def file_id_int_or_str(value: object, *, name: str = "file_id") -> int | str:
 
 
 def tools(value: object) -> list[dict[str, Any]]:
-    """Return tools as wire dicts: records (``FunctionTool(...)``) or mappings with a ``type``."""
+    """Return tools as wire dicts: records (``FunctionTool(...)``) or mappings with a ``type``.
+
+    A record may hold a dict where a record belongs (``FunctionTool({"name": ...})``): the
+    dict is read through the converter, as an answer would be, or refused with a
+    ``TypeError`` that names the argument and the record type.
+    """
+    from ._records import Tool
     from ._serde import unstructure
 
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise TypeError(f"tools must be a list of tools, got {type(value).__name__}")
+        hint = " (put it in a list)" if isinstance(value, _union_classes(Tool)) else ""
+        raise TypeError(f"tools must be a list of tools, got {type(value).__name__}{hint}")
     result = []
     for index, tool in enumerate(value):
-        data = dict(tool) if isinstance(tool, Mapping) else unstructure(tool)
+        name = f"tools[{index}]"
+        if isinstance(tool, Mapping):
+            data = dict(tool)
+        else:
+            if not isinstance(tool, _union_classes(Tool)):
+                raise TypeError(_not_a_tool(name, tool))
+            data = unstructure(records_read(name, tool))
         if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not data["type"]:
-            raise ValueError(f"tools[{index}] must have a non-empty 'type'")
-        _check_json(f"tools[{index}]", data)
+            raise ValueError(f"{name} must have a non-empty 'type'")
+        _check_json(name, data)
         result.append(data)
     return result
+
+
+def _union_classes(union: Any) -> tuple[type[Any], ...]:
+    """The classes of a union of records (``Tool``), for ``isinstance``."""
+    return tuple(typing.get_args(union))
+
+
+def _not_a_tool(name: str, value: object) -> str:
+    kind = type(value).__name__
+    if kind == "FunctionDefinition":
+        return f"{name} is a FunctionDefinition: wrap it as mm.FunctionTool(function=...)"
+    return (
+        f"{name} must be a tool record (mm.FunctionTool, mm.RetrievalTool, "
+        f"mm.CodeInterpreterTool, mm.WebSearchTool) or a dict with a 'type', got {kind}"
+    )
+
+
+_FIELD_TYPES: dict[type[Any], dict[str, Any]] = {}
+
+
+def _field_types(cls: type[Any]) -> dict[str, Any]:
+    found = _FIELD_TYPES.get(cls)
+    if found is None:
+        found = _FIELD_TYPES[cls] = typing.get_type_hints(cls)
+    return found
+
+
+def _record_classes(tp: Any) -> tuple[type[Any], ...]:
+    """The record classes a field type admits (``X``, ``X | None``, unions of records)."""
+    if attrs.has(tp):
+        return (tp,)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return tuple(c for c in typing.get_args(tp) if attrs.has(c))
+    return ()
+
+
+def _names(classes: tuple[type[Any], ...]) -> str:
+    return " or ".join(c.__name__ for c in classes)
+
+
+def records_read(name: str, record: Any) -> Any:
+    """Return *record* with each dict in a record-typed field read as that record.
+
+    Nested records are checked the same way; a value that is neither the record nor a dict
+    that reads as one raises ``TypeError`` naming the field (``tools[0].function``) and the
+    record type it must be.
+    """
+    from ._serde import structure
+
+    cls = type(record)
+    hints = _field_types(cls)
+    changes: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        current = getattr(record, field.name)
+        expected = hints.get(field.name)
+        classes = _record_classes(expected)
+        if not classes or current is None:
+            continue
+        path = f"{name}.{field.name}"
+        if isinstance(current, classes):
+            fixed = records_read(path, current)
+        elif isinstance(current, Mapping):
+            try:
+                fixed = structure(dict(current), typing.cast("type[Any]", expected))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+                raise TypeError(
+                    f"{path} must be a {_names(classes)} record; the dict given cannot be "
+                    f"read as one ({detail})"
+                ) from None
+        else:
+            raise TypeError(
+                f"{path} must be a {_names(classes)} record (or a dict of its fields), "
+                f"got {type(current).__name__}"
+            )
+        if fixed is not current:
+            changes[field.alias or field.name] = fixed
+    return attrs.evolve(record, **changes) if changes else record
 
 
 def tool_outputs(value: object) -> list[dict[str, str]]:

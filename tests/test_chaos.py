@@ -43,7 +43,15 @@ import attrs
 import pytest
 
 import minimax_async as mm
-from minimax_async.testing import FakeMiniMax, FaultKind, Faults, Latency, RealClock, ScriptedFault
+from minimax_async.testing import (
+    REFUSAL_KINDS,
+    FakeMiniMax,
+    FaultKind,
+    Faults,
+    Latency,
+    RealClock,
+    ScriptedFault,
+)
 
 from .conftest import SleepRecorder
 
@@ -52,8 +60,9 @@ pytestmark = pytest.mark.anyio
 # Outcome faults: runs that end failed or expired, assistants whose indexing fails.
 RUN_KINDS = frozenset({FaultKind.RUN_FAILED, FaultKind.RUN_EXPIRED, FaultKind.INDEXING_FAILED})
 #: A commit that lands after the client's second look is the documented window no client
-#: can close; late commits get their own tests (tests/test_exactly_once.py).
-UNRESOLVABLE_KINDS = frozenset({FaultKind.LATE_COMMIT})
+#: can close; late commits get their own tests (tests/test_exactly_once.py). Refusals
+#: (1008, 1026, ...) are answers, not faults a retry can hide.
+UNRESOLVABLE_KINDS = frozenset({FaultKind.LATE_COMMIT}) | REFUSAL_KINDS
 TRANSPORT_KINDS = tuple(kind for kind in FaultKind if kind not in RUN_KINDS | UNRESOLVABLE_KINDS)
 #: Faults after which a create's outcome is unknown to the client.
 AMBIGUOUS_KINDS = (

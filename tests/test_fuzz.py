@@ -425,9 +425,17 @@ annotations = st.one_of(
     unknown(mm.UnknownAnnotation, {"file_citation", "web_citation"}),
 )
 contents = st.one_of(
-    st.builds(mm.TextContent, text=st.builds(mm.Text, value=text, annotations=tuples(annotations))),
-    st.builds(mm.ImageFileContent, image_file=st.builds(mm.ImageFile, file_id=ids)),
-    st.builds(mm.AudioFileContent, audio_file=st.builds(mm.AudioFile, file_id=text, value=text)),
+    st.builds(
+        mm.TextContent,
+        text=st.builds(mm.Text, value=text, annotations=tuples(annotations)),
+        id=text,
+    ),
+    st.builds(mm.ImageFileContent, image_file=st.builds(mm.ImageFile, file_id=ids), id=text),
+    st.builds(
+        mm.AudioFileContent,
+        audio_file=st.builds(mm.AudioFile, file_id=text, value=text),
+        id=text,
+    ),
     unknown(mm.UnknownContent, {"text", "image_file", "audio_file"}),
 )
 function_calls = st.builds(
@@ -596,6 +604,9 @@ records = st.one_of(
         tools=tuples(tools),
         file_ids=tuples(text),
         metadata=maybe_objects,
+        updated_at=times,
+        t2a_option=maybe_objects,
+        t2a_control=maybe_objects,
     ),
     st.builds(
         mm.RunStep,
@@ -627,6 +638,7 @@ records = st.one_of(
                 delta=text,
                 index=ints,
                 finish_reason=st.none() | text,
+                logprobes=st.none() | st.floats(allow_nan=False, allow_infinity=False),
             )
         ),
         usage=st.none() | usages,

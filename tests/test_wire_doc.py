@@ -15,14 +15,18 @@ POINTER = re.compile(r"docs/wire-format\.md#([\w-]+)")
 LOCAL_LINK = re.compile(r"\]\(#([\w-]+)\)")
 
 #: Files whose citations of the research notes are already replaced by pointers to the doc.
-#: The rest (_exceptions.py, _transport.py and four _resources modules) are converted after
-#: the branches touching them are merged; then this list becomes every file of the package.
+#: The rest (_exceptions.py, _transport.py, _resources/_base.py and _resources/files.py) are
+#: converted after the branches touching them are merged; then this list becomes every file.
 CONVERTED = [
     "_serde.py",
     "_codes.py",
     "_records.py",
+    "_validate.py",
+    "_resources/assistants.py",
     "_resources/embeddings.py",
     "_resources/chat.py",
+    "_resources/runs.py",
+    "_resources/threads.py",
     *sorted(str(p.relative_to(PACKAGE)) for p in (PACKAGE / "testing").glob("*.py")),
 ]
 

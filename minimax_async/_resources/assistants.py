@@ -1,4 +1,7 @@
-"""``client.assistants`` and ``client.assistants.files`` (API_NOTES §4.1, §4.2)."""
+"""``client.assistants`` and ``client.assistants.files``.
+
+The endpoints and objects: docs/wire-format.md#assistants and docs/wire-format.md#endpoints.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""``client.threads.runs`` and ``client.threads.runs.steps`` (API_NOTES §4.1, §4.4–§4.6)."""
+"""``client.threads.runs`` and ``client.threads.runs.steps``.
+
+Runs, their statuses and streamed runs: docs/wire-format.md#runs,
+docs/wire-format.md#run-statuses and docs/wire-format.md#streamed-runs.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""``client.threads`` and ``client.threads.messages`` (API_NOTES §4.1, §4.3)."""
+"""``client.threads`` and ``client.threads.messages``.
+
+The endpoints and objects: docs/wire-format.md#threads-and-messages and
+docs/wire-format.md#endpoints.
+"""
 
 from __future__ import annotations
 

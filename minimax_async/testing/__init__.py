@@ -21,7 +21,7 @@ constants in ``minimax_async._codes``.
 from ._clock import Clock, ManualClock, RealClock
 from ._config import Latency
 from ._fake import FakeMiniMax
-from ._faults import FaultKind, Faults, ScriptedFault
+from ._faults import REFUSAL_KINDS, FaultKind, Faults, ScriptedFault
 from ._responder import (
     CallFunctions,
     FunctionCall,
@@ -37,6 +37,7 @@ from ._stats import MessageRecord, RunRecord, Stats, SubmissionRecord, ToolCallR
 from ._transport import FakeTransport
 
 __all__ = [
+    "REFUSAL_KINDS",
     "CallFunctions",
     "Clock",
     "FakeMiniMax",

@@ -27,7 +27,15 @@ from minimax_async._codes import AUTH_FAILED, INVALID_PARAMS, OK, RATE_LIMITED
 from ._chat import CHAT_ROUTES
 from ._clock import Clock
 from ._errors import ApiError, ConnectionDropped, ConnectionRefused
-from ._faults import Fault, FaultKind, FaultPlan, RpmLimiter, api_path
+from ._faults import (
+    REFUSAL_KINDS,
+    Fault,
+    FaultKind,
+    FaultPlan,
+    RpmLimiter,
+    api_path,
+    status_message,
+)
 from ._http import Context, JsonResult, Result, Route, StreamResult, Upload
 from ._params import Params
 from ._routes import ASSISTANTS_ROUTES, FILES_ROUTES
@@ -309,6 +317,12 @@ class FakeApp:
         if kind is FaultKind.SERVER_ERROR and fault is not None:
             self._error(fault.code)
             await out.json(_envelope(fault.code, "internal server error, please retry later"))
+            return
+        if kind in REFUSAL_KINDS and fault is not None:
+            # Documented refusals come as HTTP 200 with the code and MiniMax's own wording.
+            self._error(fault.code)
+            message = status_message(fault.code, api_path(scope["path"]))
+            await out.json(_envelope(fault.code, message))
             return
         if kind in (FaultKind.HTTP_500, FaultKind.HTTP_502, FaultKind.HTTP_503):
             await out.html_error(*_HTTP_FAULTS[kind])

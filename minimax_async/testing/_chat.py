@@ -96,6 +96,22 @@ def _string(raw: Any, name: str) -> str:
 
 # ----------------------------------------------------------------------------- v1
 
+_MAX_BEAM_WIDTH = 3
+
+
+def _v1_choices(reply: str, finish: str, beam_width: int) -> list[dict[str, Any]]:
+    """The v1 choices: one, or with beam search one per beam, ranked, each with its score.
+
+    Scored choices carry ``logprobes`` (MiniMax's spelling; docs/wire-format.md#chatcompletion-v1).
+    The fake's beams all hold the same reply, with scores falling by rank.
+    """
+    if beam_width == 1:
+        return [{"text": reply, "index": 0, "finish_reason": finish}]
+    return [
+        {"text": reply, "index": rank, "finish_reason": finish, "logprobes": -0.25 * (rank + 1)}
+        for rank in range(beam_width)
+    ]
+
 
 def chatcompletion(ctx: Context) -> Result:
     """``POST text/chatcompletion``: ``reply`` plus ``choices[].text``; streams deltas."""
@@ -117,6 +133,7 @@ def chatcompletion(ctx: Context) -> Result:
     stream = p.opt_bool("stream", default=False)
     standard_sse = p.opt_bool("use_standard_sse", default=False)
     max_tokens = p.opt_int("tokens_to_generate", default=256, low=1, high=245_760)
+    beam_width = p.opt_int("beam_width", default=1, low=1, high=_MAX_BEAM_WIDTH)
     p.opt_float("temperature", low=0.0, high=1.0)
     p.opt_float("top_p", low=0.0, high=1.0)
     turn = Turn(
@@ -126,7 +143,10 @@ def chatcompletion(ctx: Context) -> Result:
     # v1 has no function calling: a responder's CallFunctions gets the echo reply instead.
     text = answer.text if isinstance(answer, Reply) else plain_reply(turn.last_user_text)
     reply, finish = _truncate(text, max_tokens)
-    usage = {"total_tokens": estimate_tokens([prompt, *(m.text for m in messages), reply])}
+    inputs = [prompt, *(m.text for m in messages)]
+    # Documented: input tokens plus the longest output times beam_width.
+    extra_beams = estimate_tokens([reply]) * (beam_width - 1)
+    usage = {"total_tokens": estimate_tokens([*inputs, reply]) + extra_beams}
     created = int(ctx.now)
     if not stream:
         return JsonResult(
@@ -134,7 +154,7 @@ def chatcompletion(ctx: Context) -> Result:
                 "created": created,
                 "model": model,
                 "reply": reply,
-                "choices": [{"text": reply, "index": 0, "finish_reason": finish}],
+                "choices": _v1_choices(reply, finish, beam_width),
                 "usage": usage,
                 **_FLAGS,
                 "id": ctx.tenant.ids.request_id(),

@@ -9,12 +9,71 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from minimax_async._codes import INTERNAL_ERROR, UNKNOWN_ERROR
+from minimax_async._codes import (
+    AUTH_FAILED,
+    CONNECTION_LIMIT,
+    ILLEGAL_CHARACTERS,
+    INPUT_SENSITIVE,
+    INSUFFICIENT_BALANCE,
+    INTERNAL_ERROR,
+    INTERNAL_ERROR_1024,
+    INVALID_API_KEY,
+    INVALID_PARAMS,
+    NO_PERMISSION,
+    OUTPUT_SENSITIVE,
+    RATE_GROWTH_LIMITED,
+    RATE_LIMITED,
+    SYSTEM_ERROR,
+    TIMEOUT,
+    TOKEN_RATE_LIMITED,
+    UNKNOWN_ERROR,
+)
 
-__all__ = ["Fault", "FaultKind", "FaultPlan", "Faults", "RpmLimiter", "ScriptedFault", "api_path"]
+__all__ = [
+    "REFUSAL_KINDS",
+    "Fault",
+    "FaultKind",
+    "FaultPlan",
+    "Faults",
+    "RpmLimiter",
+    "ScriptedFault",
+    "api_path",
+    "status_message",
+]
 
 RUN_CREATE_PATH = "threads/run/create"
+EMBEDDINGS_PATH = "embeddings"
 WINDOW_SECONDS = 60.0
+
+# The status_msg MiniMax sends with each code, in the wording of its error-code page
+# (docs/wire-format.md#status-codes); on /embeddings 1013 has a meaning of its own.
+_MESSAGES: Mapping[int, str] = {
+    UNKNOWN_ERROR: "unknown error",
+    TIMEOUT: "request timeout",
+    RATE_LIMITED: "rate limit",
+    AUTH_FAILED: "not authorized / token not match group",
+    INSUFFICIENT_BALANCE: "insufficient balance",
+    INTERNAL_ERROR: "internal error",
+    INTERNAL_ERROR_1024: "internal error",
+    INPUT_SENSITIVE: "input new_sensitive",
+    OUTPUT_SENSITIVE: "output new_sensitive",
+    SYSTEM_ERROR: "system error",
+    TOKEN_RATE_LIMITED: "token limit",
+    CONNECTION_LIMIT: "conn limit",
+    ILLEGAL_CHARACTERS: "invisible character ratio limit",
+    INVALID_PARAMS: "invalid params",
+    NO_PERMISSION: "no permission to use this API",
+    RATE_GROWTH_LIMITED: "rate growth limit",
+    INVALID_API_KEY: "invalid api key",
+}
+_EMBEDDINGS_ILLEGAL_CHARACTERS = "非法字符超过10%"  # "illegal characters exceed 10%"
+
+
+def status_message(code: int, path: str) -> str:
+    """Return the ``status_msg`` MiniMax sends with `code` on `path` (counted form)."""
+    if code == INTERNAL_ERROR and path == EMBEDDINGS_PATH:
+        return _EMBEDDINGS_ILLEGAL_CHARACTERS
+    return _MESSAGES.get(code, "error")
 
 
 class FaultKind(StrEnum):
@@ -54,11 +113,55 @@ class FaultKind(StrEnum):
     INDEXING_FAILED = "indexing_failed"
     """Only on ``assistants/create``, and only by script (never drawn at random): the
     assistant's status turns ``failed`` instead of ``available`` once its indexing time is up."""
+    # Refusals: HTTP 200 with a non-zero base_resp code, nothing happens. Never drawn at
+    # random unless `Faults.weights` names them (a retry cannot hide them).
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+    """HTTP 200 with code 1008, ``"insufficient balance"``."""
+    INPUT_SENSITIVE = "input_sensitive"
+    """HTTP 200 with code 1026, ``"input new_sensitive"``: the input was judged sensitive."""
+    OUTPUT_SENSITIVE = "output_sensitive"
+    """HTTP 200 with code 1027, ``"output new_sensitive"``: the reply was judged sensitive."""
+    TOKEN_RATE_LIMIT = "token_rate_limit"
+    """HTTP 200 with code 1039, ``"token limit"``: tokens per minute exceeded."""
+    INVALID_API_KEY = "invalid_api_key"
+    """HTTP 200 with code 2049, ``"invalid api key"`` (also what a key of the other region gets)."""
+    ILLEGAL_CHARACTERS = "illegal_characters"
+    """HTTP 200 with code 1013 ``"非法字符超过10%"`` on ``embeddings``; 1042 elsewhere."""
+    API_ERROR = "api_error"
+    """HTTP 200 with the `ScriptedFault.code` given, and its documented ``status_msg``."""
 
 
 _RUN_KINDS = frozenset({FaultKind.RUN_FAILED, FaultKind.RUN_EXPIRED})
 #: Kinds the default ``weights=None`` leaves out: no client can resolve every one of them.
 _OPT_IN_KINDS = frozenset({FaultKind.LATE_COMMIT})
+
+#: Kinds answered with an envelope carrying a fixed code (or the script's code).
+REFUSAL_KINDS: frozenset[FaultKind] = frozenset(
+    {
+        FaultKind.INSUFFICIENT_BALANCE,
+        FaultKind.INPUT_SENSITIVE,
+        FaultKind.OUTPUT_SENSITIVE,
+        FaultKind.TOKEN_RATE_LIMIT,
+        FaultKind.INVALID_API_KEY,
+        FaultKind.ILLEGAL_CHARACTERS,
+        FaultKind.API_ERROR,
+    }
+)
+_REFUSAL_CODES: Mapping[FaultKind, int] = {
+    FaultKind.INSUFFICIENT_BALANCE: INSUFFICIENT_BALANCE,
+    FaultKind.INPUT_SENSITIVE: INPUT_SENSITIVE,
+    FaultKind.OUTPUT_SENSITIVE: OUTPUT_SENSITIVE,
+    FaultKind.TOKEN_RATE_LIMIT: TOKEN_RATE_LIMITED,
+    FaultKind.INVALID_API_KEY: INVALID_API_KEY,
+}
+
+
+def _refusal_code(kind: FaultKind, path: str, scripted: int | None) -> int:
+    if kind is FaultKind.API_ERROR:
+        return scripted if scripted is not None else UNKNOWN_ERROR
+    if kind is FaultKind.ILLEGAL_CHARACTERS:
+        return INTERNAL_ERROR if path == EMBEDDINGS_PATH else ILLEGAL_CHARACTERS
+    return _REFUSAL_CODES[kind]
 
 
 def api_path(path: str) -> str:
@@ -74,16 +177,24 @@ class ScriptedFault:
     Calls are counted per tenant and per path, so ``ScriptedFault(path="threads/messages/add",
     call=3, kind=FaultKind.DROP_AFTER)`` drops the third message added by each tenant (or only by
     `group_id` when given) after the message was stored.
+
+    With ``kind=FaultKind.API_ERROR``, `code` is the ``base_resp.status_code`` to answer with
+    (``ScriptedFault(path="embeddings", call=1, kind=FaultKind.API_ERROR, code=2045)``).
     """
 
     path: str
     call: int
     kind: FaultKind
     group_id: str | None = None
+    code: int | None = None
 
     def __post_init__(self) -> None:
         if self.call < 1:
             raise ValueError("ScriptedFault.call counts from 1")
+        if (self.kind is FaultKind.API_ERROR) != (self.code is not None):
+            raise ValueError("ScriptedFault.code goes with kind=FaultKind.API_ERROR, only there")
+        if self.code is not None and (isinstance(self.code, bool) or self.code <= 0):
+            raise ValueError(f"ScriptedFault.code must be a status code > 0, got {self.code!r}")
         object.__setattr__(self, "path", api_path(self.path))
 
 
@@ -93,8 +204,11 @@ class Faults:
 
     * `rate`: the probability (0..1) that a request gets a random fault.
     * `weights`: relative weight of each kind for random faults (kinds left out are never
-      drawn); ``None`` means every kind but `FaultKind.LATE_COMMIT` with weight 1. Run kinds
-      are only drawn on ``threads/run/create``.
+      drawn); ``None`` means every kind with weight 1 except `FaultKind.LATE_COMMIT` and the
+      refusals (1008, 1026, 1027, 1039, 2049, illegal characters, `FaultKind.API_ERROR`),
+      which no client can resolve or a retry cannot hide. Run kinds are only drawn on
+      ``threads/run/create``; `FaultKind.INDEXING_FAILED` and `FaultKind.API_ERROR` only by
+      script.
     * `paths`: restrict random faults to these paths (``"threads/messages/add"``; a leading
       ``/v1/`` is fine); ``None`` means every path.
     * `script`: faults at exact calls; a scripted fault wins over a random one.
@@ -129,7 +243,7 @@ class Faults:
 
 @dataclass(frozen=True, kw_only=True)
 class Fault:
-    """One decided fault: its kind, and the ``base_resp`` code for `FaultKind.SERVER_ERROR`."""
+    """One decided fault: its kind, and the ``base_resp`` code of an envelope answer."""
 
     kind: FaultKind
     code: int = 0
@@ -158,13 +272,16 @@ class FaultPlan:
         coin, pick, extra = _uniforms(self.seed, tenant, path, call)
         codes = self.faults.server_error_codes
         code = codes[min(int(extra * len(codes)), len(codes) - 1)]
+        if code == INTERNAL_ERROR and path == EMBEDDINGS_PATH:
+            # On /embeddings 1013 means illegal characters, not a server error.
+            code = UNKNOWN_ERROR
         for scripted in self.faults.script:
             if (
                 scripted.path == path
                 and scripted.call == call
                 and scripted.group_id in (None, tenant)
             ):
-                return Fault(kind=scripted.kind, code=code)
+                return self._fault(scripted.kind, path, code, scripted.code)
         if self.faults.rate <= 0 or coin >= self.faults.rate:
             return None
         if self._paths is not None and path not in self._paths:
@@ -173,7 +290,7 @@ class FaultPlan:
         kinds = [
             (kind, _default_weight(kind) if weights is None else float(weights.get(kind, 0.0)))
             for kind in FaultKind
-            if kind is not FaultKind.INDEXING_FAILED
+            if kind not in (FaultKind.INDEXING_FAILED, FaultKind.API_ERROR)
             and (path == RUN_CREATE_PATH or kind not in _RUN_KINDS)
         ]
         total = sum(w for _, w in kinds)
@@ -185,12 +302,18 @@ class FaultPlan:
                 continue
             target -= weight
             if target < 0:
-                return Fault(kind=kind, code=code)
-        return Fault(kind=[k for k, w in kinds if w > 0][-1], code=code)
+                return self._fault(kind, path, code, None)
+        return self._fault([k for k, w in kinds if w > 0][-1], path, code, None)
+
+    @staticmethod
+    def _fault(kind: FaultKind, path: str, code: int, scripted: int | None) -> Fault:
+        if kind in REFUSAL_KINDS:
+            return Fault(kind=kind, code=_refusal_code(kind, path, scripted))
+        return Fault(kind=kind, code=code)
 
 
 def _default_weight(kind: FaultKind) -> float:
-    return 0.0 if kind in _OPT_IN_KINDS else 1.0
+    return 0.0 if kind in REFUSAL_KINDS or kind in _OPT_IN_KINDS else 1.0
 
 
 class RpmLimiter:

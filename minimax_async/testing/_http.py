@@ -120,12 +120,19 @@ def paginate(
     return window[:limit], len(window) > limit
 
 
-def list_body(data: list[dict[str, Any]], *, has_more: bool) -> dict[str, Any]:
-    """Return a list response: ``{"object": "list", "data", "first_id", "last_id", "has_more"}``."""
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else "",
-        "last_id": data[-1]["id"] if data else "",
-        "has_more": has_more,
-    }
+def list_body(
+    data: list[dict[str, Any]], *, has_more: bool | None = None, ids: bool = True
+) -> dict[str, Any]:
+    """Return a list answer: ``{"object": "list", "data", "first_id", "last_id", "has_more"}``.
+
+    Each list has the keys its reference shows (docs/wire-format.md#paging): ``has_more`` only
+    when given (the assistant list), ``first_id``/``last_id`` unless `ids` is false (runs and
+    run steps).
+    """
+    body: dict[str, Any] = {"object": "list", "data": data}
+    if ids:
+        body["first_id"] = data[0]["id"] if data else ""
+        body["last_id"] = data[-1]["id"] if data else ""
+    if has_more is not None:
+        body["has_more"] = has_more
+    return body

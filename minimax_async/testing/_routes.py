@@ -74,6 +74,27 @@ def _tools(raw: list[Any] | None) -> list[dict[str, Any]] | None:
     return tools
 
 
+_T2A_FORMATS = frozenset({"mp3", "flac", "pcm"})
+
+
+def _t2a_option(ctx: Context, *, required: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The request's ``t2a_option`` (text-to-speech settings), checked; ``None`` when absent.
+
+    `required` names the fields a given option must hold (``assistants/modify`` marks
+    ``model`` and ``voice_id`` required; docs/wire-format.md#assistants).
+    """
+    option = ctx.params.opt_dict("t2a_option")
+    if option is None:
+        return None
+    for name in required:
+        value = option.get(name)
+        if not isinstance(value, str) or not value:
+            raise invalid(f"t2a_option.{name} is required")
+    if "format" in option and option["format"] not in _T2A_FORMATS:
+        raise invalid(f"t2a_option.format must be one of {sorted(_T2A_FORMATS)}")
+    return dict(option)
+
+
 def _needs_indexing(tools: list[dict[str, Any]], file_ids: list[str] | None) -> bool:
     return bool(file_ids) and any(t.get("type") == "retrieval" for t in tools)
 
@@ -111,6 +132,7 @@ def create_assistant(ctx: Context) -> Result:
     tenant.check_file_ids(file_ids or [])
     metadata = p.metadata()
     rolemeta = p.opt_dict("rolemeta") or p.opt_dict("role_meta") or {}
+    t2a_option = _t2a_option(ctx)
     delay = tenant.settings.indexing_delay if _needs_indexing(tools, file_ids) else 0.0
     assistant = AssistantObj(
         id=tenant.ids.hex_id("asst"),
@@ -125,6 +147,7 @@ def create_assistant(ctx: Context) -> Result:
         rolemeta=rolemeta,
         ready_at=ctx.now + delay,
         updated_at=ctx.now,
+        t2a_option=t2a_option,
         file_links=dict.fromkeys(file_ids or (), ctx.now),
         indexing_fails=ctx.fault is not None and ctx.fault.kind is FaultKind.INDEXING_FAILED,
     )
@@ -139,26 +162,32 @@ def retrieve_assistant(ctx: Context) -> Result:
 
 
 def modify_assistant(ctx: Context) -> Result:
-    """``POST assistants/modify``: update the given fields; answer ``{"assistant": {...}}``."""
+    """``POST assistants/modify``: update the given fields; answer ``{"assistant": {...}}``.
+
+    ``id``, ``model``, ``name`` and ``instructions`` are required on every call, as the
+    reference marks them; a call without one is refused with 2013 and changes nothing.
+    """
     p, tenant = ctx.params, ctx.tenant
     assistant = _assistant_param(ctx, "id", "assistant_id")
-    model = p.opt_str("model")
-    name = p.opt_str("name", max_len=MAX_NAME)
-    description = p.opt_str("description", max_len=MAX_INSTRUCTIONS)
+    model = p.req_str("model")
+    name = p.req_str("name", max_len=MAX_NAME)
     instructions = p.opt_str("instructions", max_len=MAX_INSTRUCTIONS)
+    if instructions is None:
+        raise invalid("instructions is required")
+    description = p.opt_str("description", max_len=MAX_INSTRUCTIONS)
     tools = _tools(p.opt_list("tools", max_items=MAX_TOOLS))
     file_ids = p.id_list("file_ids", max_items=MAX_FILE_IDS)
     tenant.check_file_ids(file_ids or [])
     metadata = p.metadata()
     rolemeta = p.opt_dict("rolemeta")
-    if model is not None:
-        assistant.model = model
-    if name is not None:
-        assistant.name = name
+    t2a_option = _t2a_option(ctx, required=("model", "voice_id"))
+    assistant.model = model
+    assistant.name = name
+    assistant.instructions = instructions
     if description is not None:
         assistant.description = description
-    if instructions is not None:
-        assistant.instructions = instructions
+    if t2a_option is not None:
+        assistant.t2a_option = t2a_option
     if metadata is not None:
         assistant.metadata = metadata
     if rolemeta is not None:
@@ -231,8 +260,8 @@ def retrieve_assistant_file(ctx: Context) -> Result:
 def list_assistant_files(ctx: Context) -> Result:
     """``GET assistants/files/list``: the assistant's files, newest first by default."""
     assistant = _assistant_param(ctx, "assistant_id")
-    page, more = paginate(list(assistant.file_links), str, ctx.params, default_order="desc")
-    return JsonResult(body=list_body([assistant.file_wire(f) for f in page], has_more=more))
+    page, _ = paginate(list(assistant.file_links), str, ctx.params, default_order="desc")
+    return JsonResult(body=list_body([assistant.file_wire(f) for f in page]))
 
 
 def delete_assistant_file(ctx: Context) -> Result:
@@ -312,10 +341,10 @@ def retrieve_message(ctx: Context) -> Result:
 
 
 def list_messages(ctx: Context) -> Result:
-    """``GET threads/messages/list``: oldest first by default, like seed 004."""
+    """``GET threads/messages/list``: oldest first by default, like seed 004; no ``has_more``."""
     thread = _thread(ctx, "thread_id")
-    page, more = paginate(thread.messages, lambda m: m.id, ctx.params, default_order="asc")
-    return JsonResult(body=list_body([m.wire() for m in page], has_more=more))
+    page, _ = paginate(thread.messages, lambda m: m.id, ctx.params, default_order="asc")
+    return JsonResult(body=list_body([m.wire() for m in page]))
 
 
 # ----------------------------------------------------------------------------- runs
@@ -359,6 +388,7 @@ def _start_run(ctx: Context, thread: ThreadObj, assistant: AssistantObj) -> RunO
         tools=assistant.tools if tools is None else tools,
         file_ids=list(assistant.file_ids) if assistant.file_ids else None,
         metadata=metadata,
+        t2a_option=assistant.t2a_option,
     )
     fault: Literal["failed", "expired"] | None = None
     if ctx.fault is not None and ctx.fault.kind is FaultKind.RUN_FAILED:
@@ -395,7 +425,8 @@ def create_run_stream(ctx: Context) -> Result:
     thread = _thread(ctx, "thread_id")
     assistant = _assistant_param(ctx, "assistant_id")
     mode = p.opt_int("stream", default=_STREAM_TEXT, low=_STREAM_TEXT, high=_STREAM_AUDIO)
-    if mode == _STREAM_AUDIO and p.opt_dict("t2a_option") is None:
+    t2a_option = _t2a_option(ctx)
+    if mode == _STREAM_AUDIO and t2a_option is None:
         raise invalid("t2a_option is required when stream is 2")
     raw_messages = p.opt_list("messages")
     if not raw_messages:
@@ -413,15 +444,39 @@ def create_run_stream(ctx: Context) -> Result:
         tenant.add_message(thread, role="user", text=text, now=ctx.now)
     known_messages = {m.id for m in thread.messages}
     run = _start_run(ctx, thread, assistant)
-    frames = [_stream_frame(run.wire())]
+    if t2a_option is not None:
+        run.t2a_option = t2a_option
+    if mode == _STREAM_AUDIO and run.t2a_option is not None:
+        run.t2a_control = _t2a_control(run.t2a_option)
+    frames = [_stream_frame(run.wire(streamed=True))]
     due = [at for at, what in run.schedule if what != "expire"]
     tenant.settle_thread(thread, max(due, default=ctx.now))
     if run.started_at:
-        frames.append(_stream_frame({**run.wire(), "status": "in_progress", "completed_at": 0}))
+        started = {**run.wire(streamed=True), "status": "in_progress", "completed_at": 0}
+        frames.append(_stream_frame(started))
     frames.extend(_stream_frame(step.wire()) for step in run.steps)
-    frames.extend(_stream_frame(m.wire()) for m in thread.messages if m.id not in known_messages)
-    frames.append(_stream_frame(run.wire(), last=True))
+    frames.extend(
+        _stream_frame(m.wire(streamed=True)) for m in thread.messages if m.id not in known_messages
+    )
+    frames.append(_stream_frame(run.wire(streamed=True), last=True))
     return StreamResult(frames=frames)
+
+
+def _t2a_control(option: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``t2a_control`` an audio stream's run frames carry, from the run's ``t2a_option``.
+
+    The reference names the field without its contents; the shape here is the one another
+    client's types give it (docs/wire-format.md#streamed-runs).
+    """
+    voice = option.get("voice_id")
+    return {
+        "model": option.get("model", "speech-01"),
+        "text": "",
+        "oss": "",
+        "combine": False,
+        "return_bytes": True,
+        "timbre_weights": {voice: 1.0} if isinstance(voice, str) and voice else {},
+    }
 
 
 def _truncation(strategy: Mapping[str, Any] | None) -> int | None:
@@ -442,10 +497,10 @@ def retrieve_run(ctx: Context) -> Result:
 
 
 def list_runs(ctx: Context) -> Result:
-    """``GET threads/run/list``: the thread's runs, newest first by default."""
+    """``GET threads/run/list``: newest first by default; only ``object`` and ``data``."""
     thread = _thread(ctx, "thread_id")
-    page, more = paginate(thread.runs, lambda r: r.id, ctx.params, default_order="desc")
-    return JsonResult(body=list_body([r.wire() for r in page], has_more=more))
+    page, _ = paginate(thread.runs, lambda r: r.id, ctx.params, default_order="desc")
+    return JsonResult(body=list_body([r.wire() for r in page], ids=False))
 
 
 def modify_run(ctx: Context) -> Result:
@@ -454,14 +509,16 @@ def modify_run(ctx: Context) -> Result:
     metadata = ctx.params.metadata()
     if metadata is not None:
         run.metadata = metadata
-    return JsonResult(body={"run": run.wire()})
+    run.updated_at = ctx.now
+    return JsonResult(body={"run": run.wire(modified=True)})
 
 
 def cancel_run(ctx: Context) -> Result:
     """``POST threads/run/cancel``: the run becomes ``cancelled`` at once (no ``cancelling``)."""
     run = _run(ctx)
     ctx.tenant.cancel_run(run, ctx.now)
-    return JsonResult(body={"run": run.wire()})
+    run.updated_at = ctx.now
+    return JsonResult(body={"run": run.wire(modified=True)})
 
 
 def submit_tool_outputs(ctx: Context) -> Result:
@@ -516,10 +573,10 @@ def retrieve_run_step(ctx: Context) -> Result:
 
 
 def list_run_steps(ctx: Context) -> Result:
-    """``GET threads/run_steps/list``: the run's steps, newest first by default."""
+    """``GET threads/run_steps/list``: newest first by default; only ``object`` and ``data``."""
     run = _run(ctx)
-    page, more = paginate(run.steps, lambda s: s.id, ctx.params, default_order="desc")
-    return JsonResult(body=list_body([s.wire() for s in page], has_more=more))
+    page, _ = paginate(run.steps, lambda s: s.id, ctx.params, default_order="desc")
+    return JsonResult(body=list_body([s.wire() for s in page], ids=False))
 
 
 # ----------------------------------------------------------------------------- files

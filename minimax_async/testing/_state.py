@@ -103,6 +103,7 @@ class AssistantObj:
     rolemeta: dict[str, Any]
     ready_at: float
     updated_at: float
+    t2a_option: dict[str, Any] | None = None
     file_links: dict[str, float] = field(default_factory=dict)
     """assistant file id -> when it was attached (the Assistant File objects)."""
     indexing_fails: bool = False
@@ -119,7 +120,7 @@ class AssistantObj:
         return INDEXING_FAILED_STATUS if self.indexing_fails else READY_STATUS
 
     def wire(self, now: float, *, with_updated: bool = False) -> dict[str, Any]:
-        """Return the assistant object; modify responses also carry ``updated_at``."""
+        """Return the assistant object; modify answers add ``updated_at`` and ``t2a_option``."""
         result: dict[str, Any] = {
             "id": self.id,
             "object": "assistant",
@@ -136,6 +137,7 @@ class AssistantObj:
         }
         if with_updated:
             result["updated_at"] = _stamp(self.updated_at)
+            result["t2a_option"] = self.t2a_option
         return result
 
     def file_wire(self, file_id: str) -> dict[str, Any]:
@@ -163,17 +165,25 @@ class MessageObj:
     metadata: dict[str, str] | None
     created_at: float
 
-    def wire(self) -> dict[str, Any]:
-        """Return the message object exactly as seed 004 shows it."""
+    def wire(self, *, streamed: bool = False) -> dict[str, Any]:
+        """Return the message object exactly as seed 004 shows it.
+
+        In a streamed run each content part also has an ``id``, which names the part within
+        the message (docs/wire-format.md#streamed-runs).
+        """
+        part: dict[str, Any] = {
+            "type": "text",
+            "text": {"value": self.text, "annotations": self.annotations},
+        }
+        if streamed:
+            part["id"] = f"{self.id}_content_0"
         return {
             "id": self.id,
             "object": "message",
             "created_at": _stamp(self.created_at),
             "thread_id": self.thread_id,
             "role": self.role,
-            "content": [
-                {"type": "text", "text": {"value": self.text, "annotations": self.annotations}}
-            ],
+            "content": [part],
             "file_ids": self.file_ids,
             "assistant_id": self.assistant_id,
             "run_id": self.run_id,
@@ -272,15 +282,24 @@ class RunObj:
     """Every function call this run ever asked for, across rounds (for inspection)."""
     question: str = ""
     turn: Turn | None = None
+    updated_at: float = 0.0
+    t2a_option: dict[str, Any] | None = None
+    """The text-to-speech settings: the streamed run's own, else the assistant's."""
+    t2a_control: dict[str, Any] | None = None
+    """What streamed-run frames carry as ``t2a_control`` (audio streams only)."""
 
-    def wire(self) -> dict[str, Any]:
-        """Return the run object with the seed's quirks (stray ``run_id``, zero timestamps)."""
+    def wire(self, *, modified: bool = False, streamed: bool = False) -> dict[str, Any]:
+        """Return the run object with the seed's quirks (stray ``run_id``, zero timestamps).
+
+        Modify and cancel answers add ``updated_at`` and ``t2a_option``; streamed frames add
+        ``t2a_control`` (docs/wire-format.md#runs).
+        """
         action: dict[str, Any] = (
             {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": self.tool_calls}}
             if self.status == "requires_action"
             else dict(_EMPTY_ACTION)
         )
-        return {
+        result: dict[str, Any] = {
             "id": self.id,
             "object": "thread.run",
             "created_at": _stamp(self.created_at),
@@ -301,6 +320,12 @@ class RunObj:
             "metadata": self.metadata,
             "required_action": action,
         }
+        if modified:
+            result["updated_at"] = _stamp(self.updated_at or self.created_at)
+            result["t2a_option"] = self.t2a_option
+        if streamed:
+            result["t2a_control"] = self.t2a_control
+        return result
 
 
 @dataclass(kw_only=True)

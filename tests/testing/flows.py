@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .helpers import (
-    LIST_KEYS,
     MESSAGE_KEYS,
+    MESSAGE_LIST_KEYS,
     NO_ACTION,
     NOVEL,
     RUN_KEYS,
@@ -102,7 +102,7 @@ async def retrieval_flow(api: Api, advance: Advance) -> None:
     done = await wait_for_status(api, advance, thread["id"], run["id"], "completed")
     assert done["completed_at"] >= done["started_at"] > 0
     listing = await api.get("/threads/messages/list", {"thread_id": thread["id"]})
-    assert set(listing) == LIST_KEYS
+    assert set(listing) == MESSAGE_LIST_KEYS
     assert listing["object"] == "list"
     user, reply = listing["data"]
     assert (listing["first_id"], listing["last_id"]) == (user["id"], reply["id"])

@@ -61,6 +61,8 @@ STEP_KEYS = {
     "step_details",
 }
 LIST_KEYS = {"object", "data", "first_id", "last_id", "has_more", "base_resp"}
+# The message list documents no has_more (docs/wire-format.md#paging).
+MESSAGE_LIST_KEYS = LIST_KEYS - {"has_more"}
 NO_ACTION = {"type": "", "submit_tool_outputs": None}
 
 NOVEL = """###《倚天屠龙记》
