@@ -24,7 +24,13 @@ from ._resources.files import Files
 from ._resources.threads import Threads
 from ._retry import RetryPolicy
 from ._runs import PhaseEstimates, ToolMapping, WaitPolicy, check_tools
-from ._transport import DEFAULT_TIMEOUT, RequestOptions, Transport, as_timeout
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    RequestOptions,
+    Transport,
+    as_timeout,
+)
 
 __all__ = ["AsyncMiniMax"]
 
@@ -46,6 +52,28 @@ def _check_total_timeout(value: object) -> None:
     seconds = check.seconds("total_timeout", value)
     if seconds == 0:
         raise ValueError("total_timeout must be > 0 or None, got 0")
+
+
+def _check_http_options(http_client: object, transport: object, limits: object) -> None:
+    for name, value, cls in (
+        ("http_client", http_client, httpx.AsyncClient),
+        ("transport", transport, httpx.AsyncBaseTransport),
+        ("limits", limits, httpx.Limits),
+    ):
+        if value is not None and not isinstance(value, cls):
+            raise TypeError(
+                f"{name} must be an {cls.__module__}.{cls.__name__}, got {type(value).__name__}"
+            )
+
+
+def _check_max_bytes(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"max_response_bytes must be an int or None, got {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"max_response_bytes must be > 0 or None, got {value}")
+    return value
 
 
 def _credential(name: str, value: object, variable: str) -> str:
@@ -80,6 +108,8 @@ class AsyncMiniMax:
         http_client: an ``httpx.AsyncClient`` to use as given (you close it).
         transport: an httpx transport for the built-in client (e.g. a mock or ASGI app).
         limits: connection-pool limits for the built-in client.
+        max_response_bytes: the largest decoded JSON answer accepted (default 32 MiB;
+            ``None``: no limit); a larger one raises ``ResponseTooLargeError``.
     """
 
     files: Files
@@ -103,6 +133,7 @@ class AsyncMiniMax:
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         limits: httpx.Limits | None = None,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
         group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
@@ -113,6 +144,7 @@ class AsyncMiniMax:
                 "check how it was read, e.g. a trailing newline from a file"
             )
         register_secret(api_key)
+        _check_http_options(http_client, transport, limits)
         if http_client is not None and (transport is not None or limits is not None):
             raise ValueError("pass either http_client or transport/limits, not both")
         if base_url is not None:
@@ -138,7 +170,10 @@ class AsyncMiniMax:
             limiter=Limiter(rate_limit or RateLimit()),
         )
         self._options = RequestOptions(
-            timeout=as_timeout(timeout), total_timeout=total_timeout, retry=policy
+            timeout=as_timeout(timeout),
+            total_timeout=total_timeout,
+            retry=policy,
+            max_response_bytes=_check_max_bytes(max_response_bytes),
         )
         self._wait_policy = wait_policy or WaitPolicy()
         self._estimates = PhaseEstimates()
