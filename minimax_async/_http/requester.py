@@ -319,9 +319,11 @@ class _HttpxStream:
         network = self._response.extensions.get("network_stream")
         get_info = getattr(network, "get_extra_info", None)
         sock = get_info("socket") if callable(get_info) else None
-        if isinstance(sock, socket.socket):
+        # A socket.socket, or asyncio's TransportSocket wrapper of one.
+        shutdown = getattr(sock, "shutdown", None)
+        if callable(shutdown):
             with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+                shutdown(socket.SHUT_RDWR)
 
 
 class _Body(httpx.AsyncByteStream):

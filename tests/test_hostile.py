@@ -1,0 +1,118 @@
+"""A hostile server never hangs a caller, eats its memory, or makes it raise a foreign error.
+
+Each case runs in a fresh process (``tests/hostile.py``): a raw asyncio socket server on
+loopback misbehaves, and a client with ``timeout=1`` calls it under an outer guard of 10 s.
+The case must end in our own error of the right type (or the right result) before the
+guard, and the process's peak resident memory must grow by at most 200 MB. Outcomes and
+memory are asserted, never durations.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_GROWTH = 200 << 20
+
+
+def run(case: str, backend: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.hostile", case, backend],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["outcome"] != "GuardTimeout", report
+    assert report["peak_growth"] <= MAX_GROWTH, report
+    return report
+
+
+BOTH = ["asyncio", "trio"]
+
+
+@pytest.mark.parametrize("backend", BOTH)
+def test_a_body_dripped_a_byte_at_a_time_times_out_within_the_attempt_timeout(
+    backend: str,
+) -> None:
+    """The attempt timeout bounds the whole answer, not each socket read."""
+    report = run("drip", backend)
+    assert report["outcome"] == "APITimeoutError"
+    assert "attempt timeout of 1 s" in report["detail"]
+
+
+def test_a_1_gib_body_is_refused_from_its_content_length() -> None:
+    """An announced 1 GiB answer raises ResponseTooLargeError without being read."""
+    report = run("one_gib", "asyncio")
+    assert report["outcome"] == "ResponseTooLargeError"
+    assert report["limit"] == 32 << 20
+
+
+def test_an_endless_chunked_body_stops_at_max_response_bytes() -> None:
+    """A body with no length is counted while read and cut at the limit."""
+    report = run("endless_chunked", "asyncio")
+    assert report["outcome"] == "ResponseTooLargeError"
+    assert report["requests"] == 1  # not retried
+
+
+def test_a_gzip_bomb_stops_at_max_response_bytes_after_decompression() -> None:
+    """1 MiB inflating to 1 GiB is counted as it inflates and stops at the limit."""
+    report = run("gzip_bomb", "asyncio")
+    assert report["outcome"] == "ResponseTooLargeError"
+    assert "127.0.0.1" in report["detail"]
+
+
+def test_a_broken_gzip_body_is_a_connection_error_retried_for_reads() -> None:
+    """A decoding failure is APIConnectionError, and a chat call is retried (3 requests)."""
+    report = run("broken_gzip", "asyncio")
+    assert report["outcome"] == "APIConnectionError"
+    assert "could not be decoded" in report["detail"]
+    assert report["requests"] == 3
+
+
+@pytest.mark.parametrize("backend", BOTH)
+def test_a_v2_stream_cut_before_its_final_frame_raises_incomplete_stream(backend: str) -> None:
+    """A clean close before the aggregate frame is IncompleteStreamError with the 2 frames."""
+    report = run("truncated_v2", backend)
+    assert report["outcome"] == "IncompleteStreamError"
+    assert report["frames_carried"] == 2
+
+
+def test_a_v1_stream_in_one_newline_framing_yields_every_frame() -> None:
+    """Frames separated by single newlines (one without ``data:``) all arrive, final included."""
+    report = run("one_newline_v1", "asyncio")
+    assert report["outcome"] == "ok"
+    assert report["frames"] == 3
+    assert report["final_reply"] == "aa"
+
+
+def test_keep_alive_comments_do_not_reset_the_read_timeout() -> None:
+    """A stream that only sends comments times out between data frames."""
+    report = run("keepalive_comments", "asyncio")
+    assert report["outcome"] == "APITimeoutError"
+    assert "no data frame arrived" in report["detail"]
+
+
+def test_total_timeout_bounds_a_stream_that_never_ends() -> None:
+    """Data frames forever, each in time, still end at ``total_timeout``."""
+    report = run("endless_frames", "asyncio")
+    assert report["outcome"] == "APITimeoutError"
+    assert "total timeout of 2.0 s" in report["detail"]
+
+
+@pytest.mark.parametrize("backend", BOTH)
+def test_streams_dropped_without_iteration_release_their_connections(backend: str) -> None:
+    """20 dropped streams through a 4-connection pool: sockets close, later calls still work."""
+    report = run("dropped_streams", backend)
+    assert report["outcome"] == "ok", report
+    assert report["closed_after_drop"] == 4
+    assert report["requests"] == 21
