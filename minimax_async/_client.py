@@ -197,6 +197,7 @@ class AsyncMiniMax:
         max_retries: int | _NotGiven = NOT_GIVEN,
         retry: RetryPolicy | _NotGiven = NOT_GIVEN,
         wait_policy: WaitPolicy | _NotGiven = NOT_GIVEN,
+        max_response_bytes: int | _NotGiven | None = NOT_GIVEN,
     ) -> AsyncMiniMax:
         """Return a copy with other options that shares this client's pool and rate budget.
 
@@ -215,6 +216,9 @@ class AsyncMiniMax:
             options = attrs.evolve(
                 options, retry=attrs.evolve(options.retry, max_retries=max_retries)
             )
+        if not isinstance(max_response_bytes, _NotGiven):
+            limit = _check_max_bytes(max_response_bytes)
+            options = attrs.evolve(options, max_response_bytes=limit)
         copy = object.__new__(AsyncMiniMax)
         copy._transport = self._transport
         copy._options = options
