@@ -110,6 +110,8 @@ class AsyncMiniMax:
         limits: connection-pool limits for the built-in client.
         max_response_bytes: the largest decoded JSON answer accepted (default 32 MiB;
             ``None``: no limit); a larger one raises ``ResponseTooLargeError``.
+        http_backend: ``"httpx"`` (the default) or ``"aiohttp"`` (the ``aiohttp`` extra;
+            asyncio only, with aiohttp's own pool; not with ``http_client``/``transport``).
     """
 
     files: Files
@@ -134,6 +136,7 @@ class AsyncMiniMax:
         transport: httpx.AsyncBaseTransport | None = None,
         limits: httpx.Limits | None = None,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        http_backend: str = "httpx",
     ) -> None:
         api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
         group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
@@ -145,6 +148,10 @@ class AsyncMiniMax:
             )
         register_secret(api_key)
         _check_http_options(http_client, transport, limits)
+        if http_backend not in ("httpx", "aiohttp"):
+            raise ValueError(f"http_backend must be 'httpx' or 'aiohttp', got {http_backend!r}")
+        if http_backend == "aiohttp" and (http_client is not None or transport is not None):
+            raise ValueError("http_backend='aiohttp' cannot use an httpx http_client or transport")
         if http_client is not None and (transport is not None or limits is not None):
             raise ValueError("pass either http_client or transport/limits, not both")
         if base_url is not None:
@@ -168,6 +175,7 @@ class AsyncMiniMax:
             transport=transport,
             limits=limits,
             limiter=Limiter(rate_limit or RateLimit()),
+            http_backend=http_backend,
         )
         self._options = RequestOptions(
             timeout=as_timeout(timeout),

@@ -19,7 +19,7 @@ import httpx
 
 from ._codes import MAX_FILE_BYTES
 from ._exceptions import APIResponseValidationError, APITimeoutError, ClientClosedError, excerpt
-from ._http.requester import HttpxRequester, ResponseStream, URLCache, closed_error
+from ._http.requester import HttpxRequester, Requester, ResponseStream, URLCache, closed_error
 from ._http.retrying import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
@@ -98,10 +98,24 @@ class Transport:
         transport: httpx.AsyncBaseTransport | None,
         limits: httpx.Limits | None,
         limiter: Limiter,
+        http_backend: str = "httpx",
     ) -> None:
         self.group_id = group_id
         self.base_url = base_url.rstrip("/")
         self.limiter = limiter
+        # Query strings are built here, once per client.
+        self._group_query: Final = urlencode({"GroupId": group_id})
+        self._orphans = Orphans()
+        self._loop: object | None = None
+        self._counters = Counters()
+        self._requester: Requester
+        # The httpx client (None with aiohttp); tests of the built-in pool reach it.
+        self._http: httpx.AsyncClient | None = None
+        if http_backend == "aiohttp":
+            self._requester = _aiohttp_requester(
+                api_key, limits or default_limits(limiter.config.max_in_flight)
+            )
+            return
         owns = http_client is None
         # The built-in client's requests go straight to its transport: httpx's client layer
         # (URL merging, the cookie jar, the auth and redirect machinery) cost a third of the
@@ -121,11 +135,6 @@ class Transport:
         self._requester = HttpxRequester(
             api_key=api_key, http_client=http_client, direct=direct, owns_client=owns
         )
-        # Query strings are built here, once per client.
-        self._group_query: Final = urlencode({"GroupId": group_id})
-        self._orphans = Orphans()
-        self._loop: object | None = None
-        self._counters = Counters()
 
     # Counters read by progress displays and benchmarks.
     @property
@@ -333,6 +342,16 @@ class Transport:
             counters=self._counters,
             before_attempt=self._before_attempt,
         )
+
+
+def _aiohttp_requester(api_key: str, limits: httpx.Limits) -> Requester:
+    try:
+        from ._http.aiohttp_requester import AiohttpRequester
+    except ImportError as exc:
+        raise ValueError(
+            "http_backend='aiohttp' needs aiohttp: pip install 'minimax-async[aiohttp]'"
+        ) from exc
+    return AiohttpRequester(api_key=api_key, limits=limits)
 
 
 def _proxy_in_environment() -> bool:

@@ -1,5 +1,7 @@
 """One hostile-server case, run in a fresh process: ``python -m tests.hostile CASE BACKEND``.
 
+BACKEND is ``asyncio``, ``trio`` (both over httpx) or ``aiohttp`` (asyncio, aiohttp adapter).
+
 A raw asyncio socket server on loopback (in a thread, with its own event loop) misbehaves
 in one way; a client with ``timeout=1`` calls it under a generous outer guard
 (``fail_after(10)``). The process prints one JSON line: the outcome (the exception's class
@@ -247,8 +249,12 @@ def peak_rss_bytes() -> int:
 # ------------------------------------------------------------------------------ the client
 
 
+#: Extra client options for the HTTP backend under test (``aiohttp`` runs on asyncio).
+BACKEND_OPTIONS: dict[str, Any] = {}
+
+
 def client_for(server: Server, **options: Any) -> mm.AsyncMiniMax:
-    settings: dict[str, Any] = {"timeout": 1.0, "max_retries": 0, **options}
+    settings: dict[str, Any] = {"timeout": 1.0, "max_retries": 0, **BACKEND_OPTIONS, **options}
     return mm.AsyncMiniMax(
         api_key="hostile-test-key",
         group_id="1",
@@ -338,6 +344,9 @@ async def main(name: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     case, backend = sys.argv[1], sys.argv[2]
+    if backend == "aiohttp":
+        BACKEND_OPTIONS["http_backend"] = "aiohttp"
+        backend = "asyncio"
     for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         os.environ.pop(variable, None)
     print(json.dumps(anyio.run(main, case, backend=backend)))
