@@ -165,22 +165,15 @@ async def _bounded_attempt(
     deadline: float | None,
     total: float | None,
 ) -> R:
-    total_scope = anyio.CancelScope(deadline=float("inf") if deadline is None else deadline)
-    with total_scope:
-        async with limiter.slot(call.priority):
-            await before_attempt()
-            counters.requests += 1
-            with anyio.move_on_after(float("inf") if bound is None else bound):
-                return await attempt()
-            # Only reached when the attempt's own bound cut it short.
-            unknown = call.method is Method.POST
-            hint = "; the request may have taken effect" if unknown and not call.idempotent else ""
-            raise APITimeoutError(
-                f"no complete answer within the attempt timeout of {bound:g} s{hint}",
-                outcome_unknown=unknown,
-                method=where.method,
-                url=where.url,
-            )
+    if deadline is None:
+        # No total deadline (the usual case): no scope to enter and leave on every call.
+        return await _slot_and_attempt(
+            call, where, attempt, limiter, counters, before_attempt, bound
+        )
+    with anyio.CancelScope(deadline=deadline) as total_scope:
+        return await _slot_and_attempt(
+            call, where, attempt, limiter, counters, before_attempt, bound
+        )
     assert total_scope.cancelled_caught
     raise APITimeoutError(
         f"the call did not finish within its total timeout of {total} s"
@@ -189,6 +182,33 @@ async def _bounded_attempt(
         method=where.method,
         url=where.url,
     )
+
+
+async def _slot_and_attempt(
+    call: Call,
+    where: Where,
+    attempt: Callable[[], Awaitable[R]],
+    limiter: Limiter,
+    counters: Counters,
+    before_attempt: Callable[[], Awaitable[None]],
+    bound: float | None,
+) -> R:
+    async with limiter.slot(call.priority):
+        await before_attempt()
+        counters.requests += 1
+        if bound is None:
+            return await attempt()
+        with anyio.move_on_after(bound):
+            return await attempt()
+        # Only reached when the attempt's own bound cut it short.
+        unknown = call.method is Method.POST
+        hint = "; the request may have taken effect" if unknown and not call.idempotent else ""
+        raise APITimeoutError(
+            f"no complete answer within the attempt timeout of {bound:g} s{hint}",
+            outcome_unknown=unknown,
+            method=where.method,
+            url=where.url,
+        )
 
 
 def _finalise(error: MiniMaxError, call: Call, retries: int) -> None:

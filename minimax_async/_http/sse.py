@@ -2,11 +2,11 @@
 
 Standard SSE separates events by a blank line; ChatCompletion v1 without
 ``use_standard_sse`` separates frames by a single newline, and may leave out the ``data:``
-prefix (``docs/wire-format.md``). Every MiniMax frame is one JSON object on one line, so a
-``data:`` line that is a whole JSON object is a frame at once, whatever the framing; lines
-of one event that are not whole on their own are joined as SSE says and decoded at the
-blank line (or at the end of the stream). Comment lines (``:`` keep-alives), ``event:``,
-``id:`` and ``retry:`` fields and a ``[DONE]`` sentinel carry no frame.
+prefix (README, "Wire quirks this client handles"). Every MiniMax frame is one JSON object
+on one line, so a ``data:`` line that is a whole JSON object is a frame at once, whatever
+the framing; lines of one event that are not whole on their own are joined as SSE says and
+decoded at the blank line (or at the end of the stream). Comment lines (``:`` keep-alives),
+``event:``, ``id:`` and ``retry:`` fields and a ``[DONE]`` sentinel carry no frame.
 
 A frame (or an unfinished line) over ``max_frame_bytes`` raises instead of growing without
 bound.

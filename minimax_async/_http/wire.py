@@ -89,8 +89,8 @@ class Call:
     """One API call as a resource describes it; the HTTP layer turns it into a request.
 
     ``params`` of a GET go into the query string and are mirrored as a JSON body, as the
-    official examples send them (``docs/wire-format.md``). ``idempotent`` says whether the
-    call may be repeated when its outcome is unknown.
+    official examples send them (README, "Wire quirks this client handles"). ``idempotent``
+    says whether the call may be repeated when its outcome is unknown.
     """
 
     method: Method
