@@ -64,6 +64,9 @@ R = TypeVar("R")
 # The old name of the URL cache, which the pool's tests import.
 _URLCache = URLCache
 
+#: How much of a JSON-typed download is read before deciding it is a file, not an error.
+_ENVELOPE_PEEK_BYTES: Final = 64 << 10
+
 #: What ``files.content`` reads at most: the largest file MiniMax stores.
 MAX_FILE_CONTENT_BYTES: Final = MAX_FILE_BYTES
 
@@ -266,28 +269,39 @@ class Transport:
         total = options.total_timeout
         deadline = None if total is None else anyio.current_time() + total
 
-        async def attempt(number: int) -> tuple[ResponseStream, bytes]:
+        async def attempt(number: int) -> tuple[ResponseStream, list[bytes], bool]:
             stream = await self._requester.open(request, options.timeout, attempt=number)
             try:
-                if not (200 <= stream.status < 300) or is_json(stream.headers):
-                    # An error envelope, or a stored JSON file: small either way.
+                if not 200 <= stream.status < 300:
                     body = await stream.read_all(options.max_response_bytes)
-                    answer = Answer(stream.status, stream.headers, body)
-                    content = decode_bytes(answer, call, request.where)
-                    await stream.aclose()
-                    return stream, content
+                    decode_bytes(Answer(stream.status, stream.headers, body), call, request.where)
+                if not is_json(stream.headers):
+                    return stream, [], False
+                # An error envelope is small; a stored JSON file may be large. Look at the
+                # start: a body that ends within it is checked for an error code.
+                head: list[bytes] = []
+                size = 0
+                while size <= _ENVELOPE_PEEK_BYTES:
+                    piece = await stream.read()
+                    if not piece:
+                        answer = Answer(stream.status, stream.headers, b"".join(head))
+                        return stream, [decode_bytes(answer, call, request.where)], True
+                    head.append(piece)
+                    size += len(piece)
+                return stream, head, False
             except BaseException:
                 await stream.aclose()
                 raise
-            return stream, b""
 
-        stream, first = await self._retrying(call, request, options, attempt)
+        stream, head, complete = await self._retrying(call, request, options, attempt)
         written = 0
         read_timeout = answer_seconds(options.timeout)
         try:
-            if first:
-                await write(first)
-                return len(first)
+            for piece in head:
+                written += len(piece)
+                await write(piece)
+            if complete:
+                return written
             while True:
                 limit = anyio.current_time() + (
                     float("inf") if read_timeout is None else read_timeout

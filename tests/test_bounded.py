@@ -261,3 +261,14 @@ async def test_a_failed_download_raises_and_leaves_nothing_on_disk(tmp_path: Pat
         with pytest.raises(TypeError, match="binary mode"):
             await client.files.download(1, io.StringIO())
     assert [p async for p in anyio.Path(tmp_path).iterdir()] == []
+
+
+async def test_a_large_stored_json_file_downloads_past_max_response_bytes() -> None:
+    """A JSON-typed file is file content, not an answer: the JSON size cap does not apply."""
+    stored = json.dumps({"rows": ["x" * 100] * 2000}).encode()  # about 200 KB
+    fake = FakeMiniMax()
+    async with fake.client(max_response_bytes=1000) as client:
+        file = await client.files.upload(stored, filename="big.json")
+        sink = io.BytesIO()
+        assert await client.files.download(file.file_id, sink) == len(stored)
+    assert sink.getvalue() == stored

@@ -46,7 +46,7 @@ def is_final_chat_frame(frame: JSONObject) -> bool:
 
 def is_final_run_frame(frame: JSONObject) -> bool:
     """Whether a streamed-run frame is the stream's last one (it carries ``base_resp``)."""
-    return "base_resp" in frame
+    return isinstance(frame.get("base_resp"), dict)
 
 
 class FrameDecoder:
