@@ -267,7 +267,16 @@ def map_httpx_error(exc: Exception, where: Where) -> MiniMaxError:
 class _HttpxStream:
     """An httpx response read piece by piece, its failures mapped to ours."""
 
-    __slots__ = ("_chunks", "_closed", "_owner", "_response", "_where", "headers", "status")
+    __slots__ = (
+        "_chunks",
+        "_closed",
+        "_exhausted",
+        "_owner",
+        "_response",
+        "_where",
+        "headers",
+        "status",
+    )
 
     def __init__(self, response: httpx.Response, where: Where, owner: HttpxRequester) -> None:
         self._response = response
@@ -278,11 +287,13 @@ class _HttpxStream:
         # Decoded (decompressed) bytes, one network read at a time.
         self._chunks = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
         self._closed = False
+        self._exhausted = False
 
     async def read(self) -> bytes:
         try:
             return await anext(self._chunks)
         except StopAsyncIteration:
+            self._exhausted = True
             return b""
         except (httpx.HTTPError, RuntimeError) as exc:
             raise self._owner.error(exc, self._where) from exc
@@ -308,6 +319,8 @@ class _HttpxStream:
         if self._closed:
             return
         self._closed = True
+        if self._exhausted and self._response.is_closed:
+            return  # read to its end: httpx has already given the connection back
         # Shielded: a cancelled caller must still give the connection back (or drop it).
         with anyio.CancelScope(shield=True):
             try:
