@@ -18,7 +18,7 @@ import anyio.lowlevel
 import httpx
 
 from ._codes import MAX_FILE_BYTES
-from ._exceptions import APIResponseValidationError, APITimeoutError, ClientClosedError, excerpt
+from ._exceptions import APIResponseValidationError, ClientClosedError, excerpt
 from ._http.requester import HttpxRequester, Requester, ResponseStream, URLCache, closed_error
 from ._http.retrying import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -29,7 +29,7 @@ from ._http.retrying import (
     call_with_retries,
 )
 from ._http.sse import FinalFrame
-from ._http.streams import FrameStream, Orphans
+from ._http.streams import FrameStream, Orphans, copy_body
 from ._http.wire import (
     Answer,
     Call,
@@ -40,7 +40,6 @@ from ._http.wire import (
     decode_bytes,
     decode_json,
     is_json,
-    too_large,
 )
 from ._limiter import Limiter
 from ._pool import PoolTransport
@@ -294,36 +293,19 @@ class Transport:
                 raise
 
         stream, head, complete = await self._retrying(call, request, options, attempt)
-        written = 0
-        read_timeout = answer_seconds(options.timeout)
-        try:
-            for piece in head:
-                written += len(piece)
-                await write(piece)
-            if complete:
-                return written
-            while True:
-                limit = anyio.current_time() + (
-                    float("inf") if read_timeout is None else read_timeout
-                )
-                if deadline is not None:
-                    limit = min(limit, deadline)
-                with anyio.CancelScope(deadline=limit) as scope:
-                    piece = await stream.read()
-                if scope.cancelled_caught:
-                    raise APITimeoutError(
-                        f"the download stalled or ran past its total timeout after {written} bytes",
-                        method=request.where.method,
-                        url=request.where.url,
-                    )
-                if not piece:
-                    return written
-                written += len(piece)
-                if written > MAX_FILE_BYTES:
-                    raise too_large(MAX_FILE_BYTES, request.where, what="the file")
-                await write(piece)
-        finally:
+        if complete:
             await stream.aclose()
+            await write(head[0])
+            return len(head[0])
+        return await copy_body(
+            stream,
+            head,
+            write,
+            read_timeout=answer_seconds(options.timeout),
+            deadline=deadline,
+            limit=MAX_FILE_BYTES,
+            where=request.where,
+        )
 
     async def _reject(
         self, stream: ResponseStream, call: Call, request: HttpRequest, options: RequestOptions

@@ -179,7 +179,37 @@ async def hold_open(reader: Reader, writer: Writer) -> bool:
     return False
 
 
+BIG_FILE = 300 << 20
+
+
+async def big_file(reader: Reader, writer: Writer) -> bool:
+    """A 300 MiB file, generated as it is sent."""
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Length: {BIG_FILE}\r\n\r\n"
+    )
+    await write(writer, head.encode())
+    block = b"\x00" * 65536
+    try:
+        for _ in range(BIG_FILE // len(block)):
+            await write(writer, block)
+    except (ConnectionError, OSError):
+        return False
+    return True
+
+
+async def stalled_file(reader: Reader, writer: Writer) -> bool:
+    """A file that sends its first bytes, then nothing."""
+    head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+    await write(writer, f"{head}Content-Length: 100000\r\n\r\n".encode() + b"x" * 1000)
+    with contextlib.suppress(TimeoutError, ConnectionError, OSError):
+        await asyncio.wait_for(reader.read(1), SERVER_SECONDS)
+    return False
+
+
 HANDLERS: dict[str, Handler] = {
+    "big_download": big_file,
+    "stalled_download": stalled_file,
     "drip": drip,
     "one_gib": one_gib,
     "endless_chunked": endless_chunked,
@@ -291,6 +321,19 @@ async def run_case(name: str, server: Server) -> dict[str, Any]:
     elif name == "endless_frames":
         async with client_for(server, total_timeout=2.0) as client:
             await chat_v2(client)
+    elif name in ("big_download", "stalled_download"):
+
+        class Discard:
+            mode = "wb"
+            written = 0
+
+            def write(self, data: bytes) -> None:
+                self.written += len(data)
+
+        sink = Discard()
+        async with client_for(server) as client:
+            result["returned"] = await client.files.download(1, sink)  # type: ignore[arg-type]
+            result["written"] = sink.written
     elif name == "one_newline_v1":
         async with client_for(server) as client:
             stream = await client.chat.v1.create(

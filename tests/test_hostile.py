@@ -126,3 +126,19 @@ def test_streams_dropped_without_iteration_release_their_connections(backend: st
     assert report["outcome"] == "ok", report
     assert report["closed_after_drop"] == 4
     assert report["requests"] == 21
+
+
+@pytest.mark.parametrize("backend", ADAPTERS)
+def test_a_300_mib_file_downloads_in_constant_memory(backend: str) -> None:
+    """``files.download`` streams a file far larger than the memory budget to its sink."""
+    report = run("big_download", backend)
+    assert report["outcome"] == "ok", report
+    assert report["returned"] == report["written"] == 300 << 20
+
+
+@pytest.mark.parametrize("backend", ADAPTERS)
+def test_a_download_that_stalls_times_out_between_pieces(backend: str) -> None:
+    """A file body that stops arriving raises APITimeoutError after the read timeout."""
+    report = run("stalled_download", backend)
+    assert report["outcome"] == "APITimeoutError"
+    assert "/v1/files/retrieve_content" in report["detail"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import anyio
@@ -18,9 +19,9 @@ import anyio
 from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError
 from .requester import ResponseStream
 from .sse import FinalFrame, FrameDecoder, incomplete
-from .wire import Call, Where, check_frame
+from .wire import Call, Where, check_frame, too_large
 
-__all__ = ["FrameStream", "Orphans"]
+__all__ = ["FrameStream", "Orphans", "copy_body"]
 
 JSONObject = dict[str, Any]
 
@@ -175,3 +176,45 @@ class FrameStream:
         self._closed = True
         self._finalizer.detach()
         await self._stream.aclose()
+
+
+async def copy_body(
+    stream: ResponseStream,
+    head: list[bytes],
+    write: Callable[[bytes], Awaitable[object]],
+    *,
+    read_timeout: float | None,
+    deadline: float | None,
+    limit: int,
+    where: Where,
+) -> int:
+    """Pass *head* and then the rest of *stream*'s body to *write*; return the bytes written.
+
+    Pieces must arrive at most *read_timeout* apart and all by *deadline*; more than *limit*
+    bytes raise ResponseTooLargeError. The stream is closed in any case.
+    """
+    written = 0
+    try:
+        for piece in head:
+            written += len(piece)
+            await write(piece)
+        while True:
+            until = anyio.current_time() + (float("inf") if read_timeout is None else read_timeout)
+            if deadline is not None:
+                until = min(until, deadline)
+            with anyio.CancelScope(deadline=until) as scope:
+                piece = await stream.read()
+            if scope.cancelled_caught:
+                raise APITimeoutError(
+                    f"the body stalled or ran past its total timeout after {written} bytes",
+                    method=where.method,
+                    url=where.url,
+                )
+            if not piece:
+                return written
+            written += len(piece)
+            if written > limit:
+                raise too_large(limit, where, what="the file")
+            await write(piece)
+    finally:
+        await stream.aclose()
