@@ -56,11 +56,13 @@ QUICK: dict[str, Any] = {
 }
 PERCALL_CONTENDERS = [
     "raw_httpx",
+    "raw_aiohttp",
     "minimax_async",
     "openai",
     "minimax_client",
     "minimax_async_unbounded",
     "minimax_async_aiohttp",
+    "minimax_async_native_aiohttp",
     "minimax_async_httpcore",
     "minimax_async_client_layer",
 ]

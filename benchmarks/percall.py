@@ -72,6 +72,34 @@ class RawHttpx(Contender):
         await self.http.aclose()
 
 
+class RawAiohttp(Contender):
+    """The floor of the aiohttp backend: one aiohttp session and ``json.loads``."""
+
+    name = "raw_aiohttp"
+    label = "raw aiohttp + json.loads"
+
+    async def open(self, url: str) -> None:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=FLOOR_LIMITS.max_connections or 0),
+            headers={"Authorization": f"Bearer {c.API_KEY}"},
+        )
+        self.url = f"{url}/v1/threads/run/retrieve"
+        self.params = {"GroupId": c.GROUP_ID, "thread_id": THREAD_ID, "run_id": RUN_ID}
+
+    async def call(self) -> Any:
+        async with self.session.get(self.url, params=self.params) as response:
+            return json.loads(await response.read())
+
+    def check(self, result: Any) -> None:
+        assert result["id"] == RUN_ID, result
+        assert result["status"] == "requires_action", result
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
 class MinimaxAsync(Contender):
     name = "minimax_async"
     label = "minimax_async"
@@ -125,6 +153,16 @@ class MinimaxAsyncAiohttp(MinimaxAsync):
 
         # As the README shows it: the transport with its own defaults.
         return {"transport": AiohttpTransport()}
+
+
+class MinimaxAsyncNativeAiohttp(MinimaxAsync):
+    """minimax_async with ``http_backend="aiohttp"``: aiohttp without httpx in between."""
+
+    name = "minimax_async_native_aiohttp"
+    label = 'minimax_async, http_backend="aiohttp"'
+
+    def _options(self) -> dict[str, Any]:
+        return {"http_backend": "aiohttp"}
 
 
 class MinimaxAsyncHttpcore(MinimaxAsync):
@@ -227,11 +265,13 @@ class MinimaxClient(Contender):
 
 CONTENDERS: dict[str, Callable[[], Contender]] = {
     "raw_httpx": RawHttpx,
+    "raw_aiohttp": RawAiohttp,
     "minimax_async": MinimaxAsync,
     "openai": OpenAIPython,
     "minimax_client": MinimaxClient,
     "minimax_async_unbounded": MinimaxAsyncUnbounded,
     "minimax_async_aiohttp": MinimaxAsyncAiohttp,
+    "minimax_async_native_aiohttp": MinimaxAsyncNativeAiohttp,
     "minimax_async_httpcore": MinimaxAsyncHttpcore,
     "minimax_async_client_layer": MinimaxAsyncClientLayer,
 }
@@ -240,6 +280,7 @@ CONTENDERS: dict[str, Callable[[], Contender]] = {
 VARIANTS = (
     "minimax_async_unbounded",
     "minimax_async_aiohttp",
+    "minimax_async_native_aiohttp",
     "minimax_async_httpcore",
     "minimax_async_client_layer",
 )
@@ -376,6 +417,9 @@ def run(
     for lvl in levels:
         ratios[f"minimax_async/raw_httpx@{lvl}"] = c.summary(
             paired_ratios(samples, "minimax_async", "raw_httpx", lvl)
+        )
+        ratios[f"minimax_async_native_aiohttp/raw_aiohttp@{lvl}"] = c.summary(
+            paired_ratios(samples, "minimax_async_native_aiohttp", "raw_aiohttp", lvl)
         )
         ratios[f"openai/minimax_async@{lvl}"] = c.summary(
             paired_ratios(samples, "openai", "minimax_async", lvl)

@@ -24,7 +24,13 @@ from ._resources.files import Files
 from ._resources.threads import Threads
 from ._retry import RetryPolicy
 from ._runs import PhaseEstimates, ToolMapping, WaitPolicy, check_tools
-from ._transport import DEFAULT_TIMEOUT, RequestOptions, Transport, as_timeout
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    RequestOptions,
+    Transport,
+    as_timeout,
+)
 from ._types import NOT_GIVEN, NotGiven
 
 __all__ = ["AsyncMiniMax"]
@@ -39,6 +45,28 @@ def _check_total_timeout(value: object) -> None:
     seconds = check.seconds("total_timeout", value)
     if seconds == 0:
         raise ValueError("total_timeout must be > 0 or None, got 0")
+
+
+def _check_http_options(http_client: object, transport: object, limits: object) -> None:
+    for name, value, cls in (
+        ("http_client", http_client, httpx.AsyncClient),
+        ("transport", transport, httpx.AsyncBaseTransport),
+        ("limits", limits, httpx.Limits),
+    ):
+        if value is not None and not isinstance(value, cls):
+            raise TypeError(
+                f"{name} must be an {cls.__module__}.{cls.__name__}, got {type(value).__name__}"
+            )
+
+
+def _check_max_bytes(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"max_response_bytes must be an int or None, got {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"max_response_bytes must be > 0 or None, got {value}")
+    return value
 
 
 def _credential(name: str, value: object, variable: str) -> str:
@@ -76,6 +104,10 @@ class AsyncMiniMax:
         exactly_once: resolve creates whose answer was lost (look the object up, send again
             only if it is not there) instead of raising with ``outcome_unknown=True``.
             On by default; each create's own ``exactly_once=`` overrides it.
+        max_response_bytes: the largest decoded JSON answer accepted (default 32 MiB;
+            ``None``: no limit); a larger one raises ``ResponseTooLargeError``.
+        http_backend: ``"httpx"`` (the default) or ``"aiohttp"`` (the ``aiohttp`` extra;
+            asyncio only, with aiohttp's own pool; not with ``http_client``/``transport``).
     """
 
     files: Files
@@ -100,6 +132,8 @@ class AsyncMiniMax:
         transport: httpx.AsyncBaseTransport | None = None,
         limits: httpx.Limits | None = None,
         exactly_once: bool = True,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        http_backend: str = "httpx",
     ) -> None:
         api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
         group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
@@ -110,6 +144,11 @@ class AsyncMiniMax:
                 "check how it was read, e.g. a trailing newline from a file"
             )
         register_secret(api_key)
+        _check_http_options(http_client, transport, limits)
+        if http_backend not in ("httpx", "aiohttp"):
+            raise ValueError(f"http_backend must be 'httpx' or 'aiohttp', got {http_backend!r}")
+        if http_backend == "aiohttp" and (http_client is not None or transport is not None):
+            raise ValueError("http_backend='aiohttp' cannot use an httpx http_client or transport")
         if http_client is not None and (transport is not None or limits is not None):
             raise ValueError("pass either http_client or transport/limits, not both")
         if base_url is not None:
@@ -134,9 +173,13 @@ class AsyncMiniMax:
             transport=transport,
             limits=limits,
             limiter=Limiter(rate_limit or RateLimit()),
+            http_backend=http_backend,
         )
         self._options = RequestOptions(
-            timeout=as_timeout(timeout), total_timeout=total_timeout, retry=policy
+            timeout=as_timeout(timeout),
+            total_timeout=total_timeout,
+            retry=policy,
+            max_response_bytes=_check_max_bytes(max_response_bytes),
         )
         self._wait_policy = wait_policy or WaitPolicy()
         self._estimates = PhaseEstimates()
@@ -161,6 +204,7 @@ class AsyncMiniMax:
         retry: RetryPolicy | NotGiven = NOT_GIVEN,
         wait_policy: WaitPolicy | NotGiven = NOT_GIVEN,
         exactly_once: bool | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven | None = NOT_GIVEN,
     ) -> AsyncMiniMax:
         """Return a copy with other options that shares this client's pool and rate budget.
 
@@ -179,6 +223,9 @@ class AsyncMiniMax:
             options = attrs.evolve(
                 options, retry=attrs.evolve(options.retry, max_retries=max_retries)
             )
+        if not isinstance(max_response_bytes, NotGiven):
+            limit = _check_max_bytes(max_response_bytes)
+            options = attrs.evolve(options, max_response_bytes=limit)
         copy = object.__new__(AsyncMiniMax)
         copy._transport = self._transport
         copy._options = options

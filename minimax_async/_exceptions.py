@@ -5,8 +5,10 @@
     MiniMaxError
     ├── ClientClosedError              the client was closed (or is used from a foreign loop)
     ├── APIConnectionError             no usable HTTP response (connect, read, protocol)
-    │   └── APITimeoutError            an attempt or the whole call ran out of time
+    │   ├── APITimeoutError            an attempt or the whole call ran out of time
+    │   └── IncompleteStreamError      a stream ended before its final frame
     ├── APIResponseValidationError     the body is not JSON, or not the documented shape
+    ├── ResponseTooLargeError          an answer is larger than ``max_response_bytes``
     ├── APIError                       the server answered with an error
     │   ├── APIStatusError             non-2xx HTTP status without a MiniMax code
     │   ├── RateLimitError             1002, 1039, 1041, 2045 (or HTTP 429)
@@ -49,11 +51,13 @@ __all__ = [
     "AuthenticationError",
     "ClientClosedError",
     "ContentFilterError",
+    "IncompleteStreamError",
     "InsufficientBalanceError",
     "InvalidRequestError",
     "MiniMaxError",
     "RateLimitError",
     "RequestDisconnectedError",
+    "ResponseTooLargeError",
     "RunCancelledError",
     "RunError",
     "RunExpiredError",
@@ -64,7 +68,7 @@ __all__ = [
     "WaitTimeoutError",
 ]
 
-#: Response headers that may carry an id MiniMax support can trace (API_NOTES §2.4).
+#: Response headers that may carry an id MiniMax support can trace (docs/wire-format.md#trace-ids).
 TRACE_HEADERS: Final = ("trace-id", "trace_id", "minimax-request-id", "x-mm-request-id")
 REQUEST_ID_HEADERS: Final = ("alb_request_id", "x-request-id")
 
@@ -168,6 +172,45 @@ class APITimeoutError(APIConnectionError):
     """An attempt, or the whole call including its retries, ran out of time."""
 
 
+class IncompleteStreamError(APIConnectionError):
+    """A stream ended (the connection closed cleanly or broke) before its final frame.
+
+    ``frames`` holds the JSON frames that did arrive, in order. The answer is not complete:
+    a reply assembled from them is cut short.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        frames: tuple[dict[str, object], ...] = (),
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, outcome_unknown=False, method=method, url=url)
+        self.frames = frames
+
+
+class ResponseTooLargeError(_RequestContext):
+    """An answer was larger than the client accepts; nothing past the limit was read.
+
+    ``limit`` is the limit in bytes (``max_response_bytes`` for JSON answers, the 512 MB
+    file limit for ``files.content``). The connection is dropped and the call is not
+    retried: the same request would get the same answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.limit = limit
+
+
 class APIResponseValidationError(_RequestContext):
     """The server answered 2xx with a body that is not JSON or not the documented shape.
 
@@ -258,9 +301,13 @@ class APIStatusError(APIError):
 
 
 class RateLimitError(APIError):
-    """A request or token rate limit was hit (1002 RPM, 1039 TPM, 1041, 2045, HTTP 429)."""
+    """A request or token rate limit was hit (1002 RPM, 1039 TPM, 1041, 2045, HTTP 429).
+
+    ``retry_after`` is the wait the server asked for (``Retry-After``, in seconds), if any.
+    """
 
     default_message = "rate limited by MiniMax; slow down and retry later"
+    retry_after: float | None = None
 
 
 class AuthenticationError(APIError):

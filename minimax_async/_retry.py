@@ -50,10 +50,12 @@ class RetryPolicy:
 
     Rate-limit answers (1002, 1039, HTTP 429, ...) mean "not now", and MiniMax counts
     requests per minute: they have their own, more patient budget, ``max_rate_limit_retries``
-    retries with waits growing up to ``rate_limit_cap`` seconds (30 x at most 5 s: about two
-    minutes), so a batch that hits the limit waits for the window to pass instead of failing,
-    and resumes within seconds when it does (the client's rate budget does the pacing). Set
-    it to 0 to fail fast (or bound a call with ``total_timeout``).
+    retries with waits growing up to ``rate_limit_cap`` seconds, and at most
+    ``rate_limit_budget`` seconds of waiting in all (two minutes), so a batch that hits the
+    limit waits for the window to pass instead of failing, and resumes within seconds when
+    it does (the client's rate budget does the pacing). A ``Retry-After`` longer than what
+    is left of that budget fails at once, with the server's wait in the error's
+    ``retry_after``. Set ``max_rate_limit_retries`` to 0 to fail fast.
 
     ``sleep`` and ``random`` exist for tests: pass ``sleep=`` an async function that
     records the delays instead of waiting, e.g. ``RetryPolicy(sleep=fake_sleep)``.
@@ -65,6 +67,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     max_rate_limit_retries: int = 30
     rate_limit_cap: float = 5.0
+    rate_limit_budget: float | None = 120.0
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, eq=False)
     random: Callable[[], float] = attrs.field(default=random.random, eq=False)
 
@@ -81,6 +84,14 @@ class RetryPolicy:
                 raise TypeError(f"{name} must be a number, got {type(value).__name__}")
             if not value >= 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
+        budget = self.rate_limit_budget
+        if budget is not None:
+            if isinstance(budget, bool) or not isinstance(budget, int | float):
+                raise TypeError(
+                    f"rate_limit_budget must be a number or None, got {type(budget).__name__}"
+                )
+            if not budget >= 0:
+                raise ValueError(f"rate_limit_budget must be >= 0, got {budget}")
 
     def backoff(
         self, retries_taken: int, retry_after: float | None = None, *, rate_limited: bool = False
@@ -91,6 +102,25 @@ class RetryPolicy:
         cap = self.rate_limit_cap if rate_limited else self.cap
         ceiling = min(cap, self.base * (2.0 ** min(retries_taken, 64)))
         return self.random() * ceiling
+
+    def rate_limit_wait(
+        self, retries_taken: int, retry_after: float | None, *, slept: float
+    ) -> float | None:
+        """Return the wait before the next rate-limit retry, or ``None`` to give up now.
+
+        *retries_taken* rate-limit retries were made so far, after *slept* seconds of
+        waiting for them. The wait never takes the total past ``rate_limit_budget``: a
+        ``Retry-After`` that would is refused (``None``), and a backoff is shortened.
+        """
+        if retries_taken >= self.max_rate_limit_retries:
+            return None
+        left = math.inf if self.rate_limit_budget is None else self.rate_limit_budget - slept
+        if retry_after is not None:
+            wait = min(max(retry_after, 0.0), self.max_retry_after)
+            return None if max(retry_after, 0.0) > left else wait
+        if left <= 0:
+            return None
+        return min(self.backoff(retries_taken, rate_limited=True), left)
 
     def allows(self, retries_taken: int, *, rate_limited: bool) -> bool:
         """Whether one more retry of this kind is allowed after *retries_taken* of it."""

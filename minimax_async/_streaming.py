@@ -17,8 +17,13 @@ class Stream(Generic[T]):
     """An async iterator of typed frames from one streamed response.
 
     Use it as ``async with await client.chat.v2.create(..., stream=True) as stream:`` or
-    iterate it to the end; both release the connection. The request was already answered
-    when you got the stream, so errors before the first frame were raised by the ``await``.
+    iterate it to the end; both release the connection at once (a stream dropped without
+    either is closed when collected). The request was already answered when you got the
+    stream, so errors before the first frame were raised by the ``await``.
+
+    A stream that ends before its final frame raises ``IncompleteStreamError``; one where
+    no data frame arrives within the attempt timeout, or that runs past ``total_timeout``,
+    raises ``APITimeoutError``.
     """
 
     def __init__(self, frames: FrameStream, parse: Callable[[dict[str, Any]], T | None]) -> None:

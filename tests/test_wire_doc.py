@@ -6,29 +6,11 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "wire-format.md"
 PACKAGE = REPO / "minimax_async"
 POINTER = re.compile(r"docs/wire-format\.md#([\w-]+)")
 LOCAL_LINK = re.compile(r"\]\(#([\w-]+)\)")
-
-#: Files whose citations of the research notes are already replaced by pointers to the doc.
-#: The rest (_exceptions.py, _transport.py, _resources/_base.py and _resources/files.py) are
-#: converted after the branches touching them are merged; then this list becomes every file.
-CONVERTED = [
-    "_serde.py",
-    "_codes.py",
-    "_records.py",
-    "_validate.py",
-    "_resources/assistants.py",
-    "_resources/embeddings.py",
-    "_resources/chat.py",
-    "_resources/runs.py",
-    "_resources/threads.py",
-    *sorted(str(p.relative_to(PACKAGE)) for p in (PACKAGE / "testing").glob("*.py")),
-]
 
 
 def github_anchor(heading: str) -> str:
@@ -95,17 +77,6 @@ def test_the_doc_does_not_point_outside_the_repository() -> None:
     assert "API_NOTES" not in DOC.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", CONVERTED)
-def test_converted_files_do_not_cite_the_research_notes(name: str) -> None:
-    """Comments in these files point to docs/wire-format.md, never to notes outside the repo."""
-    assert "API_NOTES" not in (PACKAGE / name).read_text(encoding="utf-8")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="citations remain in files other branches edit; when this passes, drop the "
-    "marker and CONVERTED, and check every file",
-)
 def test_no_file_in_the_package_cites_the_research_notes() -> None:
     """No module of minimax_async mentions the research notes outside the repository."""
     citing = [

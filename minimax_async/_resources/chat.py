@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .. import _validate as check
+from .._http.sse import is_final_chat_frame
 from .._limiter import Priority
 from .._records import ChatCompletion, ChatCompletionPro, ChatCompletionV2
 from .._streaming import Stream
@@ -26,13 +27,6 @@ __all__ = ["Chat", "ChatPro", "ChatV1", "ChatV2"]
 
 T = TypeVar("T")
 Messages = Sequence[Mapping[str, Any]]
-
-
-def _is_final_chat_frame(frame: dict[str, Any]) -> bool:
-    # Incremental frames carry neither usage nor base_resp; the last frame (v1, Pro) or the
-    # aggregate "chat.completion" frame after the chunks (v2) carries both
-    # (docs/wire-format.md#final-frames).
-    return "base_resp" in frame and ("usage" in frame or frame.get("object") == "chat.completion")
 
 
 def _common(
@@ -63,7 +57,7 @@ class _ChatAPI(Resource):
         options = self._options(timeout)
         if not stream:
             return parse(await self._client._transport.send(call, options), cls, call)
-        frames = await self._client._transport.open_events(call, options, _is_final_chat_frame)
+        frames = await self._client._transport.open_events(call, options, is_final_chat_frame)
         return Stream(frames, lambda frame: parse(frame, cls, call))
 
 

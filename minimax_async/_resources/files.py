@@ -1,4 +1,4 @@
-"""``client.files``: upload, list, retrieve, download and delete files (API_NOTES §5)."""
+"""``client.files``: upload, list, retrieve, download and delete files (docs/wire-format.md#files)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import io
 import os
 from pathlib import Path
 from typing import IO, Any
+
+import anyio
 
 from .. import _validate as check
 from .._limiter import Priority
@@ -66,10 +68,59 @@ class Files(Resource):
         return await self._get("/files/retrieve", params, File, timeout=timeout, key="file")
 
     async def content(self, file_id: int | str, *, timeout: Timeout = None) -> bytes:
-        """Return the file's bytes exactly as stored."""
+        """Return the file's bytes exactly as stored (in memory: up to the 512 MB file limit).
+
+        For large files prefer :meth:`download`, which writes to disk in constant memory.
+        """
         params = {"file_id": check.file_id_int_or_str(file_id)}
         call = Call(Method.GET, "/files/retrieve_content", params=params, idempotent=True)
         return await self._client._transport.send_bytes(call, self._options(timeout))
+
+    async def download(
+        self,
+        file_id: int | str,
+        destination: str | os.PathLike[str] | IO[bytes],
+        *,
+        timeout: Timeout = None,
+    ) -> int:
+        """Write the file's bytes to *destination* as they arrive; return how many were written.
+
+        *destination* is a path (written to ``<name>.part`` first and renamed when complete,
+        so a failed download leaves no partial file under the name) or a binary file object
+        (written from its current position). Memory use does not depend on the file's size.
+        Pieces arrive at most ``timeout`` apart; ``total_timeout`` bounds the whole download.
+        """
+        params = {"file_id": check.file_id_int_or_str(file_id)}
+        call = Call(Method.GET, "/files/retrieve_content", params=params, idempotent=True)
+        options = self._options(timeout)
+        transport = self._client._transport
+        if isinstance(destination, str | os.PathLike):
+            path = anyio.Path(destination)
+            if await path.is_dir():
+                raise ValueError(f"destination is a directory: {str(path)!r}")
+            partial = path.with_name(path.name + ".part")
+            try:
+                async with await anyio.open_file(partial, "wb") as handle:
+                    written = await transport.download(call, options, handle.write)
+                await partial.replace(path)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await partial.unlink(missing_ok=True)
+                raise
+            return written
+        if isinstance(destination, io.TextIOBase) or "b" not in getattr(destination, "mode", "b"):
+            raise TypeError("destination must be opened in binary mode ('wb')")
+        write = getattr(destination, "write", None)
+        if not callable(write):
+            raise TypeError(
+                "destination must be a path or a binary file object, "
+                f"got {type(destination).__name__}"
+            )
+
+        async def write_piece(piece: bytes) -> None:
+            write(piece)
+
+        return await transport.download(call, options, write_piece)
 
     async def delete(
         self, file_id: int | str, *, purpose: str | None = None, timeout: Timeout = None

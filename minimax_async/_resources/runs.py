@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .. import _validate as check
+from .._http.sse import is_final_run_frame
 from .._limiter import Priority
 from .._pagination import AsyncPaginator
 from .._records import Message, Page, Run, RunStep, Tool
@@ -178,7 +179,7 @@ class Runs(Resource):
             raise ValueError("t2a_option is required when audio=True")
         call = Call(Method.POST, "/threads/run/create_stream", json=body, priority=Priority.WRITE)
         frames = await self._client._transport.open_events(
-            call, self._options(timeout), _is_final_run_frame
+            call, self._options(timeout), is_final_run_frame
         )
         return Stream(frames, lambda frame: self._parse_run_event(frame, call))
 
@@ -347,11 +348,6 @@ class Runs(Resource):
             cancel_on_exit=cancel_on_exit,
             tool_errors=tool_errors,
         )
-
-
-def _is_final_run_frame(frame: dict[str, Any]) -> bool:
-    # "状态码有值说明流式结束": a frame carrying base_resp ends a streamed run (D-ASST).
-    return isinstance(frame.get("base_resp"), dict)
 
 
 class RunSteps(Resource):

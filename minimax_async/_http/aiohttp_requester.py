@@ -1,0 +1,240 @@
+"""The aiohttp adapter of the I/O seam: ``AsyncMiniMax(http_backend="aiohttp")``, asyncio only.
+
+aiohttp does the HTTP (its own connection pool, parser and decompression) and this module
+only turns a built request into an aiohttp call and its answer into ``(status, headers,
+body)`` or a byte stream, with the same limits and the same error mapping as the httpx
+adapter. On trio it refuses to run, loudly, before sending anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Final
+
+import aiohttp
+import httpx
+
+from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError, headers_trace_ids
+from .requester import ResponseStream, UsageError, closed_error
+from .wire import Answer, HttpRequest, Method, Where, check_size, too_large
+
+__all__ = ["AiohttpRequester"]
+
+logger: Final = logging.getLogger("minimax_async")
+
+_READ_SIZE: Final = 1 << 16
+
+
+class AiohttpRequester:
+    """Send requests through one ``aiohttp.ClientSession``, made on first use."""
+
+    def __init__(self, *, api_key: str, limits: httpx.Limits) -> None:
+        self._auth: Final = f"Bearer {api_key}"
+        self._limits = limits
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # trio (or no event loop at all)
+            raise ValueError(
+                "http_backend='aiohttp' runs on asyncio only, and this is not asyncio; "
+                "use http_backend='httpx' (the default)"
+            ) from None
+        session = self._session
+        if session is None:
+            limits = self._limits
+            connector = aiohttp.TCPConnector(
+                limit=limits.max_connections or 0,
+                limit_per_host=0,
+                keepalive_timeout=limits.keepalive_expiry or 15.0,
+            )
+            session = self._session = aiohttp.ClientSession(connector=connector)
+        return session
+
+    async def send(
+        self,
+        request: HttpRequest,
+        timeout: httpx.Timeout,
+        *,
+        max_bytes: int | None,
+        attempt: int = 1,
+    ) -> Answer:
+        response = await self._start(request, timeout, attempt)
+        stream = _AiohttpStream(response, request.where, self)
+        try:
+            body = await stream.read_all(max_bytes)
+        finally:
+            await stream.aclose()
+        return Answer(response.status, response.headers, body)
+
+    async def open(
+        self, request: HttpRequest, timeout: httpx.Timeout, *, attempt: int = 1
+    ) -> ResponseStream:
+        response = await self._start(request, timeout, attempt)
+        return _AiohttpStream(response, request.where, self)
+
+    async def _start(
+        self, request: HttpRequest, timeout: httpx.Timeout, attempt: int
+    ) -> aiohttp.ClientResponse:
+        if self._closed:
+            raise closed_error()
+        session = self._get_session()
+        headers = {**request.headers, "Authorization": self._auth}
+        data: Any = request.content
+        if request.upload is not None:
+            form = aiohttp.FormData()
+            for name, value in (request.form or {}).items():
+                form.add_field(name, value)
+            data = form
+        started = time.perf_counter()
+        try:
+            if request.upload is not None:
+                async with request.upload.open() as content:
+                    data.add_field("file", content, filename=request.upload.filename)
+                    response = await self._request(session, request, headers, data, timeout)
+                    # The upload was sent whole once the answer's headers arrived.
+            else:
+                response = await self._request(session, request, headers, data, timeout)
+        except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %s (attempt %d, %.1f ms)",
+                    request.where.method,
+                    request.where.path,
+                    type(exc).__name__,
+                    attempt,
+                    (time.perf_counter() - started) * 1000,
+                )
+            raise self.error(exc, request.where) from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> HTTP %d (attempt %d, %.1f ms, trace id %s)",
+                request.where.method,
+                request.where.path,
+                response.status,
+                attempt,
+                (time.perf_counter() - started) * 1000,
+                headers_trace_ids(response.headers)[0] or "-",
+            )
+        return response
+
+    @staticmethod
+    async def _request(
+        session: aiohttp.ClientSession,
+        request: HttpRequest,
+        headers: Mapping[str, str],
+        data: Any,
+        timeout: httpx.Timeout,
+    ) -> aiohttp.ClientResponse:
+        return await session.request(
+            request.method,
+            request.url,
+            headers=headers,
+            data=data,
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=timeout.connect, sock_read=timeout.read
+            ),
+            allow_redirects=False,
+        )
+
+    def error(self, exc: BaseException, where: Where) -> MiniMaxError:
+        """Translate an aiohttp failure, saying whether the request may have reached the server."""
+        if self._closed:
+            return closed_error()
+        name = type(exc).__name__
+        method, url = where.method, where.url
+        unknown = method == Method.POST
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            return APITimeoutError(
+                f"could not get a connection in time ({name}); nothing was sent",
+                method=method,
+                url=url,
+            )
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return APIConnectionError(
+                f"could not send the request ({name}: {exc}); nothing took effect",
+                method=method,
+                url=url,
+            )
+        if isinstance(exc, TimeoutError):
+            return APITimeoutError(
+                f"timed out waiting for the answer ({name})",
+                outcome_unknown=unknown,
+                method=method,
+                url=url,
+            )
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            return APIConnectionError(
+                f"the answer could not be read or decoded ({name}: {exc})",
+                outcome_unknown=unknown,
+                method=method,
+                url=url,
+            )
+        if isinstance(exc, aiohttp.ClientConnectionError):
+            return APIConnectionError(
+                f"the connection broke ({name})", outcome_unknown=unknown, method=method, url=url
+            )
+        if isinstance(exc, RuntimeError) and not isinstance(exc, aiohttp.ClientError):
+            raise exc
+        return UsageError(f"{name}: {exc}", method=method, url=url)
+
+
+class _AiohttpStream:
+    """An aiohttp response read piece by piece (decoded), its failures mapped to ours."""
+
+    __slots__ = ("_closed", "_owner", "_response", "_where", "headers", "status")
+
+    def __init__(
+        self, response: aiohttp.ClientResponse, where: Where, owner: AiohttpRequester
+    ) -> None:
+        self._response = response
+        self._where = where
+        self._owner = owner
+        self.status = response.status
+        self.headers: Mapping[str, str] = response.headers
+        self._closed = False
+
+    async def read(self) -> bytes:
+        try:
+            return await self._response.content.readany()
+        except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
+            raise self._owner.error(exc, self._where) from exc
+
+    async def read_all(self, limit: int | None) -> bytes:
+        check_size(self.headers, limit, self._where)
+        pieces: list[bytes] = []
+        size = 0
+        while piece := await self.read():
+            pieces.append(piece)
+            size += len(piece)
+            if limit is not None and size > limit:
+                raise too_large(limit, self._where)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        response = self._response
+        if response.content.at_eof():
+            response.release()  # read to its end: the connection is reused
+        else:
+            response.close()  # unread bytes: the connection is dropped
+
+    def abandon(self) -> None:
+        self._closed = True
+        self._response.close()

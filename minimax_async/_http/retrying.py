@@ -1,0 +1,223 @@
+"""The retry loop: one rate-limit slot per attempt, the attempt and total deadlines, backoff.
+
+Whether and how long to wait is decided by the pure policy in ``_retry``; this module only
+runs it. An attempt's ``timeout`` bounds its whole answer (connection, headers and body),
+``total_timeout`` the whole call with its retries and waits.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final, TypeVar
+
+import anyio
+import attrs
+import httpx
+
+from .._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    MiniMaxError,
+    RateLimitError,
+)
+from .._limiter import Limiter
+from .._retry import RetryPolicy, is_retryable, outcome_unknown, parse_retry_after
+from .requester import UsageError
+from .wire import Call, Method, Where
+
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "Counters",
+    "RequestOptions",
+    "answer_seconds",
+    "call_with_retries",
+]
+
+logger: Final = logging.getLogger("minimax_async")
+
+R = TypeVar("R")
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
+#: The largest decoded JSON answer accepted by default (32 MiB).
+DEFAULT_MAX_RESPONSE_BYTES: Final = 32 << 20
+
+
+@attrs.frozen
+class RequestOptions:
+    """Per-client (and per-call) knobs: attempt timeout, total deadline, retries, answer size."""
+
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT
+    total_timeout: float | None = None
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
+
+
+@attrs.define
+class Counters:
+    """Counters for progress displays and benchmarks (not part of any decision)."""
+
+    requests: int = 0
+    retries: int = 0
+    retrying: int = 0
+    reconciliations: int = 0
+
+
+def answer_seconds(timeout: httpx.Timeout) -> float | None:
+    """The bound on one whole answer: the timeout's read value (``None``: no bound)."""
+    return timeout.read
+
+
+async def call_with_retries(
+    call: Call,
+    where: Where,
+    options: RequestOptions,
+    attempt: Callable[[int], Awaitable[R]],
+    *,
+    limiter: Limiter,
+    counters: Counters,
+    before_attempt: Callable[[], Awaitable[None]],
+) -> R:
+    """Run *attempt* in a rate-limit slot, retrying as *options* allow, and return its result.
+
+    *before_attempt* runs once the slot is held (it checks that the client is still open).
+    """
+    policy = options.retry
+    total = options.total_timeout
+    bound = answer_seconds(options.timeout)
+    deadline = None if total is None else anyio.current_time() + total
+    retries = 0  # all retries, reported on errors
+    taken = {False: 0, True: 0}  # retries per kind: rate-limited or not
+    rate_limit_slept = 0.0
+    while True:
+        try:
+            result = await _bounded_attempt(
+                call,
+                where,
+                functools.partial(attempt, retries + 1),
+                limiter,
+                counters,
+                before_attempt,
+                bound,
+                deadline,
+                total,
+            )
+            # Fed only once the envelope is read: a 1002 arrives with HTTP 200, and
+            # counting it as accepted would overstate what the server allows.
+            limiter.on_response(rate_limited=False)
+            return result
+        except MiniMaxError as exc:
+            error = exc
+            rate_limited = isinstance(exc, RateLimitError)
+            retry_after = parse_retry_after(exc.headers) if isinstance(exc, APIError) else None
+            if isinstance(exc, RateLimitError):
+                limiter.on_response(rate_limited=True)
+                exc.retry_after = retry_after
+            elif isinstance(exc, APIError):
+                limiter.on_response(rate_limited=False)  # answered, within budget
+            if isinstance(exc, UsageError) or not is_retryable(exc, idempotent=call.idempotent):
+                _finalise(exc, call, retries)
+                raise
+            if rate_limited:
+                wait = policy.rate_limit_wait(taken[True], retry_after, slept=rate_limit_slept)
+            elif policy.allows(taken[False], rate_limited=False):
+                wait = policy.backoff(taken[False], retry_after)
+            else:
+                wait = None
+            if wait is None:
+                _finalise(exc, call, retries)
+                raise
+        taken[rate_limited] += 1
+        if deadline is not None and anyio.current_time() + wait >= deadline:
+            _finalise(error, call, retries)
+            raise error
+        retries += 1
+        logger.info(
+            "retrying %s %s in %.2f s (retry %d) after: %s",
+            call.method,
+            call.path,
+            wait,
+            retries,
+            error,
+        )
+        counters.retries += 1
+        counters.retrying += 1
+        try:
+            await policy.sleep(wait)
+        finally:
+            counters.retrying -= 1
+        if rate_limited:
+            rate_limit_slept += wait
+
+
+async def _bounded_attempt(
+    call: Call,
+    where: Where,
+    attempt: Callable[[], Awaitable[R]],
+    limiter: Limiter,
+    counters: Counters,
+    before_attempt: Callable[[], Awaitable[None]],
+    bound: float | None,
+    deadline: float | None,
+    total: float | None,
+) -> R:
+    if deadline is None:
+        # No total deadline (the usual case): no scope to enter and leave on every call.
+        return await _slot_and_attempt(
+            call, where, attempt, limiter, counters, before_attempt, bound
+        )
+    with anyio.CancelScope(deadline=deadline) as total_scope:
+        return await _slot_and_attempt(
+            call, where, attempt, limiter, counters, before_attempt, bound
+        )
+    assert total_scope.cancelled_caught
+    raise APITimeoutError(
+        f"the call did not finish within its total timeout of {total} s"
+        + ("" if call.idempotent else "; the request may have taken effect"),
+        outcome_unknown=not call.idempotent,
+        method=where.method,
+        url=where.url,
+    )
+
+
+async def _slot_and_attempt(
+    call: Call,
+    where: Where,
+    attempt: Callable[[], Awaitable[R]],
+    limiter: Limiter,
+    counters: Counters,
+    before_attempt: Callable[[], Awaitable[None]],
+    bound: float | None,
+) -> R:
+    async with limiter.slot(call.priority):
+        await before_attempt()
+        counters.requests += 1
+        if bound is None:
+            return await attempt()
+        with anyio.move_on_after(bound):
+            return await attempt()
+        # Only reached when the attempt's own bound cut it short.
+        unknown = call.method is Method.POST
+        hint = "; the request may have taken effect" if unknown and not call.idempotent else ""
+        raise APITimeoutError(
+            f"no complete answer within the attempt timeout of {bound:g} s{hint}",
+            outcome_unknown=unknown,
+            method=where.method,
+            url=where.url,
+        )
+
+
+def _finalise(error: MiniMaxError, call: Call, retries: int) -> None:
+    """Stamp the error that ends a call with its retry count and, if so, its unknown outcome."""
+    if isinstance(error, APIError | APIConnectionError | APIResponseValidationError):
+        error.retries_taken = retries
+    if call.idempotent or not outcome_unknown(error):
+        return
+    if isinstance(error, APIError):
+        error.message += "; the request may have taken effect, check before repeating it"
+    elif isinstance(error, APIConnectionError) and "taken effect" not in error.message:
+        error.message += "; the request may have taken effect"

@@ -1,0 +1,220 @@
+"""The frames of one streamed answer, bounded in time and never holding a connection forever.
+
+Between two data frames at most the attempt's read timeout may pass (keep-alive comments
+do not count as progress), and the whole stream ends by the call's ``total_timeout``. A
+stream that ends before its API's final frame raises ``IncompleteStreamError``. A stream
+dropped without being closed or read to its end shuts its socket down when it is collected,
+and hands its connection back to the client, which releases it before its next request.
+"""
+
+from __future__ import annotations
+
+import collections
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import anyio
+
+from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError
+from .requester import ResponseStream
+from .sse import FinalFrame, FrameDecoder, incomplete
+from .wire import Call, Where, check_frame, too_large
+
+__all__ = ["FrameStream", "Orphans", "copy_body"]
+
+JSONObject = dict[str, Any]
+
+# How long to keep reading after the frame that ends a stream, so the connection can be
+# reused: the server closes (or ends the chunked body) right after it. A server that keeps
+# the stream open is cut off, and that connection is dropped.
+_DRAIN_SECONDS: Final = 1.0
+
+
+class Orphans:
+    """Streams that were dropped while open: closed by the client before its next request."""
+
+    def __init__(self) -> None:
+        self._streams: collections.deque[ResponseStream] = collections.deque()
+
+    def adopt(self, stream: ResponseStream) -> None:
+        """Take *stream* (called from a finalizer: shut its socket now, release it later)."""
+        stream.abandon()
+        self._streams.append(stream)
+
+    async def release(self) -> None:
+        """Close every adopted stream, giving its connection back to the pool."""
+        while self._streams:
+            await self._streams.popleft().aclose()
+
+
+def _orphaned(orphans: Orphans, stream: ResponseStream) -> None:
+    orphans.adopt(stream)
+
+
+class FrameStream:
+    """The JSON frames of one event-stream answer, up to and including its final frame.
+
+    A frame with a non-zero ``base_resp`` raises the mapped error. Iterate it to the end or
+    ``aclose()`` it: either releases the connection.
+    """
+
+    def __init__(
+        self,
+        stream: ResponseStream,
+        call: Call,
+        where: Where,
+        is_final: FinalFrame,
+        *,
+        read_timeout: float | None,
+        deadline: float | None,
+        total_timeout: float | None,
+        orphans: Orphans,
+    ) -> None:
+        self._stream = stream
+        self._call = call
+        self._where = where
+        self._is_final = is_final
+        self._read_timeout = read_timeout
+        self._deadline = deadline
+        self._total_timeout = total_timeout
+        self._decoder = FrameDecoder(where)
+        self._ready: collections.deque[JSONObject] = collections.deque()
+        self._received: list[JSONObject] = []
+        self._eof = False
+        self._finished = False  # the final frame was yielded
+        self._closed = False
+        self._error: MiniMaxError | None = None
+        self._finalizer = weakref.finalize(self, _orphaned, orphans, stream)
+        self._finalizer.atexit = False
+
+    def __aiter__(self) -> FrameStream:
+        return self
+
+    async def __anext__(self) -> JSONObject:
+        if self._closed:
+            raise StopAsyncIteration
+        if self._finished:
+            await self._drain()
+            raise StopAsyncIteration
+        try:
+            if not self._ready:
+                if self._error is not None:
+                    raise self._error
+                await self._fill()
+            frame = self._ready.popleft()
+        except MiniMaxError as exc:
+            if isinstance(exc, APIConnectionError):
+                await self.aclose()  # broken or stalled: nothing more to read
+            else:
+                # The server answered with an error frame or garbage: read what is left (for
+                # a little while) so the connection's readers finish instead of being dropped.
+                await self._drain()
+            raise
+        except BaseException:
+            await self.aclose()
+            raise
+        self._received.append(frame)
+        if self._is_final(frame):
+            self._finished = True
+        return frame
+
+    async def _fill(self) -> None:
+        """Read until at least one data frame is ready, within the read timeout and deadline."""
+        now = anyio.current_time()
+        limit = float("inf") if self._read_timeout is None else now + self._read_timeout
+        if self._deadline is not None and self._deadline < limit:
+            limit = self._deadline
+        stream, call, where = self._stream, self._call, self._where
+        with anyio.CancelScope(deadline=limit) as scope:
+            while not self._ready and self._error is None:
+                if self._eof:
+                    raise incomplete(self._received, where)
+                chunk = await stream.read()
+                if chunk:
+                    frames = self._decoder.feed(chunk)
+                else:
+                    self._eof = True
+                    frames = self._decoder.close()
+                for frame in frames:
+                    try:
+                        check_frame(frame, stream.status, stream.headers, call, where)
+                    except MiniMaxError as exc:
+                        # The frames before it are still delivered, then the error.
+                        self._error = exc
+                        break
+                    self._ready.append(frame)
+        if scope.cancelled_caught:
+            raise self._timed_out()
+        if not self._ready and self._error is not None:
+            raise self._error
+
+    def _timed_out(self) -> MiniMaxError:
+        if self._deadline is not None and anyio.current_time() >= self._deadline:
+            reason = f"the stream did not end within its total timeout of {self._total_timeout} s"
+        else:
+            reason = f"no data frame arrived for {self._read_timeout} s"
+        return APITimeoutError(
+            f"{reason}, after {len(self._received)} frame(s); the answer is incomplete",
+            method=self._where.method,
+            url=self._where.url,
+        )
+
+    async def _drain(self) -> None:
+        with anyio.move_on_after(_DRAIN_SECONDS):
+            try:
+                while await self._stream.read():
+                    pass
+            except MiniMaxError:
+                pass
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finalizer.detach()
+        await self._stream.aclose()
+
+
+async def copy_body(
+    stream: ResponseStream,
+    head: list[bytes],
+    write: Callable[[bytes], Awaitable[object]],
+    *,
+    read_timeout: float | None,
+    deadline: float | None,
+    limit: int,
+    where: Where,
+) -> int:
+    """Pass *head* and then the rest of *stream*'s body to *write*; return the bytes written.
+
+    Pieces must arrive at most *read_timeout* apart and all by *deadline*; more than *limit*
+    bytes raise ResponseTooLargeError. The stream is closed in any case.
+    """
+    written = 0
+    try:
+        for piece in head:
+            written += len(piece)
+            await write(piece)
+        while True:
+            until = anyio.current_time() + (float("inf") if read_timeout is None else read_timeout)
+            if deadline is not None:
+                until = min(until, deadline)
+            with anyio.CancelScope(deadline=until) as scope:
+                piece = await stream.read()
+            if scope.cancelled_caught:
+                raise APITimeoutError(
+                    f"the body stalled or ran past its total timeout after {written} bytes",
+                    method=where.method,
+                    url=where.url,
+                )
+            if not piece:
+                return written
+            written += len(piece)
+            if written > limit:
+                raise too_large(limit, where, what="the file")
+            await write(piece)
+    finally:
+        await stream.aclose()

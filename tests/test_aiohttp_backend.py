@@ -1,0 +1,105 @@
+"""``http_backend="aiohttp"``: aiohttp itself carries every call, with our limits and errors."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+import minimax_async as mm
+from minimax_async.testing import (
+    FakeMiniMax,
+    FaultKind,
+    Faults,
+    Latency,
+    ScriptedFault,
+    serve_in_thread,
+)
+
+from .conftest import WEATHER
+
+pytestmark = pytest.mark.anyio
+
+FAST = mm.WaitPolicy(first_poll=0.01, scout_poll=0.01, min_interval=0.005)
+
+
+def native_client(fake: FakeMiniMax, url: str, **options: Any) -> mm.AsyncMiniMax:
+    """A client for *fake* served at *url* over the native aiohttp adapter."""
+    return mm.AsyncMiniMax(
+        api_key=fake.api_key,
+        group_id=fake.group_id,
+        base_url=url,
+        http_backend="aiohttp",
+        wait_policy=FAST,
+        **options,
+    )
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_runs_tools_files_and_streams_work_over_native_aiohttp() -> None:
+    """A fan-out with tools, an upload and download, and a streamed chat all work."""
+    fake = FakeMiniMax(latency=Latency(queued=0.01, in_progress=0.02))
+    with serve_in_thread(fake) as url:
+        async with native_client(fake, url) as client:
+            assistant = await client.assistants.create(model="abab5.5-chat", tools=[WEATHER])
+            results = await client.fan_out(
+                [f"weather in Beijing {i}" for i in range(10)],
+                assistant=assistant.id,
+                tools={"get_weather": lambda city: f"{city}: rain"},
+            )
+            file = await client.files.upload(b"hello " * 10_000, filename="a.txt")
+            sink = io.BytesIO()
+            size = await client.files.download(file.file_id, sink)
+            stream = await client.chat.v2.create(
+                model="abab6.5s-chat", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            async with stream:
+                frames = [frame async for frame in stream]
+    assert all(r.ok for r in results)
+    assert all("Beijing: rain" in r.answer for r in results)
+    assert size == 60_000
+    assert sink.getvalue() == b"hello " * 10_000
+    assert frames[-1].object == "chat.completion"
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_errors_over_native_aiohttp_are_ours_and_typed() -> None:
+    """A dropped answer is APIConnectionError (outcome unknown), a wrong key AuthenticationError."""
+    drop = ScriptedFault(path="text/chatcompletion_v2", call=1, kind=FaultKind.DROP_AFTER)
+    fake = FakeMiniMax(api_key="the-right-key", faults=Faults(script=[drop]))
+    with serve_in_thread(fake) as url:
+        async with native_client(fake, url, max_retries=0) as client:
+            with pytest.raises(mm.APIConnectionError) as info:
+                await client.chat.v2.create(
+                    model="abab6.5s-chat", messages=[{"role": "user", "content": "hi"}]
+                )
+            assert info.value.outcome_unknown
+        async with mm.AsyncMiniMax(
+            api_key="wrong", group_id=fake.group_id, base_url=url, http_backend="aiohttp"
+        ) as client:
+            with pytest.raises(mm.AuthenticationError):
+                await client.threads.create()
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_native_aiohttp_refuses_trio_loudly_before_sending() -> None:
+    """On trio the aiohttp backend raises ValueError naming the option, nothing is sent."""
+    fake = FakeMiniMax()
+    with serve_in_thread(fake) as url:
+        async with native_client(fake, url) as client:
+            with pytest.raises(ValueError, match="http_backend='aiohttp' runs on asyncio only"):
+                await client.threads.create()
+    assert sum(fake.stats.requests.values()) == 0
+
+
+def test_the_aiohttp_backend_takes_no_httpx_client_or_transport() -> None:
+    """Mixing the aiohttp backend with httpx objects, or naming another backend, is refused."""
+    import httpx
+
+    with pytest.raises(ValueError, match="cannot use an httpx"):
+        mm.AsyncMiniMax(
+            api_key="k", group_id="g", http_backend="aiohttp", transport=httpx.MockTransport(print)
+        )
+    with pytest.raises(ValueError, match="http_backend must be"):
+        mm.AsyncMiniMax(api_key="k", group_id="g", http_backend="requests")
