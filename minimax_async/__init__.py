@@ -29,6 +29,7 @@ from ._exceptions import (
 from ._fanout import Checkpoint, Progress, RunInput, RunResult
 from ._limiter import Limiter, Priority, RateLimit
 from ._pagination import AsyncPaginator
+from ._pool import PoolStats
 from ._records import (
     Annotation,
     Assistant,
@@ -157,6 +158,7 @@ __all__ = [
     "MessageCreationStepDetails",
     "MiniMaxError",
     "Page",
+    "PoolStats",
     "Priority",
     "ProFunctionCall",
     "ProMessage",

@@ -40,7 +40,7 @@ from ._exceptions import (
     path_message,
 )
 from ._limiter import Limiter, Priority
-from ._pool import PoolTransport
+from ._pool import KEEPALIVE_EXPIRY, PoolStats, PoolTransport
 from ._retry import RetryPolicy, is_retryable, outcome_unknown, parse_retry_after
 from ._version import __version__
 
@@ -56,10 +56,15 @@ def default_limits(max_in_flight: int | None) -> httpx.Limits:
     """Pool limits matching the in-flight bound.
 
     As many connections are kept alive as can be in flight at once; up to 100 may be open,
-    for streamed answers, which keep their connection after their slot is freed.
+    for streamed answers, which keep their connection after their slot is freed. Idle ones
+    are dropped after ``KEEPALIVE_EXPIRY``, before common servers drop them.
     """
     keep = 100 if max_in_flight is None else min(max_in_flight, 100)
-    return httpx.Limits(max_connections=max(100, keep), max_keepalive_connections=keep)
+    return httpx.Limits(
+        max_connections=max(100, keep),
+        max_keepalive_connections=keep,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
 
 
 JSONObject = dict[str, Any]
@@ -189,6 +194,12 @@ class Transport:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def pool_stats(self) -> PoolStats | None:
+        """The built-in pool's stats; ``None`` when another transport or client is used."""
+        direct = self._direct
+        return direct.stats if isinstance(direct, PoolTransport) else None
 
     async def aclose(self) -> None:
         """Close the pool (an injected ``http_client`` stays open: its owner closes it)."""
