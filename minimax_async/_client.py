@@ -12,7 +12,6 @@ import httpx
 
 from . import _validate as check
 from ._codes import DEFAULT_BASE_URL
-from ._exceptions import register_secret
 from ._fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
 from ._limiter import Limiter, RateLimit
 from ._pool import PoolStats
@@ -113,7 +112,6 @@ class AsyncMiniMax:
                 "api_key contains spaces, control or non-ASCII characters (not shown here); "
                 "check how it was read, e.g. a trailing newline from a file"
             )
-        register_secret(api_key)
         if http_client is not None and (transport is not None or limits is not None):
             raise ValueError("pass either http_client or transport/limits, not both")
         if base_url is not None:

@@ -42,6 +42,7 @@ from ._exceptions import (
 from ._limiter import Limiter, Priority
 from ._pool import KEEPALIVE_EXPIRY, PoolStats, PoolTransport
 from ._retry import RetryPolicy, is_retryable, outcome_unknown, parse_retry_after
+from ._secrets import Scrubber
 from ._version import __version__
 
 __all__ = ["Call", "FrameStream", "Method", "RequestOptions", "Transport", "Upload", "as_timeout"]
@@ -173,12 +174,12 @@ class Transport:
                 http_client = httpx.AsyncClient(transport=self._direct, timeout=DEFAULT_TIMEOUT)
         self._http = http_client
         self._urls = _URLCache()
-        # The key lives only in these headers; no error or log message is built from them.
-        self._headers: Final = {
-            "Authorization": f"Bearer {api_key}",
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
+        # The key lives only in the scrubber, whose repr hides it: the Authorization header
+        # is added to each request as it is sent (``_send_http``), and the scrubber is the
+        # current one while this transport works, so errors and log lines built meanwhile
+        # hide the key wherever a server echoes it.
+        self.scrubber: Final = Scrubber(api_key)
+        self._headers: Final = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         self._json_headers: Final = {**self._headers, "Content-Type": "application/json"}
         # Query strings are built here, once per call: handing httpx a params mapping makes
         # it parse and rebuild the URL a second time on every request.
@@ -231,11 +232,13 @@ class Transport:
 
     async def send(self, call: Call, options: RequestOptions) -> JSONObject:
         """Make *call*, retrying as the policy allows, and return the checked JSON body."""
-        return await self._with_retries(call, options, self._attempt_json)
+        with self.scrubber.active():
+            return await self._with_retries(call, options, self._attempt_json)
 
     async def send_bytes(self, call: Call, options: RequestOptions) -> bytes:
         """Make *call* and return the raw body (file contents)."""
-        return await self._with_retries(call, options, self._attempt_bytes)
+        with self.scrubber.active():
+            return await self._with_retries(call, options, self._attempt_bytes)
 
     async def open_events(
         self,
@@ -249,8 +252,9 @@ class Transport:
         are not, since a frame may already have been used. A JSON (non-SSE) answer is an
         error body and raises the mapped error.
         """
-        response = await self._with_retries(call, options, self._attempt_stream)
-        return FrameStream(response, call, is_final)
+        with self.scrubber.active():
+            response = await self._with_retries(call, options, self._attempt_stream)
+        return FrameStream(response, call, is_final, scrubber=self.scrubber)
 
     # --------------------------------------------------------------------------- attempts
 
@@ -369,6 +373,7 @@ class Transport:
         )
 
     async def _send_http(self, request: httpx.Request, stream: bool) -> httpx.Response:
+        request.headers["Authorization"] = self.scrubber.authorization()
         direct = self._direct
         if direct is None:
             return await self._http.send(request, stream=stream)
@@ -461,8 +466,15 @@ class FrameStream:
     """
 
     def __init__(
-        self, response: httpx.Response, call: Call, is_final: Callable[[JSONObject], bool]
+        self,
+        response: httpx.Response,
+        call: Call,
+        is_final: Callable[[JSONObject], bool],
+        *,
+        scrubber: Scrubber | None = None,
     ) -> None:
+        #: The owning client's scrubber: activate it while reading frames.
+        self.scrubber = scrubber
         self._response = response
         self._call = call
         self._is_final = is_final

@@ -81,6 +81,11 @@ class Resource:
     async def _send(self, call: Call, timeout: Timeout) -> dict[str, Any]:
         return await self._client._transport.send(call, self._options(timeout))
 
+    def _parse(self, data: Any, cls: type[T], call: Call) -> T:
+        """:func:`parse`, with an error built from *data* scrubbed of this client's key."""
+        with self._client._transport.scrubber.active():
+            return parse(data, cls, call)
+
     async def _get(
         self,
         path: str,
@@ -93,7 +98,7 @@ class Resource:
     ) -> T:
         call = Call(Method.GET, path, params=params, idempotent=True, priority=priority)
         data = await self._send(call, timeout)
-        return parse(data if key is None else unwrap(data, key), cls, call)
+        return self._parse(data if key is None else unwrap(data, key), cls, call)
 
     async def _post(
         self,
@@ -107,7 +112,7 @@ class Resource:
     ) -> T:
         call = Call(Method.POST, path, json=body, idempotent=idempotent, priority=Priority.WRITE)
         data = await self._send(call, timeout)
-        return parse(data if key is None else unwrap(data, key), cls, call)
+        return self._parse(data if key is None else unwrap(data, key), cls, call)
 
     async def _exactly_once(
         self,
