@@ -138,9 +138,11 @@ class PoolTransport(httpx.AsyncBaseTransport):
             response = await connection.handle_async_request(core_request)
         except BaseException as exc:
             await self._checkin(connection, key)
-            if isinstance(exc, Exception):
-                raise _as_httpx_error(exc, request) from exc
-            raise
+            if not isinstance(exc, Exception):
+                raise
+            if self._closed:  # closed under this request: whatever broke, that is why
+                raise self._closed_error() from exc
+            raise _as_httpx_error(exc, request) from exc
 
         async def release() -> None:
             await self._checkin(connection, key)
@@ -148,7 +150,7 @@ class PoolTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_Body(response.stream, release, request),
+            stream=_ResponseBody(response.stream, release, request),
             extensions=response.extensions,
         )
 
@@ -157,10 +159,7 @@ class PoolTransport(httpx.AsyncBaseTransport):
     ) -> httpcore.AsyncHTTPConnection:
         while True:
             if self._closed:  # also for requests that waited for room while it closed
-                raise ClientClosedError(
-                    "the connection pool is closed (the client was closed while this request "
-                    "waited for a connection)"
-                )
+                raise self._closed_error()
             stack = self._idle.get(key)
             while stack:
                 connection = stack.pop()
@@ -181,6 +180,13 @@ class PoolTransport(httpx.AsyncBaseTransport):
                 await self._discard(self._oldest_idle())
                 continue
             await self._wait_for_room(request)
+
+    @staticmethod
+    def _closed_error() -> ClientClosedError:
+        return ClientClosedError(
+            "the connection pool is closed (the client was closed while this request was "
+            "waiting for or using a connection)"
+        )
 
     def _oldest_idle(self) -> httpcore.AsyncHTTPConnection:
         stack = next(s for s in self._idle.values() if s)
@@ -212,7 +218,11 @@ class PoolTransport(httpx.AsyncBaseTransport):
     async def _checkin(self, connection: httpcore.AsyncHTTPConnection, key: _Key) -> None:
         """Take back a connection whose response is over: keep it if it can serve again."""
         if connection not in self._open:
-            return  # the pool was closed meanwhile
+            # The pool was closed meanwhile, maybe while this connection was still being
+            # opened (closing it then did nothing): close it now.
+            with anyio.CancelScope(shield=True):
+                await connection.aclose()
+            return
         if (
             not self._closed
             and connection.is_idle()
@@ -244,7 +254,7 @@ class PoolTransport(httpx.AsyncBaseTransport):
             self._waiters.popleft().set()
 
 
-class _Body(httpx.AsyncByteStream):
+class _ResponseBody(httpx.AsyncByteStream):
     """A response body that speaks httpx's errors and returns its connection when closed."""
 
     __slots__ = ("_closed", "_release", "_request", "_stream")

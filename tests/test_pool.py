@@ -445,3 +445,27 @@ def test_the_default_keep_alive_expiry_is_below_common_server_idle_timeouts() ->
     """Idle connections are dropped before uvicorn's (and Node's, Apache's) 5 s would close them."""
     assert default_limits(8).keepalive_expiry == KEEPALIVE_EXPIRY
     assert 0 < KEEPALIVE_EXPIRY < 5
+
+
+async def test_calls_using_or_waiting_for_a_connection_when_the_client_closes_raise_closed(
+    server: Server,
+) -> None:
+    """Closing the client under one call in flight and two queued fails all three as closed."""
+    server.hold = anyio.Event()
+    client = client_for(server, limits=httpx.Limits(max_connections=1), max_retries=0)
+    raised: list[BaseException] = []
+
+    async def call() -> None:
+        try:
+            await served_by(client)
+        except mm.MiniMaxError as exc:
+            raised.append(exc)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(3):
+            group.start_soon(call)
+        await until(lambda: server.requests == 1 and stats_of(client).waiting == 2)
+        await client.aclose()
+        server.hold.set()
+    assert [type(e) for e in raised] == [mm.ClientClosedError] * 3
+    assert stats_of(client) == mm.PoolStats(open=0, idle=0, in_use=0, waiting=0)
