@@ -33,6 +33,7 @@ from ._exceptions import (
 from ._fanout import Checkpoint, Progress, RunInput, RunResult
 from ._limiter import Limiter, Priority, RateLimit
 from ._pagination import AsyncPaginator
+from ._pool import PoolStats
 from ._records import (
     Annotation,
     Assistant,
@@ -165,6 +166,7 @@ __all__ = [
     "MessageCreationStepDetails",
     "MiniMaxError",
     "Page",
+    "PoolStats",
     "Priority",
     "ProFunctionCall",
     "ProMessage",

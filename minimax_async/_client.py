@@ -12,9 +12,9 @@ import httpx
 
 from . import _validate as check
 from ._codes import DEFAULT_BASE_URL
-from ._exceptions import register_secret
 from ._fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
 from ._limiter import Limiter, RateLimit
+from ._pool import PoolStats
 from ._records import Assistant
 from ._resources._base import Timeout
 from ._resources.assistants import Assistants
@@ -143,7 +143,6 @@ class AsyncMiniMax:
                 "api_key contains spaces, control or non-ASCII characters (not shown here); "
                 "check how it was read, e.g. a trailing newline from a file"
             )
-        register_secret(api_key)
         _check_http_options(http_client, transport, limits)
         if http_backend not in ("httpx", "aiohttp"):
             raise ValueError(f"http_backend must be 'httpx' or 'aiohttp', got {http_backend!r}")
@@ -330,6 +329,15 @@ class AsyncMiniMax:
     def limiter(self) -> Limiter:
         """The live rate budget (in flight, waiting, current rate), for monitoring."""
         return self._transport.limiter
+
+    @property
+    def pool_stats(self) -> PoolStats | None:
+        """The built-in connection pool's connections and waiters now (read-only snapshot).
+
+        ``None`` when the calls go through an injected ``http_client``, a ``transport`` or
+        httpx's own pool (when the environment names a proxy).
+        """
+        return self._transport.pool_stats
 
     @property
     def is_closed(self) -> bool:

@@ -28,7 +28,9 @@
     └── ToolExecutionError             a tool raised (when asked to raise, not to report)
 
 Messages are written for people and never contain the API key: errors are built only from
-the method, the URL (which carries ``GroupId`` but no secret), the response and the status.
+the method, the URL (which carries ``GroupId`` but no secret), the response and the status,
+and whatever came from the server is scrubbed of the key of the client at work
+(``_secrets``), in messages, bodies, headers and trace ids.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar, Final
 
 from . import _codes
+from ._secrets import Scrubber, scrub, scrub_headers
 
 if TYPE_CHECKING:
     from ._records import Assistant, Run, RunLastError
@@ -75,36 +78,33 @@ REQUEST_ID_HEADERS: Final = ("alb_request_id", "x-request-id")
 _BODY_EXCERPT: Final = 500
 #: Gateway statuses after which the upstream may or may not have acted on the request.
 _GATEWAY_STATUSES: Final = frozenset({502, 504})
+# Longer than any API key MiniMax issues (JWTs of a few hundred characters).
+_SCRUB_MARGIN: Final = 4096
 
 
-# The API keys of the clients made in this process. Error texts are scrubbed of them, so a
-# server (or proxy) that echoes the Authorization header cannot put a key into an error.
-_SECRETS: list[str] = []
+def register_secret(secret: str) -> Scrubber:
+    """Return a :class:`Scrubber` for *secret*; activate it around the owner's work.
 
-
-# Shorter strings are not real keys (MiniMax keys are long JWTs) and scrubbing them would
-# mangle ordinary words in messages.
-_MIN_SECRET_LENGTH: Final = 12
-
-
-def register_secret(secret: str) -> None:
-    """Make *secret* unprintable in every error message and body this library builds."""
-    if len(secret) >= _MIN_SECRET_LENGTH and secret not in _SECRETS:
-        _SECRETS.append(secret)
+    Nothing is registered process-wide any more: each client keeps its own scrubber, so the
+    cost of scrubbing does not grow with the number of clients made.
+    """
+    return Scrubber(secret)
 
 
 def redact(text: str) -> str:
-    """Return *text* with every registered secret replaced by ``***``."""
-    for secret in _SECRETS:
-        if secret in text:
-            text = text.replace(secret, "***")
-    return text
+    """Return *text* with the current client's API key replaced by ``***``."""
+    return scrub(text)
 
 
 def excerpt(body: str | bytes, limit: int = _BODY_EXCERPT) -> str:
     """Return at most *limit* characters of a response body (secrets scrubbed) for an error."""
-    text = redact(body.decode("utf-8", "replace") if isinstance(body, bytes) else body)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more)"
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if len(text) <= limit:
+        return scrub(text)
+    # Only the part shown is scrubbed (a megabyte body costs no more than a short one); the
+    # margin covers a key that starts inside the part shown and ends past it.
+    head = scrub(text[: limit + _SCRUB_MARGIN])[:limit]
+    return head + f"... ({len(text) - limit} more)"
 
 
 class MiniMaxError(Exception):
@@ -266,10 +266,11 @@ class APIError(_RequestContext):
         self.status_code = status_code
         self.status_msg = status_msg
         self.http_status = http_status
-        self.trace_id = trace_id
-        self.request_id = request_id
+        # A server may echo request headers (the Authorization one included) anywhere.
+        self.trace_id = None if trace_id is None else redact(trace_id)
+        self.request_id = None if request_id is None else redact(request_id)
         self.body = redact(body)
-        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.headers: Mapping[str, str] = {} if headers is None else scrub_headers(headers)
 
     @property
     def outcome_unknown(self) -> bool:
@@ -363,7 +364,7 @@ class RunFailedError(RunError):
         self.last_error: RunLastError | None = run.last_error
         message = f"run {run.id} on thread {run.thread_id} failed"
         if run.last_error is not None:
-            message += f": {run.last_error.code or 'error'}: {run.last_error.message}"
+            message += redact(f": {run.last_error.code or 'error'}: {run.last_error.message}")
         super().__init__(run, message)
 
 
@@ -501,4 +502,7 @@ def headers_trace_ids(headers: Mapping[str, str]) -> tuple[str | None, str | Non
     """Return ``(trace_id, request_id)`` from response *headers*, whichever are present."""
     trace = next((headers[h] for h in TRACE_HEADERS if h in headers), None)
     request = next((headers[h] for h in REQUEST_ID_HEADERS if h in headers), None)
-    return trace, request
+    return (
+        None if trace is None else redact(trace),
+        None if request is None else redact(request),
+    )

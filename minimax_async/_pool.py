@@ -7,55 +7,96 @@ that same connection and has not used it yet; the later one then fails with
 ``ConnectionNotAvailable`` and is assigned again. Under the client's in-flight bound this
 happened on most calls at ten callers (``benchmarks/README.md``). Here every origin keeps a
 stack of idle connections: a request takes the one used last (checking only that one), and
-its response gives it back when it is closed. httpcore still speaks HTTP on each connection,
-and httpx still maps requests, responses and errors: only the choice of connection is ours.
+its response gives it back when it is closed.
+
+:class:`PoolTransport` is an ``httpx.AsyncBaseTransport`` built only from public parts:
+httpcore's ``AsyncHTTPConnection`` speaks HTTP/1.1 on each connection, and httpcore's
+errors are translated here into httpx's, so callers see exactly what httpx's own transport
+would raise. Only the choice of connection is ours.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
-from types import TracebackType
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Final
 
 import anyio
+import attrs
 import httpcore
 import httpx
 
-__all__ = ["PoolTransport"]
+from ._exceptions import ClientClosedError
+
+__all__ = ["KEEPALIVE_EXPIRY", "PoolStats", "PoolTransport"]
+
+#: Seconds an idle connection is kept for reuse. Servers close idle connections on a timer
+#: of their own (uvicorn, Node.js and Apache after 5 s); a client that keeps one longer
+#: than the server sends its next request into a socket the server is closing. Staying a
+#: second below the common 5 s leaves room for the answer's own travel time, since the
+#: server's timer starts when it sends the last byte and ours when we have read it.
+KEEPALIVE_EXPIRY: Final = 4.0
 
 _Key = tuple[bytes, bytes, int]
 
+# httpcore's errors and the httpx errors its own transport turns them into. Looked up
+# along the raised error's class hierarchy, so the most specific class wins.
+_ERRORS: Final[Mapping[type[Exception], type[httpx.TransportError]]] = {
+    httpcore.ConnectTimeout: httpx.ConnectTimeout,
+    httpcore.ReadTimeout: httpx.ReadTimeout,
+    httpcore.WriteTimeout: httpx.WriteTimeout,
+    httpcore.PoolTimeout: httpx.PoolTimeout,
+    httpcore.TimeoutException: httpx.TimeoutException,
+    httpcore.ConnectError: httpx.ConnectError,
+    httpcore.ReadError: httpx.ReadError,
+    httpcore.WriteError: httpx.WriteError,
+    httpcore.NetworkError: httpx.NetworkError,
+    httpcore.ProxyError: httpx.ProxyError,
+    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
+    httpcore.LocalProtocolError: httpx.LocalProtocolError,
+    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
+    httpcore.ProtocolError: httpx.ProtocolError,
+}
 
-class PoolTransport(httpx.AsyncHTTPTransport):
-    """httpx's HTTP/1.1 transport with :class:`_Pool` in place of httpcore's pool."""
+
+def _as_httpx_error(exc: Exception, request: httpx.Request) -> Exception:
+    """The httpx error for an httpcore one (anything else is returned unchanged)."""
+    for cls in type(exc).__mro__:
+        mapped = _ERRORS.get(cls)
+        if mapped is not None:
+            return mapped(str(exc), request=request)
+    return exc
+
+
+@attrs.frozen
+class PoolStats:
+    """A snapshot of the built-in connection pool, for monitoring and tests.
+
+    ``open`` connections are ``idle`` (kept for reuse) or ``in_use`` (serving a request or
+    holding an unread or unclosed response); ``waiting`` requests are queued because the
+    pool is at ``max_connections``.
+    """
+
+    open: int
+    idle: int
+    in_use: int
+    waiting: int
+
+
+class PoolTransport(httpx.AsyncBaseTransport):
+    """An httpx transport over HTTP/1.1 connections that are taken and returned in O(1).
+
+    ``limits`` gives the cap on open connections (``max_connections``), on idle ones kept
+    for reuse (``max_keepalive_connections``) and how long an idle one is kept
+    (``keepalive_expiry``). ``verify`` and ``trust_env`` build the TLS context as httpx
+    does (``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` apply when ``trust_env`` is true).
+    """
 
     def __init__(self, *, limits: httpx.Limits, verify: Any = True, trust_env: bool = True) -> None:
-        # Not httpx's __init__, which would build httpcore's pool (and a second TLS context)
-        # only for it to be replaced; every other method of the class uses just ``_pool``.
-        self._pool = _Pool(  # type: ignore[assignment]
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=trust_env),
-            max_connections=limits.max_connections,
-            max_idle=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-        )
-
-
-class _Pool:
-    """Idle connections per origin (a stack), a cap on open ones, nothing scanned per request."""
-
-    def __init__(
-        self,
-        *,
-        ssl_context: Any,
-        max_connections: int | None,
-        max_idle: int | None,
-        keepalive_expiry: float | None,
-    ) -> None:
-        self._ssl_context = ssl_context
-        self._max_connections = max_connections
-        self._max_idle = max_idle
-        self._keepalive_expiry = keepalive_expiry
+        self._ssl_context = httpx.create_ssl_context(verify=verify, trust_env=trust_env)
+        self._max_connections = limits.max_connections
+        self._max_idle = limits.max_keepalive_connections
+        self._keepalive_expiry = limits.keepalive_expiry
         # Keyed by (scheme, host, port): httpcore's Origin is not hashable.
         self._idle: dict[_Key, list[httpcore.AsyncHTTPConnection]] = {}
         self._idle_count = 0
@@ -64,41 +105,61 @@ class _Pool:
         self._closed = False
 
     @property
-    def connections(self) -> list[httpcore.AsyncHTTPConnection]:
-        """The connections open now, idle or in use (as httpcore's pool reports them)."""
-        return list(self._open)
+    def stats(self) -> PoolStats:
+        """How many connections are open, idle and in use, and how many requests wait."""
+        return PoolStats(
+            open=len(self._open),
+            idle=self._idle_count,
+            in_use=len(self._open) - self._idle_count,
+            waiting=len(self._waiters),
+        )
 
-    @property
-    def waiting(self) -> int:
-        """Requests waiting for a connection because the pool is at its cap."""
-        return len(self._waiters)
-
-    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
-        scheme = request.url.scheme
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send *request* on a pooled connection; its response returns it when closed."""
+        url = request.url
+        scheme = url.raw_scheme
         if scheme not in (b"http", b"https"):
-            raise httpcore.UnsupportedProtocol(
-                f"Request URL has an unsupported protocol '{scheme.decode('ascii')}://'."
+            raise httpx.UnsupportedProtocol(
+                f"Request URL has an unsupported protocol '{url.scheme}://'.", request=request
             )
-        origin = request.url.origin
-        key = (origin.scheme, origin.host, origin.port)
-        connection = await self._checkout(request, key)
+        port = url.port or (443 if scheme == b"https" else 80)
+        key = (scheme, url.raw_host, port)
+        if not isinstance(request.stream, httpx.AsyncByteStream):
+            raise TypeError("PoolTransport needs a request with an asynchronous body")
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(scheme=scheme, host=url.raw_host, port=port, target=url.raw_path),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        connection = await self._checkout(core_request, key, request)
         try:
-            response = await connection.handle_async_request(request)
-        except BaseException:
+            response = await connection.handle_async_request(core_request)
+        except BaseException as exc:
             await self._checkin(connection, key)
-            raise
-        return httpcore.Response(
-            status=response.status,
+            if not isinstance(exc, Exception):
+                raise
+            if self._closed:  # closed under this request: whatever broke, that is why
+                raise self._closed_error() from exc
+            raise _as_httpx_error(exc, request) from exc
+
+        async def release() -> None:
+            await self._checkin(connection, key)
+
+        return httpx.Response(
+            status_code=response.status,
             headers=response.headers,
-            content=_Stream(response.stream, self, connection, key),
+            stream=_ResponseBody(response.stream, release, request),
             extensions=response.extensions,
         )
 
-    async def _checkout(self, request: httpcore.Request, key: _Key) -> httpcore.AsyncHTTPConnection:
-        origin = request.url.origin
+    async def _checkout(
+        self, core_request: httpcore.Request, key: _Key, request: httpx.Request
+    ) -> httpcore.AsyncHTTPConnection:
         while True:
             if self._closed:  # also for requests that waited for room while it closed
-                raise RuntimeError("the connection pool is closed")
+                raise self._closed_error()
             stack = self._idle.get(key)
             while stack:
                 connection = stack.pop()
@@ -108,7 +169,7 @@ class _Pool:
                 await self._discard(connection)
             if self._max_connections is None or len(self._open) < self._max_connections:
                 connection = httpcore.AsyncHTTPConnection(
-                    origin=origin,
+                    origin=core_request.url.origin,
                     ssl_context=self._ssl_context,
                     keepalive_expiry=self._keepalive_expiry,
                 )
@@ -120,12 +181,19 @@ class _Pool:
                 continue
             await self._wait_for_room(request)
 
+    @staticmethod
+    def _closed_error() -> ClientClosedError:
+        return ClientClosedError(
+            "the connection pool is closed (the client was closed while this request was "
+            "waiting for or using a connection)"
+        )
+
     def _oldest_idle(self) -> httpcore.AsyncHTTPConnection:
         stack = next(s for s in self._idle.values() if s)
         self._idle_count -= 1
         return stack.pop(0)
 
-    async def _wait_for_room(self, request: httpcore.Request) -> None:
+    async def _wait_for_room(self, request: httpx.Request) -> None:
         timeouts = request.extensions.get("timeout", {})
         event = anyio.Event()
         self._waiters.append(event)
@@ -138,7 +206,9 @@ class _Pool:
             else:
                 self._waiters.remove(event)
             if isinstance(exc, TimeoutError):
-                raise httpcore.PoolTimeout("no connection became free in time") from None
+                raise httpx.PoolTimeout(
+                    "no connection became free in time", request=request
+                ) from None
             raise
 
     def _wake_one(self) -> None:
@@ -148,10 +218,15 @@ class _Pool:
     async def _checkin(self, connection: httpcore.AsyncHTTPConnection, key: _Key) -> None:
         """Take back a connection whose response is over: keep it if it can serve again."""
         if connection not in self._open:
-            return  # the pool was closed meanwhile
+            # The pool was closed meanwhile, maybe while this connection was still being
+            # opened (closing it then did nothing): close it now.
+            with anyio.CancelScope(shield=True):
+                await connection.aclose()
+            return
         if (
             not self._closed
             and connection.is_idle()
+            and connection.is_available()  # not one whose connect failed (httpcore: "idle")
             and (self._max_idle is None or self._idle_count < self._max_idle)
         ):
             self._idle.setdefault(key, []).append(connection)
@@ -167,6 +242,7 @@ class _Pool:
         self._wake_one()
 
     async def aclose(self) -> None:
+        """Close every connection; requests still waiting for one raise ``ClientClosedError``."""
         self._closed = True
         self._idle.clear()
         self._idle_count = 0
@@ -177,36 +253,24 @@ class _Pool:
         while self._waiters:
             self._waiters.popleft().set()
 
-    async def __aenter__(self) -> _Pool:
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc: BaseException | None = None,
-        tb: TracebackType | None = None,
-    ) -> None:
-        await self.aclose()
+class _ResponseBody(httpx.AsyncByteStream):
+    """A response body that speaks httpx's errors and returns its connection when closed."""
 
-
-class _Stream:
-    """A response body that returns its connection to the pool when it is closed."""
-
-    __slots__ = ("_closed", "_connection", "_key", "_pool", "_stream")
+    __slots__ = ("_closed", "_release", "_request", "_stream")
 
     def __init__(
-        self, stream: Any, pool: _Pool, connection: httpcore.AsyncHTTPConnection, key: _Key
+        self, stream: Any, release: Callable[[], Awaitable[None]], request: httpx.Request
     ) -> None:
         self._stream = stream
-        self._pool = pool
-        self._connection = connection
-        self._key = key
+        self._release = release
+        self._request = request
         self._closed = False
 
     def __aiter__(self) -> AsyncIterator[bytes]:
+        # A plain iterator, not a generator: one abandoned mid-body is not left half-run.
         # httpcore's body iterator closes the response itself if reading fails.
-        iterator: AsyncIterator[bytes] = self._stream.__aiter__()
-        return iterator
+        return _Chunks(self._stream.__aiter__(), self._request)
 
     async def aclose(self) -> None:
         if self._closed:
@@ -218,4 +282,20 @@ class _Stream:
                 with anyio.CancelScope(shield=True):
                     await close()
         finally:
-            await self._pool._checkin(self._connection, self._key)
+            await self._release()
+
+
+class _Chunks(AsyncIterator[bytes]):
+    __slots__ = ("_chunks", "_request")
+
+    def __init__(self, chunks: AsyncIterator[bytes], request: httpx.Request) -> None:
+        self._chunks = chunks
+        self._request = request
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            raise
+        except Exception as exc:  # httpcore's, mapped as httpx's transport maps them
+            raise _as_httpx_error(exc, self._request) from exc

@@ -35,6 +35,13 @@ class Stream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
+        scrubber = self._frames.scrubber
+        if scrubber is None:
+            return await self._next()
+        with scrubber.active():  # errors built from frames hide the client's key
+            return await self._next()
+
+    async def _next(self) -> T:
         while True:
             frame = await anext(self._iterator)
             item = self._parse(frame)

@@ -42,7 +42,8 @@ from ._http.wire import (
     is_json,
 )
 from ._limiter import Limiter
-from ._pool import PoolTransport
+from ._pool import KEEPALIVE_EXPIRY, PoolStats, PoolTransport
+from ._secrets import Scrubber, scrub_library_logs
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -74,10 +75,16 @@ def default_limits(max_in_flight: int | None) -> httpx.Limits:
     """Pool limits matching the in-flight bound.
 
     As many connections are kept alive as can be in flight at once; up to 100 may be open,
-    for streamed answers, which keep their connection after their slot is freed.
+    for streamed answers, which keep their connection after their slot is freed. Idle ones
+    are dropped after ``KEEPALIVE_EXPIRY``, before common servers drop them (both backends
+    read the expiry from these limits).
     """
     keep = 100 if max_in_flight is None else min(max_in_flight, 100)
-    return httpx.Limits(max_connections=max(100, keep), max_keepalive_connections=keep)
+    return httpx.Limits(
+        max_connections=max(100, keep),
+        max_keepalive_connections=keep,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
 
 
 def as_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -111,11 +118,17 @@ class Transport:
         self._loop: object | None = None
         self._counters = Counters()
         self._requester: Requester
+        # The key lives only in the scrubber, whose repr hides it: the adapters build the
+        # Authorization header from it as each request is sent, and it is the current one
+        # while this transport works, so errors and log lines built meanwhile hide the key
+        # wherever a server echoes it.
+        self.scrubber: Final = Scrubber(api_key)
+        scrub_library_logs()
         # The httpx client (None with aiohttp); tests of the built-in pool reach it.
         self._http: httpx.AsyncClient | None = None
         if http_backend == "aiohttp":
             self._requester = _aiohttp_requester(
-                api_key, limits or default_limits(limiter.config.max_in_flight)
+                self.scrubber, limits or default_limits(limiter.config.max_in_flight)
             )
             return
         owns = http_client is None
@@ -135,7 +148,7 @@ class Transport:
                 http_client = httpx.AsyncClient(transport=direct, timeout=DEFAULT_TIMEOUT)
         self._http = http_client
         self._requester = HttpxRequester(
-            api_key=api_key, http_client=http_client, direct=direct, owns_client=owns
+            scrubber=self.scrubber, http_client=http_client, direct=direct, owns_client=owns
         )
 
     # Counters read by progress displays and benchmarks.
@@ -162,6 +175,11 @@ class Transport:
     @property
     def closed(self) -> bool:
         return self._requester.closed
+
+    @property
+    def pool_stats(self) -> PoolStats | None:
+        """The built-in pool's stats; ``None`` with another transport, client or backend."""
+        return self._requester.pool_stats
 
     async def aclose(self) -> None:
         """Close the pool (an injected ``http_client`` stays open: its owner closes it)."""
@@ -250,6 +268,7 @@ class Transport:
             deadline=deadline,
             total_timeout=total,
             orphans=self._orphans,
+            scrubber=self.scrubber,
         )
 
     async def download(
@@ -293,19 +312,21 @@ class Transport:
                 raise
 
         stream, head, complete = await self._retrying(call, request, options, attempt)
-        if complete:
-            await stream.aclose()
-            await write(head[0])
-            return len(head[0])
-        return await copy_body(
-            stream,
-            head,
-            write,
-            read_timeout=answer_seconds(options.timeout),
-            deadline=deadline,
-            limit=MAX_FILE_BYTES,
-            where=request.where,
-        )
+        # The body's errors (a stall, a size past the limit) hide this client's key too.
+        with self.scrubber.active():
+            if complete:
+                await stream.aclose()
+                await write(head[0])
+                return len(head[0])
+            return await copy_body(
+                stream,
+                head,
+                write,
+                read_timeout=answer_seconds(options.timeout),
+                deadline=deadline,
+                limit=MAX_FILE_BYTES,
+                where=request.where,
+            )
 
     async def _reject(
         self, stream: ResponseStream, call: Call, request: HttpRequest, options: RequestOptions
@@ -329,25 +350,27 @@ class Transport:
         options: RequestOptions,
         attempt: Callable[[int], Awaitable[R]],
     ) -> R:
-        return await call_with_retries(
-            call,
-            request.where,
-            options,
-            attempt,
-            limiter=self.limiter,
-            counters=self._counters,
-            before_attempt=self._before_attempt,
-        )
+        # Errors and log lines built while the call runs hide this client's key.
+        with self.scrubber.active():
+            return await call_with_retries(
+                call,
+                request.where,
+                options,
+                attempt,
+                limiter=self.limiter,
+                counters=self._counters,
+                before_attempt=self._before_attempt,
+            )
 
 
-def _aiohttp_requester(api_key: str, limits: httpx.Limits) -> Requester:
+def _aiohttp_requester(scrubber: Scrubber, limits: httpx.Limits) -> Requester:
     try:
         from ._http.aiohttp_requester import AiohttpRequester
     except ImportError as exc:
         raise ValueError(
             "http_backend='aiohttp' needs aiohttp: pip install 'minimax-async[aiohttp]'"
         ) from exc
-    return AiohttpRequester(api_key=api_key, limits=limits)
+    return AiohttpRequester(scrubber=scrubber, limits=limits)
 
 
 def _proxy_in_environment() -> bool:

@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 import minimax_async as mm
-from minimax_async._pool import _Pool
 from minimax_async.testing import FakeMiniMax, Latency, serve_in_thread
 
 from .conftest import SleepRecorder, until
@@ -201,35 +200,34 @@ async def test_cancelled_waits_over_real_http_leave_the_pool_idle_then_closed() 
             wait_policy=FAST,
             limits=httpx.Limits(max_connections=20),
         )
-        pool = pool_of(client)
         async with client:
             runs = await start_runs(client, 50)
             before = len(anyio.get_running_tasks())
             async with anyio.create_task_group() as group:
                 for i in range(500):
                     group.start_soon(runs[i % 50].wait_until)
-                await until(lambda: any(not c.is_idle() for c in pool.connections))
+                await until(lambda: stats_of(client).in_use > 0)
                 await anyio.sleep(0.05)
                 group.cancel_scope.cancel()
             await anyio.wait_all_tasks_blocked()
             assert len(anyio.get_running_tasks()) == before
-            assert pool.waiting == 0
-            assert all(c.is_idle() or c.is_closed() for c in pool.connections)
-            assert len(pool.connections) <= 20
+            stats = stats_of(client)
+            assert (stats.waiting, stats.in_use) == (0, 0)
+            assert stats.open <= 20
             assert client.limiter.in_flight == 0
             # The pool is still usable after the cancellation.
             assert (await runs[0].refresh()).status == "in_progress"
-        assert pool.connections == []
+        assert stats_of(client).open == 0
     gc.collect()  # any abandoned generator is reported now, under this test's filter
 
 
 # --------------------------------------------------------------------- closing, even on error
 
 
-def pool_of(client: mm.AsyncMiniMax) -> _Pool:
-    pool = client._transport._http._transport._pool  # type: ignore[attr-defined]
-    assert isinstance(pool, _Pool)
-    return pool
+def stats_of(client: mm.AsyncMiniMax) -> mm.PoolStats:
+    stats = client.pool_stats
+    assert stats is not None, "the built-in pool serves this client"
+    return stats
 
 
 async def test_async_with_closes_the_pool_when_the_block_raises_or_is_cancelled() -> None:
@@ -244,7 +242,7 @@ async def test_async_with_closes_the_pool_when_the_block_raises_or_is_cancelled(
         async def raise_inside() -> None:
             async with failing:
                 await failing.threads.create()
-                assert pool_of(failing).connections
+                assert stats_of(failing).open > 0
                 raise LookupError("the caller's own error")
 
         with pytest.raises(LookupError):
@@ -256,7 +254,7 @@ async def test_async_with_closes_the_pool_when_the_block_raises_or_is_cancelled(
         for client in (failing, cancelled):
             assert client.is_closed
             assert client._transport._http.is_closed
-            assert pool_of(client).connections == []
+            assert stats_of(client).open == 0
 
 
 @pytest.mark.filterwarnings(ABANDONED_GENERATORS)
@@ -266,7 +264,6 @@ async def test_async_with_closes_the_pool_when_the_block_raises_inside_an_open_s
     # Leaving a stream before its end abandons httpx's generators (xfailed below).
     with serve_in_thread(fake) as base_url:
         client = mm.AsyncMiniMax(api_key=fake.api_key, group_id=fake.group_id, base_url=base_url)
-        pool = pool_of(client)
         streams: list[mm.Stream[mm.ChatCompletionV2]] = []
 
         async def raise_mid_stream() -> None:
@@ -279,12 +276,12 @@ async def test_async_with_closes_the_pool_when_the_block_raises_inside_an_open_s
                     )
                 )
                 await anext(aiter(streams[0]))
-                assert any(not c.is_idle() for c in pool.connections)
+                assert stats_of(client).in_use > 0
                 raise LookupError("stop reading")
 
         with pytest.raises(LookupError):
             await raise_mid_stream()
-        assert pool.connections == []
+        assert stats_of(client).open == 0
         await streams.pop().aclose()  # closing it afterwards is harmless
     gc.collect()  # any abandoned generator is reported now, under this test's filter
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,14 +17,16 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import httpcore
 import httpx
 import pytest
 import trustme
 from anyio.streams.tls import TLSListener
 
 import minimax_async as mm
-from minimax_async._pool import PoolTransport, _Pool
-from minimax_async._transport import _URLCache
+from minimax_async._pool import KEEPALIVE_EXPIRY, PoolTransport
+from minimax_async._transport import _URLCache, default_limits
+from minimax_async.testing import FakeMiniMax
 
 from .conftest import ok, until
 
@@ -47,6 +50,7 @@ class Server:
         self.hold: anyio.Event | None = None  # answers wait for this event
         self.ended = 0  # connections the server has closed or seen closed
         self.targets: list[bytes] = []  # the request target of every request
+        self.truncate_body = False  # announce the whole body, send half of it, then close
 
     async def serve(self, stream: anyio.abc.ByteStream) -> None:
         self.accepted += 1
@@ -75,13 +79,14 @@ class Server:
                         await self.hold.wait()
                     body = json.dumps(ok(id=f"connection-{number}")).encode()
                     extra = b"Connection: close\r\n" if self.connection_close else b""
+                    sent = body[: len(body) // 2] if self.truncate_body else body
                     await stream.send(
                         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                         + extra
                         + b"Content-Length: %d\r\n\r\n" % len(body)
-                        + body
+                        + sent
                     )
-                    if self.close_after_answer or self.connection_close:
+                    if self.close_after_answer or self.connection_close or self.truncate_body:
                         break
         except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
@@ -121,10 +126,10 @@ def client_for(server: Server, **options: Any) -> mm.AsyncMiniMax:
     return mm.AsyncMiniMax(api_key="k", group_id="g", base_url=server.url, **options)
 
 
-def pool_of(client: mm.AsyncMiniMax) -> _Pool:
-    pool = client._transport._http._transport._pool  # type: ignore[attr-defined]
-    assert isinstance(pool, _Pool)
-    return pool
+def stats_of(client: mm.AsyncMiniMax) -> mm.PoolStats:
+    stats = client.pool_stats
+    assert stats is not None, "the built-in pool serves this client"
+    return stats
 
 
 async def served_by(client: mm.AsyncMiniMax) -> str:
@@ -170,7 +175,7 @@ async def test_the_connection_cap_queues_requests_until_a_connection_is_free(
         async with anyio.create_task_group() as group:
             for _ in range(30):
                 group.start_soon(served_by, client)
-        assert pool_of(client).waiting == 0
+        assert stats_of(client).waiting == 0
     assert server.requests == 30
     assert server.peak_open <= 3
 
@@ -190,7 +195,7 @@ async def test_connection_close_answers_are_not_kept(server: Server) -> None:
     server.connection_close = True
     async with client_for(server, max_retries=0) as client:
         assert await served_by(client) == "connection-1"
-        assert pool_of(client).connections == []
+        assert stats_of(client).open == 0
         assert await served_by(client) == "connection-2"
 
 
@@ -216,7 +221,6 @@ async def test_a_call_cancelled_while_waiting_for_its_answer_leaves_the_pool_usa
     """Cancelling calls whose answers never come closes their connections; later calls work."""
     server.hold = anyio.Event()
     async with client_for(server) as client:
-        pool = pool_of(client)
         with anyio.move_on_after(5) as scope:
             async with anyio.create_task_group() as group:
                 for _ in range(4):
@@ -224,7 +228,7 @@ async def test_a_call_cancelled_while_waiting_for_its_answer_leaves_the_pool_usa
                 await until(lambda: server.requests == 4)
                 group.cancel_scope.cancel()
         assert not scope.cancelled_caught
-        assert pool.connections == []
+        assert stats_of(client) == mm.PoolStats(open=0, idle=0, in_use=0, waiting=0)
         assert client.limiter.in_flight == 0
         server.hold = None
         assert await served_by(client) == "connection-5"
@@ -236,17 +240,17 @@ async def test_closing_the_client_closes_every_connection(server: Server) -> Non
         async with anyio.create_task_group() as group:
             for _ in range(16):
                 group.start_soon(served_by, client)
-        assert pool_of(client).connections
+        assert stats_of(client).idle > 0
     await until(lambda: server.open == 0)
-    assert pool_of(client).connections == []
+    assert stats_of(client).open == 0
 
 
 async def test_a_closed_pool_refuses_requests(server: Server) -> None:
-    """A request on a closed transport fails instead of opening a connection."""
+    """A request on a closed transport fails with ClientClosedError, opening no connection."""
     transport = PoolTransport(limits=httpx.Limits())
     http = httpx.AsyncClient(transport=transport)
     await transport.aclose()
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(mm.ClientClosedError, match="closed"):
         await http.get(server.url + "/threads/retrieve")
     assert server.accepted == 0
     with contextlib.suppress(RuntimeError):
@@ -254,7 +258,7 @@ async def test_a_closed_pool_refuses_requests(server: Server) -> None:
 
 
 async def test_a_request_waiting_for_room_fails_when_the_pool_closes(server: Server) -> None:
-    """Closing the transport wakes a request queued at the cap with an error, not a connection."""
+    """Closing the transport wakes a request queued at the cap with ClientClosedError."""
     transport = PoolTransport(limits=httpx.Limits(max_connections=1))
     http = httpx.AsyncClient(transport=transport)
     raised: list[BaseException] = []
@@ -262,19 +266,18 @@ async def test_a_request_waiting_for_room_fails_when_the_pool_closes(server: Ser
     async def queued() -> None:
         try:
             await http.get(server.url + "/threads/retrieve")
-        except RuntimeError as exc:
+        except mm.ClientClosedError as exc:
             raised.append(exc)
 
-    pool = transport._pool
-    assert isinstance(pool, _Pool)
     async with (
         http.stream("GET", server.url + "/threads/retrieve"),
         anyio.create_task_group() as group,
     ):
         group.start_soon(queued)
-        await until(lambda: pool.waiting == 1)
+        await until(lambda: transport.stats.waiting == 1)
         await transport.aclose()
-    assert [str(e) for e in raised] == ["the connection pool is closed"]
+    assert [type(e) for e in raised] == [mm.ClientClosedError]
+    assert transport.stats == mm.PoolStats(open=0, idle=0, in_use=0, waiting=0)
     assert server.accepted == 1
 
 
@@ -359,8 +362,6 @@ async def test_a_queued_request_cancelled_as_it_is_woken_passes_its_turn_on(
 ) -> None:
     """When the request woken for a freed connection was just cancelled, the next one gets it."""
     transport = PoolTransport(limits=httpx.Limits(max_connections=1))
-    pool = transport._pool
-    assert isinstance(pool, _Pool)
     url = server.url + "/threads/retrieve"
     answers: list[str] = []
     async with (
@@ -380,10 +381,91 @@ async def test_a_queued_request_cancelled_as_it_is_woken_passes_its_turn_on(
             answers.append((await http.get(url)).json()["id"])
 
         group.start_soon(cancelled_while_queued)
-        await until(lambda: pool.waiting == 1)
+        await until(lambda: transport.stats.waiting == 1)
         group.start_soon(queued_behind_it)
-        await until(lambda: pool.waiting == 2)
+        await until(lambda: transport.stats.waiting == 2)
         first.cancel()  # delivered before the first waiter runs again...
         await held.aclose()  # ...which is when the freed connection wakes it
     assert first.cancelled_caught
     assert answers == ["connection-1"]
+
+
+async def test_stats_count_connections_in_use_idle_and_waiting(server: Server) -> None:
+    """A held response counts as in use and a queued request as waiting; closed, both go idle."""
+    transport = PoolTransport(limits=httpx.Limits(max_connections=1))
+    url = server.url + "/threads/retrieve"
+    async with httpx.AsyncClient(transport=transport) as http:
+        assert transport.stats == mm.PoolStats(open=0, idle=0, in_use=0, waiting=0)
+        async with anyio.create_task_group() as group, http.stream("GET", url) as held:
+            assert transport.stats == mm.PoolStats(open=1, idle=0, in_use=1, waiting=0)
+            group.start_soon(http.get, url)
+            await until(lambda: transport.stats.waiting == 1)
+            await held.aread()
+        assert transport.stats == mm.PoolStats(open=1, idle=1, in_use=0, waiting=0)
+    assert server.accepted == 1
+
+
+async def test_pool_stats_are_none_when_another_transport_serves_the_client() -> None:
+    """A client over an injected transport has no built-in pool to report on."""
+    fake = FakeMiniMax()
+    async with fake.client() as client:
+        assert client.pool_stats is None
+
+
+async def test_failures_are_httpx_errors_with_their_request(server: Server) -> None:
+    """A refused connection and a body cut short raise httpx's own errors, naming the request."""
+    transport = PoolTransport(limits=httpx.Limits())
+    async with httpx.AsyncClient(transport=transport) as http:
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]
+        refused = f"http://127.0.0.1:{port}/v1/threads/retrieve"
+        with pytest.raises(httpx.ConnectError) as raised:
+            await http.get(refused)
+        assert raised.value.request.url == refused
+        assert isinstance(raised.value.__cause__, httpcore.ConnectError)
+        server.truncate_body = True
+        with pytest.raises(httpx.RemoteProtocolError) as cut:
+            await http.get(server.url + "/threads/retrieve")
+        assert cut.value.request.url.path == "/v1/threads/retrieve"
+        assert transport.stats.open == 0
+
+
+async def test_an_idle_connection_past_its_keep_alive_expiry_is_not_reused(
+    server: Server,
+) -> None:
+    """With a near-zero keep-alive expiry every call opens a fresh connection."""
+    limits = httpx.Limits(keepalive_expiry=1e-6)
+    async with client_for(server, limits=limits) as client:
+        names = [await served_by(client) for _ in range(3)]
+    assert names == ["connection-1", "connection-2", "connection-3"]
+
+
+def test_the_default_keep_alive_expiry_is_below_common_server_idle_timeouts() -> None:
+    """Idle connections are dropped before uvicorn's (and Node's, Apache's) 5 s would close them."""
+    assert default_limits(8).keepalive_expiry == KEEPALIVE_EXPIRY
+    assert 0 < KEEPALIVE_EXPIRY < 5
+
+
+async def test_calls_using_or_waiting_for_a_connection_when_the_client_closes_raise_closed(
+    server: Server,
+) -> None:
+    """Closing the client under one call in flight and two queued fails all three as closed."""
+    server.hold = anyio.Event()
+    client = client_for(server, limits=httpx.Limits(max_connections=1), max_retries=0)
+    raised: list[BaseException] = []
+
+    async def call() -> None:
+        try:
+            await served_by(client)
+        except mm.MiniMaxError as exc:
+            raised.append(exc)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(3):
+            group.start_soon(call)
+        await until(lambda: server.requests == 1 and stats_of(client).waiting == 2)
+        await client.aclose()
+        server.hold.set()
+    assert [type(e) for e in raised] == [mm.ClientClosedError] * 3
+    assert stats_of(client) == mm.PoolStats(open=0, idle=0, in_use=0, waiting=0)

@@ -9,11 +9,12 @@ exception the client raised, and searches all of it for the key and for fragment
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import traceback
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 import anyio
@@ -462,4 +463,211 @@ async def test_a_scripted_drop_after_commit_logs_its_reconciliation_without_the_
         await errors.attempt("closed", lambda: client.threads.create())
     assert [r.status for r in results] == ["completed"]
     assert any("took effect although" in r.getMessage() for r in everything.records)
+    check(everything, errors)
+
+
+def error_and_log_texts(everything: Everything, errors: Errors) -> list[str]:
+    return everything.texts + errors.texts()
+
+
+async def test_a_key_echoed_in_a_trace_id_header_shows_in_no_error_or_log_line(
+    sleeps: SleepRecorder,
+) -> None:
+    """A key echoed as the Trace-Id is not in str(error), its headers, or the DEBUG log line."""
+    echoed = {"Trace-Id": KEY, "alb_request_id": f"Bearer {KEY}", "X-Echo": f"auth={KEY};"}
+    errors = Errors()
+    with everything_logged() as everything, respx.mock(base_url=BASE_URL) as router:
+        router.post("/threads/create").respond(
+            200,
+            headers=echoed,
+            json={"base_resp": {"status_code": 1004, "status_msg": "login fail"}},
+        )
+        router.get("/threads/retrieve").respond(502, headers=echoed, text=f"echo {KEY}")
+        async with mm.AsyncMiniMax(
+            api_key=KEY, group_id=GROUP_ID, base_url=BASE_URL, retry=mm.RetryPolicy(sleep=sleeps)
+        ) as client:
+            await errors.attempt("1004", lambda: client.threads.create())
+            await errors.attempt("502", lambda: client.threads.retrieve("thread_1"))
+    assert [type(e) for e in errors.raised] == [mm.AuthenticationError, mm.APIStatusError]
+    first = errors.raised[0]
+    assert isinstance(first, mm.APIError)
+    assert first.trace_id == "***"
+    assert first.headers["x-echo"] == "auth=***;"
+    assert "(trace id ***)" in str(first)
+    debug = [r.getMessage() for r in everything.records if r.levelno == logging.DEBUG]
+    assert any("trace id ***" in line for line in debug), debug
+    check(everything, errors)
+
+
+@pytest.mark.parametrize("key", ["Zq8", "x7-Q2w", "mmk_9Tz4Wp1"], ids=["3", "6", "11"])
+async def test_a_short_key_is_scrubbed_wherever_the_server_echoes_it(
+    key: str, sleeps: SleepRecorder
+) -> None:
+    """Keys under 12 characters are hidden too: in status messages, bodies, headers and logs."""
+    errors = Errors()
+    with everything_logged() as everything, respx.mock(base_url=BASE_URL) as router:
+        router.post("/threads/create").respond(
+            200,
+            headers={"Trace-Id": key},
+            json={"base_resp": {"status_code": 2013, "status_msg": f"bad token {key}"}},
+        )
+        router.post("/assistants/create").respond(500, text=f'{{"auth": "Bearer {key}"}}')
+        async with mm.AsyncMiniMax(
+            api_key=key, group_id=GROUP_ID, base_url=BASE_URL, retry=mm.RetryPolicy(sleep=sleeps)
+        ) as client:
+            await errors.attempt("2013", lambda: client.threads.create())
+            await errors.attempt("500", lambda: client.assistants.create(model="m"))
+    assert len(errors.raised) == 2
+    texts = error_and_log_texts(everything, errors)
+    assert [t for t in texts if key in t] == []
+    assert any("bad token ***" in t for t in texts)
+
+
+async def test_a_one_letter_key_hides_its_echo_without_mangling_the_words_around_it(
+    sleeps: SleepRecorder,
+) -> None:
+    """With the key "k", "Bearer k" becomes "Bearer ***" while "taken" and "key" stay whole."""
+    with respx.mock(base_url=BASE_URL) as router:
+        router.post("/threads/create").respond(502, text="upstream saw Bearer k and broke")
+        async with mm.AsyncMiniMax(
+            api_key="k", group_id=GROUP_ID, base_url=BASE_URL, max_retries=0
+        ) as client:
+            with pytest.raises(mm.APIStatusError) as raised:
+                await client.threads.create()
+    assert raised.value.body == "upstream saw Bearer *** and broke"
+    assert "may have taken effect" in str(raised.value)
+
+
+async def test_each_client_hides_its_own_key_and_not_through_a_global_registry() -> None:
+    """Two clients side by side each hide their own key; a third's scrubber never sees theirs."""
+    keys = ["client-one-" + "a" * 20, "client-two-" + "b" * 20]
+    seen: list[str] = []
+    with respx.mock(base_url=BASE_URL) as router:
+        router.post("/threads/create").mock(
+            side_effect=lambda request: httpx.Response(
+                500, text=f"echo {request.headers['authorization']}"
+            )
+        )
+        for key in keys:
+            async with mm.AsyncMiniMax(
+                api_key=key, group_id=GROUP_ID, base_url=BASE_URL, max_retries=0
+            ) as client:
+                with pytest.raises(mm.APIStatusError) as raised:
+                    await client.threads.create()
+                seen.append(raised.value.body)
+    assert seen == ["echo Bearer ***", "echo Bearer ***"]
+    # Outside any client's work nothing is scrubbed by a leftover, process-wide list.
+    assert mm.APIStatusError(body=f"echo {keys[0]}").body == f"echo {keys[0]}"
+
+
+async def test_an_underlying_error_quoting_the_key_is_scrubbed_along_the_chain(
+    sleeps: SleepRecorder,
+) -> None:
+    """A transport error whose text quotes the Authorization header: the whole chain hides it."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"proxy refused {request.headers['authorization']}")
+
+    errors = Errors()
+    with everything_logged() as everything, respx.mock(base_url=BASE_URL) as router:
+        router.get("/threads/retrieve").mock(side_effect=refuse)
+        async with mm.AsyncMiniMax(
+            api_key=KEY, group_id=GROUP_ID, base_url=BASE_URL, retry=mm.RetryPolicy(sleep=sleeps)
+        ) as client:
+            await errors.attempt("refused", lambda: client.threads.retrieve("thread_1"))
+    (error,) = errors.raised
+    assert isinstance(error.__cause__, httpx.ConnectError)
+    assert str(error.__cause__) == "proxy refused Bearer ***"
+    check(everything, errors)
+
+
+@contextlib.asynccontextmanager
+async def echoing_server() -> AsyncIterator[str]:
+    """A loopback server that echoes the Authorization header in headers, bodies and frames."""
+    from aiohttp import web
+
+    def echoed(request: web.Request) -> dict[str, str]:
+        auth = request.headers.get("Authorization", "")
+        return {
+            "Trace-Id": auth.removeprefix("Bearer "),
+            "alb_request_id": auth,
+            "X-Echo": f"auth={auth};",
+        }
+
+    async def create(request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        base_resp = {"status_code": 1004, "status_msg": f"login fail for {auth}"}
+        return web.json_response({"base_resp": base_resp}, headers=echoed(request))
+
+    async def retrieve(request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        return web.Response(status=502, text=f"echo {auth}", headers=echoed(request))
+
+    async def chat(request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        frame = {"base_resp": {"status_code": 1027, "status_msg": f"flagged {auth}"}}
+        body = f"data: {json.dumps(frame)}\n\n".encode()
+        headers = {**echoed(request), "Content-Type": "text/event-stream"}
+        return web.Response(body=body, headers=headers)
+
+    app = web.Application()
+    app.router.add_post("/v1/threads/create", create)
+    app.router.add_get("/v1/threads/retrieve", retrieve)
+    app.router.add_post("/v1/text/chatcompletion_v2", chat)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("http_backend", ["httpx", "aiohttp"])
+async def test_a_key_echoed_over_real_http_is_hidden_on_both_backends(http_backend: str) -> None:
+    """On httpx and aiohttp alike, a key echoed in trace ids, bodies and frames shows as ***."""
+    errors = Errors()
+    with everything_logged() as everything:
+        async with (
+            echoing_server() as url,
+            mm.AsyncMiniMax(
+                api_key=KEY,
+                group_id=GROUP_ID,
+                base_url=url,
+                max_retries=0,
+                http_backend=http_backend,
+            ) as client,
+        ):
+
+            async def chat() -> None:
+                stream = await client.chat.v2.create(
+                    model="abab6.5s-chat", messages=[{"role": "user", "content": "hi"}], stream=True
+                )
+                async with stream:
+                    async for _ in stream:
+                        pass
+
+            await errors.attempt("1004", lambda: client.threads.create())
+            await errors.attempt("502", lambda: client.threads.retrieve("thread_1"))
+            await errors.attempt("stream", chat)
+    assert [type(e) for e in errors.raised] == [
+        mm.AuthenticationError,
+        mm.APIStatusError,
+        mm.ContentFilterError,
+    ]
+    first = errors.raised[0]
+    assert isinstance(first, mm.APIError)
+    assert first.trace_id == "***"
+    assert first.request_id == "Bearer ***"
+    assert first.headers["x-echo"] == "auth=Bearer ***;"
+    assert "login fail for Bearer ***" in str(first)
+    second = errors.raised[1]
+    assert isinstance(second, mm.APIError)
+    assert second.body == "echo Bearer ***"
+    assert "flagged Bearer ***" in str(errors.raised[2])
+    debug = [r.getMessage() for r in everything.records if r.levelno == logging.DEBUG]
+    assert any("trace id ***" in line for line in debug), debug
     check(everything, errors)

@@ -18,6 +18,8 @@ import aiohttp
 import httpx
 
 from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError, headers_trace_ids
+from .._pool import PoolStats
+from .._secrets import Scrubber
 from .requester import ResponseStream, UsageError, closed_error
 from .wire import Answer, HttpRequest, Method, Where, check_size, too_large
 
@@ -31,8 +33,9 @@ _READ_SIZE: Final = 1 << 16
 class AiohttpRequester:
     """Send requests through one ``aiohttp.ClientSession``, made on first use."""
 
-    def __init__(self, *, api_key: str, limits: httpx.Limits) -> None:
-        self._auth: Final = f"Bearer {api_key}"
+    def __init__(self, *, scrubber: Scrubber, limits: httpx.Limits) -> None:
+        # The client's key lives in its scrubber; the header is built from it per request.
+        self._scrubber: Final = scrubber
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -40,6 +43,11 @@ class AiohttpRequester:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def pool_stats(self) -> PoolStats | None:
+        """Always ``None``: aiohttp's pool is its own (the built-in pool is httpx's)."""
+        return None
 
     async def aclose(self) -> None:
         self._closed = True
@@ -93,7 +101,7 @@ class AiohttpRequester:
         if self._closed:
             raise closed_error()
         session = self._get_session()
-        headers = {**request.headers, "Authorization": self._auth}
+        headers = {**request.headers, "Authorization": self._scrubber.authorization()}
         data: Any = request.content
         if request.upload is not None:
             form = aiohttp.FormData()

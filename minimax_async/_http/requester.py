@@ -26,6 +26,8 @@ from .._exceptions import (
     MiniMaxError,
     headers_trace_ids,
 )
+from .._pool import PoolStats, PoolTransport
+from .._secrets import Scrubber
 from .wire import Answer, HttpRequest, Method, Where, check_size, too_large
 
 __all__ = [
@@ -81,6 +83,11 @@ class Requester(Protocol):
     @property
     def closed(self) -> bool: ...
 
+    @property
+    def pool_stats(self) -> PoolStats | None:
+        """The built-in pool's connections and waiters, when this adapter uses it."""
+        ...
+
     async def send(
         self,
         request: HttpRequest,
@@ -107,7 +114,7 @@ class HttpxRequester:
     def __init__(
         self,
         *,
-        api_key: str,
+        scrubber: Scrubber,
         http_client: httpx.AsyncClient,
         direct: httpx.AsyncBaseTransport | None,
         owns_client: bool,
@@ -115,13 +122,20 @@ class HttpxRequester:
         self.http_client = http_client
         self._direct = direct
         self._owns_client = owns_client
-        self._auth: Final = f"Bearer {api_key}"
+        # The client's key lives in its scrubber; the header is built from it here, per
+        # request, and nowhere else.
+        self._scrubber: Final = scrubber
         self._urls = URLCache()
         self._closed = False
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def pool_stats(self) -> PoolStats | None:
+        direct = self._direct
+        return direct.stats if isinstance(direct, PoolTransport) else None
 
     async def aclose(self) -> None:
         """Close the pool (an injected client stays open: its owner closes it)."""
@@ -172,7 +186,7 @@ class HttpxRequester:
             yield await self._start(built, request.where, attempt)
 
     def _build(self, request: HttpRequest, timeout: httpx.Timeout, **parts: Any) -> httpx.Request:
-        headers = {**request.headers, "Authorization": self._auth}
+        headers = {**request.headers, "Authorization": self._scrubber.authorization()}
         url = self._urls.get(request.url)
         if self._direct is None:
             return self.http_client.build_request(

@@ -17,6 +17,7 @@ from typing import Any, Final
 import anyio
 
 from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError
+from .._secrets import Scrubber
 from .requester import ResponseStream
 from .sse import FinalFrame, FrameDecoder, incomplete
 from .wire import Call, Where, check_frame, too_large
@@ -70,7 +71,10 @@ class FrameStream:
         deadline: float | None,
         total_timeout: float | None,
         orphans: Orphans,
+        scrubber: Scrubber | None = None,
     ) -> None:
+        #: The owning client's scrubber: activate it while reading frames.
+        self.scrubber = scrubber
         self._stream = stream
         self._call = call
         self._where = where

@@ -105,7 +105,8 @@ def unwrap(data: dict[str, Any], key: str) -> Any:
     """Return ``data[key]`` when the answer wraps its object (``{"run": {...}}``), else *data*.
 
     MiniMax's modify/cancel endpoints wrap the object while create/retrieve return it flat
-    next to ``base_resp`` (docs/wire-format.md#wrapped-and-flat-objects); accepting both keeps either shape working.
+    next to ``base_resp`` (docs/wire-format.md#wrapped-and-flat-objects); accepting both
+    keeps either shape working.
     """
     inner = data.get(key)
     return inner if isinstance(inner, dict) else data
@@ -123,6 +124,11 @@ class Resource:
     async def _send(self, call: Call, timeout: Timeout) -> dict[str, Any]:
         return await self._client._transport.send(call, self._options(timeout))
 
+    def _parse(self, data: Any, cls: type[T], call: Call) -> T:
+        """:func:`parse`, with an error built from *data* scrubbed of this client's key."""
+        with self._client._transport.scrubber.active():
+            return parse(data, cls, call)
+
     async def _get(
         self,
         path: str,
@@ -135,7 +141,7 @@ class Resource:
     ) -> T:
         call = Call(Method.GET, path, params=params, idempotent=True, priority=priority)
         data = await self._send(call, timeout)
-        return parse(data if key is None else unwrap(data, key), cls, call)
+        return self._parse(data if key is None else unwrap(data, key), cls, call)
 
     async def _post(
         self,
@@ -150,7 +156,7 @@ class Resource:
     ) -> T:
         call = Call(Method.POST, path, json=body, idempotent=idempotent, priority=priority)
         data = await self._send(call, timeout)
-        return parse(data if key is None else unwrap(data, key), cls, call)
+        return self._parse(data if key is None else unwrap(data, key), cls, call)
 
     def _resolves(self, exactly_once: bool | NotGiven) -> bool:
         """Whether this create resolves lost answers: its own flag, else the client's."""

@@ -56,7 +56,7 @@ class _ChatAPI(Resource):
         call = Call(Method.POST, self.path, json=body, idempotent=True, priority=Priority.WRITE)
         options = self._options(timeout)
         if not stream:
-            return parse(await self._client._transport.send(call, options), cls, call)
+            return self._parse(await self._client._transport.send(call, options), cls, call)
         frames = await self._client._transport.open_events(call, options, is_final_chat_frame)
         return Stream(frames, lambda frame: parse(frame, cls, call))
 

@@ -9,7 +9,7 @@ from .. import _validate as check
 from .._limiter import Priority
 from .._records import Embeddings as EmbeddingsRecord
 from .._transport import Call, Method
-from ._base import Resource, Timeout, parse
+from ._base import Resource, Timeout
 
 __all__ = ["Embeddings"]
 
@@ -39,4 +39,4 @@ class Embeddings(Resource):
         }
         call = Call(Method.POST, "/embeddings", json=body, idempotent=True, priority=Priority.WRITE)
         data = await self._send(call, timeout)
-        return parse(data, EmbeddingsRecord, call)
+        return self._parse(data, EmbeddingsRecord, call)

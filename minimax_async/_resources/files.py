@@ -1,4 +1,7 @@
-"""``client.files``: upload, list, retrieve, download and delete files (docs/wire-format.md#files)."""
+"""``client.files``: upload, list, retrieve, download and delete files.
+
+The wire format is in docs/wire-format.md#files.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from .._limiter import Priority
 from .._pagination import AsyncPaginator
 from .._records import File, FileDeleted, Page
 from .._transport import Call, Method, Upload
-from ._base import Resource, Timeout, parse, unwrap
+from ._base import Resource, Timeout, unwrap
 
 __all__ = ["Files"]
 
@@ -48,7 +51,7 @@ class Files(Resource):
             priority=Priority.WRITE,
         )
         data = await self._send(call, timeout)
-        return parse(unwrap(data, "file"), File, call)
+        return self._parse(unwrap(data, "file"), File, call)
 
     def list(self, *, purpose: str = "assistants", timeout: Timeout = None) -> AsyncPaginator[File]:
         """List the files uploaded with *purpose* (one page; the endpoint does not paginate)."""
@@ -57,7 +60,7 @@ class Files(Resource):
 
         async def fetch(_: str | None) -> Page[File]:
             data = await self._send(call, timeout)
-            files = parse(data.get("files"), tuple[File, ...], call)
+            files = self._parse(data.get("files"), tuple[File, ...], call)
             return Page(data=files, has_more=False)
 
         return AsyncPaginator(fetch, after=None, limit=None, max_items=None)
