@@ -165,12 +165,17 @@ async def run_demo(
         model = os.environ.get("MINIMAX_MODEL", "abab5.5-chat")
         policy = WaitPolicy()
     else:
-        from .testing import FakeMiniMax, FaultKind, Faults, Latency
+        from .testing import REFUSAL_KINDS, FakeMiniMax, FaultKind, Faults, Latency
 
         # The faults a client can absorb: rate limits, server errors, 5xx, dropped and refused
         # connections, slow answers. Runs that end failed or expired are the model's outcome,
-        # not a transport fault; no client setting can turn them into answers.
-        absorbable = {kind: 1.0 for kind in FaultKind if kind not in _OUTCOME_FAULTS}
+        # not a transport fault, and the API's refusals (a sensitive input, a bad key) are its
+        # verdict; no client setting can turn either into answers.
+        absorbable = {
+            kind: 1.0
+            for kind in FaultKind
+            if kind not in _OUTCOME_FAULTS and kind not in REFUSAL_KINDS
+        }
         fake = FakeMiniMax(
             latency=Latency(queued=0.05, in_progress=0.25),
             indexing_delay=0.3,
