@@ -334,8 +334,8 @@ class AsyncMiniMax:
     def pool_stats(self) -> PoolStats | None:
         """The built-in connection pool's connections and waiters now (read-only snapshot).
 
-        ``None`` when the calls go through an injected ``http_client``, a ``transport`` or
-        httpx's own pool (when the environment names a proxy).
+        ``None`` when the calls go through an injected ``http_client``, a ``transport``,
+        httpx's own pool (when the environment names a proxy) or ``http_backend="aiohttp"``.
         """
         return self._transport.pool_stats
 

@@ -412,6 +412,15 @@ async def test_pool_stats_are_none_when_another_transport_serves_the_client() ->
         assert client.pool_stats is None
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_pool_stats_are_none_on_the_aiohttp_backend(server: Server) -> None:
+    """aiohttp keeps its own pool, so a client on that backend reports no built-in stats."""
+    async with mm.AsyncMiniMax(
+        api_key="k", group_id="g", base_url=server.url, http_backend="aiohttp"
+    ) as client:
+        assert client.pool_stats is None
+
+
 async def test_failures_are_httpx_errors_with_their_request(server: Server) -> None:
     """A refused connection and a body cut short raise httpx's own errors, naming the request."""
     transport = PoolTransport(limits=httpx.Limits())
