@@ -165,12 +165,20 @@ async def run_demo(
         model = os.environ.get("MINIMAX_MODEL", "abab5.5-chat")
         policy = WaitPolicy()
     else:
-        from .testing import FakeMiniMax, FaultKind, Faults, Latency
+        from .testing import REFUSAL_KINDS, FakeMiniMax, FaultKind, Faults, Latency
 
         # The faults a client can absorb: rate limits, server errors, 5xx, dropped and refused
         # connections, slow answers. Runs that end failed or expired are the model's outcome,
-        # not a transport fault; no client setting can turn them into answers.
-        absorbable = {kind: 1.0 for kind in FaultKind if kind not in _OUTCOME_FAULTS}
+        # not a transport fault, and refusals (1008, 1026, 2049, ...) are answers: no client
+        # setting can turn them into answers. Late commits past the second look are the one
+        # window exactly-once leaves open (README, "Exactly-once creates").
+        absorbable = {
+            kind: 1.0
+            for kind in FaultKind
+            if kind not in _OUTCOME_FAULTS
+            and kind not in REFUSAL_KINDS
+            and kind is not FaultKind.LATE_COMMIT
+        }
         fake = FakeMiniMax(
             latency=Latency(queued=0.05, in_progress=0.25),
             indexing_delay=0.3,
