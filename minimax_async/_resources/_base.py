@@ -105,7 +105,8 @@ def unwrap(data: dict[str, Any], key: str) -> Any:
     """Return ``data[key]`` when the answer wraps its object (``{"run": {...}}``), else *data*.
 
     MiniMax's modify/cancel endpoints wrap the object while create/retrieve return it flat
-    next to ``base_resp`` (docs/wire-format.md#wrapped-and-flat-objects); accepting both keeps either shape working.
+    next to ``base_resp`` (docs/wire-format.md#wrapped-and-flat-objects); accepting both
+    keeps either shape working.
     """
     inner = data.get(key)
     return inner if isinstance(inner, dict) else data

@@ -1,4 +1,7 @@
-"""``client.files``: upload, list, retrieve, download and delete files (docs/wire-format.md#files)."""
+"""``client.files``: upload, list, retrieve, download and delete files.
+
+The limits and shapes are in docs/wire-format.md#files.
+"""
 
 from __future__ import annotations
 
