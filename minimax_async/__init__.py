@@ -48,6 +48,7 @@ from ._records import (
     ChatCompletionProChoice,
     ChatCompletionV2,
     ChatCompletionV2Choice,
+    ChatDelta,
     ChatMessageV2,
     ChatV2FunctionCall,
     ChatV2ToolCall,
@@ -103,9 +104,10 @@ from ._records import (
     WebSearchToolCall,
 )
 from ._retry import RetryPolicy
+from ._run_stream import RunStream, RunStreamEvent
 from ._runs import RunObserver, ToolFunction, ToolMapping, WaitPolicy
 from ._serde import structure, unstructure
-from ._streaming import Stream
+from ._streaming import Stream, TextDeltas
 from ._version import __version__
 from ._web import Disconnectable, stop_on_disconnect
 
@@ -132,6 +134,7 @@ __all__ = [
     "ChatCompletionProChoice",
     "ChatCompletionV2",
     "ChatCompletionV2Choice",
+    "ChatDelta",
     "ChatMessageV2",
     "ChatV2FunctionCall",
     "ChatV2ToolCall",
@@ -190,12 +193,15 @@ __all__ = [
     "RunObserver",
     "RunResult",
     "RunStep",
+    "RunStream",
+    "RunStreamEvent",
     "ServerError",
     "StepDetails",
     "Stream",
     "SubmitToolOutputs",
     "Text",
     "TextContent",
+    "TextDeltas",
     "Thread",
     "Tool",
     "ToolCall",

@@ -169,12 +169,15 @@ async def run_demo(
 
         # The faults a client can absorb: rate limits, server errors, 5xx, dropped and refused
         # connections, slow answers. Runs that end failed or expired are the model's outcome,
-        # not a transport fault, and the API's refusals (a sensitive input, a bad key) are its
-        # verdict; no client setting can turn either into answers.
-        absorbable = {
+        # not a transport fault, and refusals (1008, 1026, 2049, ...) are answers: no client
+        # setting can turn them into answers. Late commits past the second look are the one
+        # window exactly-once leaves open (README, "Exactly-once creates").
+        absorbable: dict[FaultKind, float] = {
             kind: 1.0
             for kind in FaultKind
-            if kind not in _OUTCOME_FAULTS and kind not in REFUSAL_KINDS
+            if kind not in _OUTCOME_FAULTS
+            and kind not in REFUSAL_KINDS
+            and kind is not FaultKind.LATE_COMMIT
         }
         fake = FakeMiniMax(
             latency=Latency(queued=0.05, in_progress=0.25),

@@ -44,6 +44,7 @@ __all__ = [
     "ChatCompletionProChoice",
     "ChatCompletionV2",
     "ChatCompletionV2Choice",
+    "ChatDelta",
     "ChatMessageV2",
     "ChatV2FunctionCall",
     "ChatV2ToolCall",
@@ -735,15 +736,32 @@ class Usage:
 
 
 @attrs.frozen
-class ChatCompletionChoice:
-    """A ChatCompletion (v1) choice: ``text`` in a response, ``delta`` in a streamed frame.
+class ChatDelta:
+    """What one streamed chat chunk adds: ``content`` is the new text, ``""`` when none.
 
-    With ``beam_width`` of 2 or 3 the choices are ranked by ``index`` and each carries the
-    score the ranking used in ``logprobes`` (MiniMax's spelling; ``None`` when not sent).
+    Every API's chunk has one at ``chunk.choices[0].delta``, so a loop written for
+    openai-python reads ``delta.content`` on v1, Pro and v2 alike. v1 sends the text as a
+    plain string (kept here as ``content``); Pro's choices build it from their messages; v2
+    sends it as is, with ``role`` and streamed ``tool_calls``.
+    """
+
+    content: str = ""
+    role: str = ""
+    tool_calls: tuple[ChatV2ToolCall, ...] = ()
+
+
+@attrs.frozen
+class ChatCompletionChoice:
+    """A ChatCompletion (v1) choice: ``text`` in a response, ``delta`` in a streamed chunk.
+
+    ``delta.content`` is the text a streamed chunk adds (the wire sends it as a plain string;
+    a response's choices have an empty delta). With ``beam_width`` of 2 or 3 the choices are
+    ranked by ``index`` and each carries the score the ranking used in ``logprobes``
+    (MiniMax's spelling; ``None`` when not sent).
     """
 
     text: str = ""
-    delta: str = ""
+    delta: ChatDelta = ChatDelta()
     index: int = 0
     finish_reason: str | None = None
     logprobes: float | None = None
@@ -807,11 +825,19 @@ class ProMessage:
 
 @attrs.frozen
 class ChatCompletionProChoice:
-    """A ChatCompletion Pro choice."""
+    """A ChatCompletion Pro choice.
+
+    In a streamed chunk the messages hold the new text; ``delta`` is a view of it.
+    """
 
     messages: tuple[ProMessage, ...] = ()
     index: int = 0
     finish_reason: str | None = None
+
+    @property
+    def delta(self) -> ChatDelta:
+        """The text of this choice's messages as a :class:`ChatDelta` (a chunk's increment)."""
+        return ChatDelta(content="".join(m.text for m in self.messages))
 
 
 @attrs.frozen
@@ -864,11 +890,15 @@ class ChatMessageV2:
 
 @attrs.frozen
 class ChatCompletionV2Choice:
-    """A v2 choice: ``message`` in a response, ``delta`` in a streamed chunk."""
+    """A v2 choice: ``message`` in a response, ``delta`` in a streamed chunk.
+
+    ``delta`` is never ``None``: a response's choices (and the aggregate frame that ends a
+    stream) have an empty one, and a chunk's ``delta.content`` is ``""`` when it adds no text.
+    """
 
     index: int = 0
     message: ChatMessageV2 | None = None
-    delta: ChatMessageV2 | None = None
+    delta: ChatDelta = ChatDelta()
     finish_reason: str | None = None
 
 

@@ -19,7 +19,9 @@ each one; the anchors below point into it):
   ``{"type": "code_interpreter", "code_interpreter": ...}`` in the field table: both parse
   (docs/wire-format.md#kinds-and-unknown-kinds);
 - message content parts carry an ``id`` only in streamed runs; written back, an empty one is
-  left out (docs/wire-format.md#streamed-runs).
+  left out (docs/wire-format.md#streamed-runs);
+- a v1 chat chunk's ``delta`` is a plain string; it becomes ``ChatDelta(content=...)`` and is
+  written back as the string (docs/wire-format.md#chat-v1-streams).
 
 Values of the wrong JSON type raise ``TypeError``/``ValueError``; the transport turns those
 into ``APIResponseValidationError``.
@@ -74,6 +76,7 @@ def configure_converter(c: cattrs.Converter) -> None:
     _configure_empty_means_none(c)
     _configure_runs(c)
     _configure_content_ids(c)
+    _configure_chat_deltas(c)
 
 
 def _type_name(value: object) -> str:
@@ -472,6 +475,31 @@ def _configure_content_ids(c: cattrs.Converter) -> None:
     c.register_unstructure_hook_factory(
         lambda t: t in _CONTENT_WITH_IDS, _content_unstructure_factory
     )
+
+
+# --------------------------------------------------------------------------- chat deltas
+
+
+def _structure_v1_delta(value: object, _: object) -> r.ChatDelta:
+    # v1 sends the increment as a bare string, not as {"content": ...}.
+    return r.ChatDelta(content=_structure_str(value, str))
+
+
+def _unstructure_v1_delta(delta: r.ChatDelta) -> str:
+    return delta.content
+
+
+def _v1_choice_structure_factory(t: Any, c: cattrs.Converter) -> Hook:
+    return make_dict_structure_fn(t, c, delta=override(struct_hook=_structure_v1_delta))
+
+
+def _v1_choice_unstructure_factory(t: Any, c: cattrs.Converter) -> Callable[[Any], Any]:
+    return make_dict_unstructure_fn(t, c, delta=override(unstruct_hook=_unstructure_v1_delta))
+
+
+def _configure_chat_deltas(c: cattrs.Converter) -> None:
+    c.register_structure_hook_factory(_is(r.ChatCompletionChoice), _v1_choice_structure_factory)
+    c.register_unstructure_hook_factory(_is(r.ChatCompletionChoice), _v1_choice_unstructure_factory)
 
 
 #: The converter the client uses (made once, like any other from :func:`make_converter`).

@@ -341,7 +341,7 @@ async def run_case(name: str, server: Server) -> dict[str, Any]:
             )
             frames = [item async for item in stream]
             result["frames"] = len(frames)
-            result["final_reply"] = frames[-1].reply
+            result["final_reply"] = stream.final.reply if stream.final else None
     elif name == "dropped_streams":
         limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
         async with client_for(server, limits=limits) as client:

@@ -60,7 +60,10 @@ async def test_runs_tools_files_and_streams_work_over_native_aiohttp() -> None:
     assert all("Beijing: rain" in r.answer for r in results)
     assert size == 60_000
     assert sink.getvalue() == b"hello " * 10_000
-    assert frames[-1].object == "chat.completion"
+    assert frames
+    assert all(f.object == "chat.completion.chunk" for f in frames)
+    assert stream.final is not None
+    assert stream.final.object == "chat.completion"
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

@@ -47,7 +47,10 @@ async def test_a_fan_out_with_tools_and_streams_works_over_aiohttp() -> None:
             frames = [frame async for frame in stream]
     assert all(r.ok for r in results)
     assert all("Beijing: rain" in r.answer for r in results)
-    assert frames[-1].object == "chat.completion"
+    assert frames
+    assert all(f.object == "chat.completion.chunk" for f in frames)
+    assert stream.final is not None
+    assert stream.final.object == "chat.completion"
 
 
 async def test_lost_answers_over_aiohttp_are_resolved_exactly_once() -> None:

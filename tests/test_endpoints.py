@@ -1503,7 +1503,7 @@ async def test_chat_v1_create(client: mm.AsyncMiniMax, mock_api: respx.MockRoute
 async def test_chat_v1_stream_requests_standard_sse(
     client: mm.AsyncMiniMax, mock_api: respx.MockRouter
 ) -> None:
-    """A v1 stream sends stream and use_standard_sse and yields deltas up to the usage frame."""
+    """A v1 stream sends stream and use_standard_sse, yields deltas, and keeps the usage frame."""
     route = mock_api.post("/text/chatcompletion").mock(
         return_value=sse(
             {
@@ -1541,10 +1541,12 @@ async def test_chat_v1_stream_requests_standard_sse(
         "/text/chatcompletion",
         {"model": "abab5.5-chat", "messages": USER_TEXT, "stream": True, "use_standard_sse": True},
     )
-    assert [f.choices[0].delta for f in frames] == ["这个故事", "告诉我们", ""]
-    assert frames[-1].reply == "这个故事告诉我们"
-    assert frames[-1].choices[0].finish_reason == "stop"
-    assert frames[-1].usage == mm.Usage(total_tokens=1022)
+    assert [f.choices[0].delta.content for f in frames] == ["这个故事", "告诉我们"]
+    final = stream.final
+    assert final is not None
+    assert final.reply == "这个故事告诉我们"
+    assert final.choices[0].finish_reason == "stop"
+    assert final.usage == mm.Usage(total_tokens=1022)
 
 
 PRO_BODY = {
@@ -1625,7 +1627,7 @@ async def test_chat_pro_create(client: mm.AsyncMiniMax, mock_api: respx.MockRout
 
 
 async def test_chat_pro_stream(client: mm.AsyncMiniMax, mock_api: respx.MockRouter) -> None:
-    """A Pro stream sends stream=true and ends with the frame that carries usage."""
+    """A Pro stream sends stream=true, yields the increments, and keeps the usage frame."""
     route = mock_api.post("/text/chatcompletion_pro").mock(
         return_value=sse(
             {
@@ -1658,9 +1660,11 @@ async def test_chat_pro_stream(client: mm.AsyncMiniMax, mock_api: respx.MockRout
     frames = [f async for f in stream]
 
     assert_post(route.calls.last.request, "/text/chatcompletion_pro", {**PRO_BODY, "stream": True})
-    assert [f.choices[0].messages[0].text for f in frames] == ["好的", "好的，已约"]
-    assert frames[-1].reply == "好的，已约"
-    assert frames[-1].usage == mm.Usage(total_tokens=40)
+    assert [f.choices[0].messages[0].text for f in frames] == ["好的"]
+    assert [f.choices[0].delta.content for f in frames] == ["好的"]
+    assert stream.final is not None
+    assert stream.final.reply == "好的，已约"
+    assert stream.final.usage == mm.Usage(total_tokens=40)
 
 
 V2_MESSAGES = [{"role": "system", "content": "简短回答"}, {"role": "user", "content": "上海天气"}]
@@ -1737,7 +1741,7 @@ async def test_chat_v2_create(client: mm.AsyncMiniMax, mock_api: respx.MockRoute
     assert completion.usage == mm.Usage(total_tokens=70, prompt_tokens=60, completion_tokens=10)
 
 
-async def test_chat_v2_stream_ends_with_the_aggregate_frame(
+async def test_chat_v2_stream_keeps_the_aggregate_frame_as_final(
     client: mm.AsyncMiniMax, mock_api: respx.MockRouter
 ) -> None:
     """A v2 stream yields the chunks and then the aggregate chat.completion frame, and stops."""
@@ -1784,17 +1788,14 @@ async def test_chat_v2_stream_ends_with_the_aggregate_frame(
         "/text/chatcompletion_v2",
         {"model": "m", "messages": V2_MESSAGES, "stream": True},
     )
-    assert [f.object for f in frames] == [
-        "chat.completion.chunk",
-        "chat.completion.chunk",
-        "chat.completion",
-    ]
-    deltas = [f.choices[0].delta.content for f in frames[:2] if f.choices[0].delta]
-    assert deltas == ["晴", "天"]
-    final = frames[-1].choices[0].message
+    assert [f.object for f in frames] == ["chat.completion.chunk", "chat.completion.chunk"]
+    assert [f.choices[0].delta.content for f in frames] == ["晴", "天"]
+    assert stream.final is not None
+    assert stream.final.object == "chat.completion"
+    final = stream.final.choices[0].message
     assert final is not None
     assert final.content == "晴天"
-    assert frames[-1].usage == mm.Usage(total_tokens=12)
+    assert stream.final.usage == mm.Usage(total_tokens=12)
 
 
 async def test_chat_stream_json_error_raises_on_await(

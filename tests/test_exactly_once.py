@@ -237,8 +237,7 @@ async def test_a_failed_look_up_keeps_the_outcome_unknown(world: World, name: st
     with pytest.raises(mm.APIConnectionError) as info:
         await create.call(world.client, world)
     assert info.value.outcome_unknown
-    assert info.value.url is not None
-    assert info.value.url.endswith("/v1/" + create.path)
+    assert info.value.url.endswith("/" + create.path)
     assert any("failed too" in note for note in info.value.__notes__)
     assert len(create.stored(world)) == 1
     assert requests_to(world, create.path) == 1
@@ -360,7 +359,7 @@ async def test_the_original_error_survives_a_failed_look_up_on_the_wire(
         await client.threads.messages.create("thread_1", content="hi")
     assert type(info.value) is error
     assert info.value.outcome_unknown
-    assert info.value.url == f"{BASE_URL}/threads/messages/add"
+    assert info.value.url.endswith("/threads/messages/add")
     assert adds.call_count == 1
 
 

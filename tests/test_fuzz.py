@@ -512,22 +512,24 @@ sensitivity = {
     "input_sensitive_type": st.none() | ints,
     "output_sensitive_type": st.none() | ints,
 }
+v2_tool_calls = tuples(
+    st.builds(
+        mm.ChatV2ToolCall,
+        id=text,
+        type=text,
+        function=st.builds(mm.ChatV2FunctionCall, name=text, arguments=text),
+        index=st.none() | ints,
+    )
+)
 v2_messages = st.builds(
     mm.ChatMessageV2,
     role=text,
     content=st.none() | text,
     name=st.none() | text,
-    tool_calls=tuples(
-        st.builds(
-            mm.ChatV2ToolCall,
-            id=text,
-            type=text,
-            function=st.builds(mm.ChatV2FunctionCall, name=text, arguments=text),
-            index=st.none() | ints,
-        )
-    ),
+    tool_calls=v2_tool_calls,
     tool_call_id=st.none() | text,
 )
+v2_deltas = st.builds(mm.ChatDelta, content=text, role=text, tool_calls=v2_tool_calls)
 pro_calls = st.builds(mm.ProFunctionCall, name=text, arguments=text)
 message_records = st.builds(
     mm.Message,
@@ -635,7 +637,7 @@ records = st.one_of(
             st.builds(
                 mm.ChatCompletionChoice,
                 text=text,
-                delta=text,
+                delta=st.builds(mm.ChatDelta, content=text),
                 index=ints,
                 finish_reason=st.none() | text,
                 logprobes=st.none() | st.floats(allow_nan=False, allow_infinity=False),
@@ -684,7 +686,7 @@ records = st.one_of(
                 mm.ChatCompletionV2Choice,
                 index=ints,
                 message=st.none() | v2_messages,
-                delta=st.none() | v2_messages,
+                delta=v2_deltas,
                 finish_reason=st.none() | text,
             )
         ),
@@ -803,7 +805,10 @@ async def stream_v1(chunks: Sequence[bytes]) -> list[mm.ChatCompletion]:
 
     async with Server(respond).client() as client:
         stream = await client.chat.v1.create(model="abab5.5-chat", messages=V1, stream=True)
-        return [frame async for frame in stream]
+        chunks_read = [frame async for frame in stream]
+    # The frame that ends the stream is its final, not a chunk.
+    assert stream.final is not None
+    return [*chunks_read, stream.final]
 
 
 @st.composite

@@ -644,7 +644,7 @@ async def test_v1_response_example(client: mm.AsyncMiniMax, mock_api: respx.Mock
 
 
 async def test_v1_stream_transcript(client: mm.AsyncMiniMax, mock_api: respx.MockRouter) -> None:
-    """The documented v1 stream transcript yields two deltas and the final usage frame."""
+    """The documented v1 stream transcript yields two deltas; its usage frame is final."""
     # The notes wrap the last frame over two lines; on the wire it is one data line.
     wire = re.sub(r"\n[ \t]+", "", V1_STREAM.strip()) + "\n\n"
     mock_api.post("/text/chatcompletion").respond(
@@ -656,13 +656,13 @@ async def test_v1_stream_transcript(client: mm.AsyncMiniMax, mock_api: respx.Moc
     )
     frames = [frame async for frame in stream]
 
-    assert [f.choices[0].delta for f in frames] == [
+    assert [f.choices[0].delta.content for f in frames] == [
         "“这个故事告诉我们，…",
         "爱心，也会让他们得到更多的快乐。",
-        "",
     ]
-    assert [f.created for f in frames] == [1680256887, 1680256890, 1680256890]
-    final = frames[-1]
+    assert [f.created for f in frames] == [1680256887, 1680256890]
+    final = stream.final
+    assert final is not None
     assert final.reply == "<full text>"
     assert final.choices[0].finish_reason == "length"
     assert final.usage == mm.Usage(total_tokens=1022)

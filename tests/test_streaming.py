@@ -71,29 +71,32 @@ def client_for(chunks: Sequence[bytes], content_type: str = "text/event-stream")
     )
 
 
-async def stream_v1(chunks: Sequence[bytes]) -> list[mm.ChatCompletion]:
+async def stream_v1(
+    chunks: Sequence[bytes],
+) -> tuple[list[mm.ChatCompletion], mm.ChatCompletion | None]:
+    """The chunks a v1 stream yields, and its final frame."""
     async with client_for(chunks) as client:
         stream = await client.chat.v1.create(
             model="abab5.5-chat",
             messages=[{"sender_type": "USER", "text": "讲个故事"}],
             stream=True,
         )
-        return [frame async for frame in stream]
+        return [frame async for frame in stream], stream.final
 
 
 @pytest.mark.anyio
-async def test_v1_stream_yields_deltas_then_the_final_frame() -> None:
-    """Incremental frames carry deltas; the last has the full reply, usage and finish reason."""
-    frames = await stream_v1([sse(V1_FRAMES)])
-    assert [f.choices[0].delta for f in frames[:2]] == [
+async def test_v1_stream_yields_deltas_and_keeps_the_final_frame_as_final() -> None:
+    """Chunks carry the increments; the last frame (reply, usage, finish reason) is final."""
+    frames, last = await stream_v1([sse(V1_FRAMES)])
+    assert [f.choices[0].delta.content for f in frames] == [
         "“这个故事告诉我们，",
         "爱心，也会让他们得到更多的快乐。",
     ]
-    last = frames[-1]
+    assert last is not None
     assert last.choices[0].finish_reason == "length"
     assert last.usage is not None
     assert last.usage.total_tokens == 1022
-    assert last.reply == "".join(f.choices[0].delta for f in frames)
+    assert last.reply == "".join(f.choices[0].delta.content for f in frames)
 
 
 @pytest.mark.anyio
@@ -117,28 +120,32 @@ async def test_a_stream_in_random_splits_yields_the_same_frames(seed: int) -> No
 @pytest.mark.anyio
 async def test_crlf_framing_parses() -> None:
     """Servers that end lines with CRLF are understood."""
-    assert len(await stream_v1([sse(V1_FRAMES, separator="\r\n\r\n")])) == 3
+    frames, final = await stream_v1([sse(V1_FRAMES, separator="\r\n\r\n")])
+    assert (len(frames), final is not None) == (2, True)
 
 
 @pytest.mark.anyio
 async def test_single_newline_framing_of_the_non_standard_mode_parses() -> None:
     """Frames separated by one newline (MiniMax's non-standard mode) still come out one by one."""
-    frames = await stream_v1([sse(V1_FRAMES, separator="\n") + b"\n"])
-    assert len(frames) == 3
-    assert frames[-1].usage is not None
+    frames, final = await stream_v1([sse(V1_FRAMES, separator="\n") + b"\n"])
+    assert len(frames) == 2
+    assert final is not None
+    assert final.usage is not None
 
 
 @pytest.mark.anyio
 async def test_the_stream_stops_at_the_final_frame() -> None:
     """Anything after the final frame (an extra frame, a [DONE]) is not yielded."""
     extra = sse([*V1_FRAMES, {"reply": "should not be seen", "choices": []}]) + b"data: [DONE]\n\n"
-    frames = await stream_v1([extra])
-    assert len(frames) == 3
+    frames, final = await stream_v1([extra])
+    assert len(frames) == 2
+    assert final is not None
+    assert final.reply == V1_FRAMES[-1]["reply"]
 
 
 @pytest.mark.anyio
-async def test_v2_stream_ends_with_the_aggregate_frame() -> None:
-    """v2 yields chunk frames and then the one chat.completion frame holding usage."""
+async def test_v2_stream_keeps_the_aggregate_frame_as_final() -> None:
+    """v2 yields the chunk frames; the chat.completion frame holding usage is final."""
     chunks = [
         {
             "id": "c1",
@@ -169,14 +176,15 @@ async def test_v2_stream_ends_with_the_aggregate_frame() -> None:
             model="abab6.5s-chat", messages=[{"role": "user", "content": "hi"}], stream=True
         )
         async with stream:
+            assert stream.final is None
             frames = [f async for f in stream]
-    assert [f.object for f in frames] == [
-        "chat.completion.chunk",
-        "chat.completion.chunk",
-        "chat.completion",
-    ]
-    assert frames[-1].choices[0].message is not None
-    assert frames[-1].choices[0].message.content == "你好"
+    assert [f.object for f in frames] == ["chat.completion.chunk", "chat.completion.chunk"]
+    assert [f.choices[0].delta.content for f in frames] == ["你", "好"]
+    final = stream.final
+    assert final is not None
+    assert final.object == "chat.completion"
+    assert final.choices[0].message is not None
+    assert final.choices[0].message.content == "你好"
 
 
 @pytest.mark.anyio

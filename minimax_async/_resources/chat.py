@@ -3,7 +3,8 @@
 The three request and answer shapes are in docs/wire-format.md#chatcompletion-v1,
 docs/wire-format.md#chatcompletion-pro and docs/wire-format.md#chatcompletion-v2.
 Each ``create`` returns a typed response, or with ``stream=True`` a :class:`Stream` of
-typed frames that ends at the final frame (the one with ``usage`` and ``base_resp``).
+typed chunks (``chunk.choices[0].delta.content`` on every API); the final frame (the one
+with ``usage`` and ``base_resp``) is ``stream.final``, not a chunk.
 Chat calls change no server state, so they are retried even when an answer was lost.
 """
 
@@ -58,7 +59,17 @@ class _ChatAPI(Resource):
         if not stream:
             return self._parse(await self._client._transport.send(call, options), cls, call)
         frames = await self._client._transport.open_events(call, options, is_final_chat_frame)
-        return Stream(frames, lambda frame: parse(frame, cls, call))
+        return Stream(
+            frames,
+            lambda frame: parse(frame, cls, call),
+            is_final=is_final_chat_frame,
+            text=_chunk_text,
+        )
+
+
+def _chunk_text(chunk: Any) -> str:
+    """The text a chunk of any chat API adds (each API's choice has ``delta.content``)."""
+    return chunk.choices[0].delta.content if chunk.choices else ""
 
 
 class ChatV1(_ChatAPI):
@@ -126,8 +137,9 @@ class ChatV1(_ChatAPI):
     ) -> ChatCompletion | Stream[ChatCompletion]:
         """Complete a conversation of ``{"sender_type": "USER"|"BOT", "text": ...}`` messages.
 
-        With ``stream=True`` frames carry ``choices[0].delta``; the last has the full
-        ``reply`` and ``usage`` (standard SSE framing is requested for you).
+        With ``stream=True`` chunks carry ``choices[0].delta.content``; the last frame, with
+        the full ``reply``, ``finish_reason`` and ``usage``, is ``stream.final`` (standard SSE
+        framing is requested for you).
         ``extra_body`` adds fields this version does not name.
         """
         body: dict[str, Any] = {
@@ -233,7 +245,9 @@ class ChatPro(_ChatAPI):
 
         ``bot_setting`` is ``[{"bot_name": ..., "content": ...}]`` and ``reply_constraints``
         ``{"sender_type": "BOT", "sender_name": <a bot_name>}``. A requested function call
-        arrives in ``response.function_call``.
+        arrives in ``response.function_call``. With ``stream=True`` each chunk's
+        ``choices[0].delta.content`` is the text its messages add; the last frame, with the
+        whole reply and ``usage``, is ``stream.final``.
         """
         settings = [check.json_object("bot_setting[]", s) for s in bot_setting]
         if not settings:
@@ -321,8 +335,9 @@ class ChatV2(_ChatAPI):
     ) -> ChatCompletionV2 | Stream[ChatCompletionV2]:
         """Complete ``{"role", "content"}`` messages (roles system, user, assistant, tool).
 
-        A stream yields ``"chat.completion.chunk"`` frames (``choices[0].delta``) and ends
-        with one ``"chat.completion"`` frame holding the whole message and ``usage``.
+        A stream yields ``"chat.completion.chunk"`` frames (``choices[0].delta``, never
+        ``None``); the ``"chat.completion"`` frame that ends it, holding the whole message
+        and ``usage``, is ``stream.final``.
         """
         body: dict[str, Any] = {
             "model": check.non_empty_str("model", model),

@@ -1,6 +1,6 @@
 """``client.files``: upload, list, retrieve, download and delete files.
 
-The wire format is in docs/wire-format.md#files.
+The limits and shapes are in docs/wire-format.md#files.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from .._http.sse import is_final_run_frame
 from .._limiter import Priority
 from .._pagination import AsyncPaginator
 from .._records import Message, Page, Run, RunStep, Tool
+from .._run_stream import RunStream, RunStreamEvent
 from .._serde import structure
 from .._streaming import Stream
 from .._transport import Call, Method
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["RunSteps", "Runs"]
 
 ToolOutput = Mapping[str, str] | tuple[str, str]
-RunStreamEvent = Run | Message | RunStep
 
 _STREAM_TEXT = 1
 _STREAM_TEXT_AND_AUDIO = 2
@@ -145,12 +145,14 @@ class Runs(Resource):
         truncation_strategy: Mapping[str, Any] | None = None,
         t2a_option: Mapping[str, Any] | None = None,
         timeout: Timeout = None,
-    ) -> Stream[RunStreamEvent]:
+    ) -> RunStream:
         """Add *messages* and run the assistant, streaming ``Run``/``Message``/``RunStep`` updates.
 
         Strings in *messages* are user text messages; mappings are sent as given. With
         ``audio=True`` replies also stream as audio (``t2a_option`` is then required).
-        The stream ends with the frame that carries ``base_resp``.
+        The :class:`RunStream` yields the typed updates, ``text_deltas()`` the reply's text,
+        and ``until_done()`` / ``final_run`` the run as the last frame (the one with
+        ``base_resp``) leaves it.
         """
         body = self._run_body(
             thread_id,
@@ -181,7 +183,10 @@ class Runs(Resource):
         frames = await self._client._transport.open_events(
             call, self._options(timeout), is_final_run_frame
         )
-        return Stream(frames, lambda frame: self._parse_run_event(frame, call))
+        events: Stream[RunStreamEvent] = Stream(
+            frames, lambda frame: self._parse_run_event(frame, call)
+        )
+        return RunStream(events, method=call.method, url=call.path)
 
     def _parse_run_event(self, frame: dict[str, Any], call: Call) -> RunStreamEvent | None:
         data = frame.get("data")
