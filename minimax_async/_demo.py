@@ -172,7 +172,7 @@ async def run_demo(
         # not a transport fault, and refusals (1008, 1026, 2049, ...) are answers: no client
         # setting can turn them into answers. Late commits past the second look are the one
         # window exactly-once leaves open (README, "Exactly-once creates").
-        absorbable = {
+        absorbable: dict[FaultKind, float] = {
             kind: 1.0
             for kind in FaultKind
             if kind not in _OUTCOME_FAULTS
