@@ -286,8 +286,10 @@ async def _rate_batch(
 ) -> dict[str, Any]:
     """Fan out for ``args.duration`` seconds under the server's RPM limit; sample throughput."""
     statuses: list[str] = []
-    samples: list[tuple[float, int, int]] = []  # (t, accepted so far, rate-limited so far)
+    # (t, accepted so far, rate-limited so far, client CPU seconds so far)
+    samples: list[tuple[float, int, int, float]] = []
     start = time.perf_counter()
+    cpu0 = time.process_time()
     deadline = start + args.duration
 
     async def inputs() -> AsyncIterator[str]:
@@ -303,7 +305,14 @@ async def _rate_batch(
         while True:
             stats = await _server_stats(stats_url)
             accepted = stats["total_requests"] - stats["rate_limited"]
-            samples.append((time.perf_counter() - start, accepted, stats["rate_limited"]))
+            samples.append(
+                (
+                    time.perf_counter() - start,
+                    accepted,
+                    stats["rate_limited"],
+                    time.process_time() - cpu0,
+                )
+            )
             await anyio.sleep(args.sample_every)
 
     unfinished = 0
@@ -326,6 +335,7 @@ async def _rate_batch(
             time.perf_counter() - start,
             stats["total_requests"] - stats["rate_limited"],
             stats["rate_limited"],
+            time.process_time() - cpu0,
         )
     )
     return {
@@ -338,6 +348,7 @@ async def _rate_batch(
         "client_retries": client._transport.retries,
         "limiter_rate_limited_answers": client.limiter.rate_limited_answers,
         "limiter_rpm_at_end": client.limiter.current_rpm,
+        "limiter_wakeups": client.limiter.wakeups,
     }
 
 

@@ -6,7 +6,9 @@ seconds; the server's counters are sampled every few seconds. Throughput is the 
 accepted requests (answered without 1002) in a 60 s window divided by ``rpm``: the budget of
 that window. The first window includes whatever burst the client allowed itself at the start;
 the last one (ending at ``duration``) is the steady state. Errors seen by the caller are the
-fan-out results that failed with ``RateLimitError`` after the client's retries.
+fan-out results that failed with ``RateLimitError`` after the client's retries. The client's
+CPU while throttled is its process CPU time over the wall time of the same window (a share of
+one core): a limiter that sleeps costs little more than the requests it lets through.
 
 Two clients: one told the budget (``RateLimit(rpm=...)``) and the default one, which starts
 unlimited and learns the rate from the 1002 answers.
@@ -27,11 +29,12 @@ MODES = {
 
 def windows(samples: list[list[float]], rpm: float, width: float = 60.0) -> dict[str, Any]:
     """Accepted requests per window of *width* s (first, last, and overall) as budget shares."""
-    points = [(t, accepted) for t, accepted, _ in samples]
+    # Each sample: (t, accepted so far, rate-limited so far[, client CPU seconds so far]).
+    points = [(s[0], s[1], s[3] if len(s) > 3 else float("nan")) for s in samples]
     if len(points) < 2:
         return {}
 
-    def share(a: tuple[float, int], b: tuple[float, int]) -> dict[str, float]:
+    def share(a: tuple[float, int, float], b: tuple[float, int, float]) -> dict[str, float]:
         span = b[0] - a[0]
         accepted = b[1] - a[1]
         return {
@@ -39,6 +42,7 @@ def windows(samples: list[list[float]], rpm: float, width: float = 60.0) -> dict
             "end_s": b[0],
             "accepted": accepted,
             "fraction_of_budget": accepted / (rpm * span / 60.0) if span else float("nan"),
+            "client_cpu_share": (b[2] - a[2]) / span if span else float("nan"),
         }
 
     result: dict[str, Any] = {"overall": share(points[0], points[-1])}
@@ -96,16 +100,19 @@ def run(
             "server_1002_answers": batch["samples"][-1][2] - batch["samples"][0][2],
             "client_retries": batch["client_retries"],
             "limiter_rpm_at_end": batch["limiter_rpm_at_end"],
+            "limiter_wakeups": batch.get("limiter_wakeups"),
             "samples": batch["samples"],
         }
         rows.append(row)
         w = row["windows"]
         best = w.get("last_window") or w.get("overall") or {}
         fraction = best.get("fraction_of_budget", float("nan"))
+        cpu = best.get("client_cpu_share", float("nan"))
         log(
             f"  rate limit {mode:<8} steady-state {fraction:.1%}"
             f" of {rpm} rpm, {row['server_1002_answers']} answers 1002, "
-            f"{row['caller_rate_limit_errors']} rate-limit errors reached the caller"
+            f"{row['caller_rate_limit_errors']} rate-limit errors reached the caller, "
+            f"client CPU {cpu:.1%} of a core"
         )
     return {
         "rpm": rpm,

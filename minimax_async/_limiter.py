@@ -12,6 +12,11 @@ share of the latest answers; a stray 1002 is left to the retries), the rate is s
 what the server accepted over the last minute: its observed allowance. After a minute without
 such a signal the rate grows by 1 % of that allowance per second, probing above a learnt
 one (never above a configured ``rpm``). With no ``rpm`` the limiter starts unlimited.
+
+A request that has to wait sleeps. Only the first in line watches the clock: it sleeps until
+its token is due, and everyone behind it sleeps until it is their turn (a freed slot, an
+admission ahead of them or a cancellation wakes the new first in line). So a client held back
+by its budget costs about two wake-ups per admitted request, whatever the queue length.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import heapq
 import itertools
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Final
 
@@ -80,16 +85,27 @@ class RateLimit:
 
 
 class _Waiter:
-    __slots__ = ("admitted", "cancelled", "event", "key")
+    """One queued request: its place in line, and how to wake it while it waits."""
+
+    __slots__ = ("admitted", "cancelled", "deadline", "key", "scope")
 
     def __init__(self, key: tuple[int, int]) -> None:
         self.key = key
-        self.event = anyio.Event()
         self.admitted = False
         self.cancelled = False
+        # While it waits: the scope to cancel to wake it, and when it wakes by itself
+        # (``None``: only when woken).
+        self.scope: anyio.CancelScope | None = None
+        self.deadline: float | None = None
 
     def __lt__(self, other: _Waiter) -> bool:
         return self.key < other.key
+
+    def wake(self) -> None:
+        """Make the waiter look at the limiter again (no-op when it is not waiting)."""
+        if self.scope is not None:
+            self.scope.cancel()
+            self.scope = None
 
 
 # A rate is learnt only from a minute holding at least this many accepted requests.
@@ -103,15 +119,30 @@ _SIGNAL_SHARE: Final = 0.2
 _HEADROOM: Final = 0.9
 _QUIET: Final = 60.0
 _GROWTH: Final = 0.01
+# A token this close to whole counts as whole: a sleeper woken at its token's due time may
+# find it short by a rounding error, and must not sleep again for nothing.
+_ROUNDING: Final = 1e-9
+# A sleeping head is woken early when a faster rate brings its token this share closer.
+_REPLAN: Final = 0.25
 
 
 class Limiter:
     """Admission control for one client's requests (see the module docstring)."""
 
-    def __init__(self, config: RateLimit, *, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        config: RateLimit,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
         self.config = config
-        # Tests pass a fake clock to cover minutes of traffic without waiting for them.
+        # Time is injected so tests cover minutes of traffic without waiting for them:
+        # ``clock`` reads it, ``sleep`` waits on it (a request waiting for a token sleeps
+        # until the token is due, so both must be on the same time). Every wait goes through
+        # ``sleep``: ``sleep(math.inf)`` must last until cancelled (as ``anyio.sleep`` does).
         self._clock = clock or anyio.current_time
+        self._sleep = sleep or anyio.sleep
         self._in_flight = 0
         self._heap: list[_Waiter] = []
         self._seq = itertools.count()
@@ -125,6 +156,9 @@ class Limiter:
         self._answers = _Answers()
         self.rate_limited_answers = 0
         self.peak_in_flight = 0
+        # How many times a queued request woke up: about one per admission (two for one
+        # that waited behind another), never a spin.
+        self.wakeups = 0
 
     # ----------------------------------------------------------------------- inspection
 
@@ -164,7 +198,7 @@ class Limiter:
         if self._rate is None:
             return 0.0
         self._refill(now)
-        if self._tokens >= 1.0:
+        if self._tokens >= 1.0 - _ROUNDING:
             return 0.0
         sustained = max(self._rate - self._burst() / 60.0, self._min_rate / 2)
         return (1.0 - self._tokens) / sustained
@@ -180,7 +214,12 @@ class Limiter:
             self._tokens -= 1.0
 
     def _pump(self) -> None:
-        """Admit waiting requests, best priority first, while there is room and rate."""
+        """Admit waiting requests, best priority first, while there is room and rate.
+
+        When the head of the line cannot go yet, it is the one request that watches the
+        clock: it is woken here only if it is waiting for nothing in particular, so it can
+        sleep until the next token is due. Everyone behind it sleeps until woken.
+        """
         heap = self._heap
         now = self._clock()
         while heap:
@@ -189,15 +228,23 @@ class Limiter:
                 heapq.heappop(heap)
                 continue
             if not self._has_room():
-                return
+                return  # a release pumps again
             if self._rate_delay(now) > 0:
-                # The head sleeps until the next token; wake it in case it just became head.
-                head.event.set()
+                if head.deadline is None:
+                    head.wake()  # it became the head, or room appeared: time its token
                 return
             heapq.heappop(heap)
             self._admit(now)
             head.admitted = True
-            head.event.set()
+            head.wake()
+
+    def _head_deadline(self, waiter: _Waiter) -> float | None:
+        """When *waiter* should wake by itself: when its token is due if it is first in line
+        with room to go, else never (``None``: a release, a cancel or an admission wakes it)."""
+        if not self._heap or self._heap[0] is not waiter or not self._has_room():
+            return None
+        now = self._clock()
+        return now + self._rate_delay(now)
 
     async def _acquire(self, priority: Priority) -> None:
         now = self._clock()
@@ -211,17 +258,22 @@ class Limiter:
                 self._pump()
                 if waiter.admitted:
                     return
-                delay = None
-                if self._heap and self._heap[0] is waiter and self._has_room():
-                    delay = self._rate_delay(self._clock())
-                if delay:
-                    with anyio.move_on_after(delay):
-                        await waiter.event.wait()
-                else:
-                    await waiter.event.wait()
-                if not waiter.admitted:
-                    waiter.event = anyio.Event()
+                # Sleep until the token is due, or until woken (nothing can happen between
+                # reading the state and sleeping, so no wake-up is lost).
+                deadline = self._head_deadline(waiter)
+                waiter.deadline = deadline
+                with anyio.CancelScope() as scope:
+                    waiter.scope = scope
+                    if deadline is None:
+                        await self._sleep(math.inf)
+                    else:
+                        await self._sleep(max(deadline - self._clock(), 0.0))
+                waiter.scope = None
+                waiter.deadline = None
+                self.wakeups += 1
         except BaseException:
+            waiter.scope = None
+            waiter.deadline = None
             if waiter.admitted:
                 self._release()
             else:
@@ -233,6 +285,22 @@ class Limiter:
         self._in_flight -= 1
         if self._heap:
             self._pump()
+
+    def _rate_raised(self, now: float) -> None:
+        """A faster rate brings the head's token closer: wake it if that matters.
+
+        Growth happens on every answer, a little each time, so the head is woken only when
+        its token now comes a quarter of its remaining wait sooner. (A slower rate needs no
+        wake-up: the head wakes at its old deadline, finds no token yet, and sleeps again.)
+        """
+        if not self._heap:
+            return
+        head = self._heap[0]
+        if head.deadline is None or head.scope is None:
+            return
+        due = now + self._rate_delay(now)
+        if due < head.deadline - _REPLAN * (head.deadline - now):
+            head.wake()
 
     # ----------------------------------------------------------------------- adaptation
 
@@ -286,6 +354,7 @@ class Limiter:
             self._rate = min(self._rate, self.config.rpm / 60.0)
         elif self._rate > self._max_rate:
             self._max_rate = self._rate  # probing above what was learnt
+        self._rate_raised(now)
 
 
 class _Answers:
