@@ -24,6 +24,7 @@ from __future__ import annotations
 import enum
 import heapq
 import itertools
+import logging
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -33,7 +34,12 @@ from typing import Final
 import anyio
 import attrs
 
+from ._shared_budget import Learning, SharedBudget
+
 __all__ = ["Limiter", "Priority", "RateLimit"]
+
+
+logger: Final = logging.getLogger("minimax_async")
 
 
 class Priority(enum.IntEnum):
@@ -62,6 +68,14 @@ class RateLimit:
             persist, and let it grow back after a quiet minute.
         min_rpm: the floor the adaptive rate never goes below.
         cooldown: seconds between two consecutive cuts of the rate.
+        shared: share the rate (and what is learnt about it) with every client of the same
+            GroupId and API host through Redis: a ``redis://`` URL or a ready
+            ``redis.asyncio.Redis`` client (``pip install 'minimax-async[redis]'``; asyncio
+            only). ``rpm`` is then the ceiling for all of them together; ``max_in_flight``
+            stays per client. If Redis fails or is slower than ``shared_timeout``, the client
+            goes on with its share of the budget (the budget divided by the clients last
+            seen), logs one warning, and rejoins when Redis answers again.
+        shared_timeout: seconds to wait for Redis before going on without it.
     """
 
     max_in_flight: int | None = 8
@@ -69,6 +83,8 @@ class RateLimit:
     adaptive: bool = True
     min_rpm: float = 6.0
     cooldown: float = 2.0
+    shared: str | object | None = attrs.field(default=None, kw_only=True)
+    shared_timeout: float = attrs.field(default=0.25, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if self.max_in_flight is not None and self.max_in_flight < 1:
@@ -77,6 +93,8 @@ class RateLimit:
             raise ValueError(f"rpm must be > 0 or None, got {self.rpm}")
         if self.min_rpm <= 0:
             raise ValueError(f"min_rpm must be > 0, got {self.min_rpm}")
+        if not self.shared_timeout > 0:
+            raise ValueError(f"shared_timeout must be > 0, got {self.shared_timeout}")
 
     @classmethod
     def unlimited(cls) -> RateLimit:
@@ -122,6 +140,8 @@ _GROWTH: Final = 0.01
 # A token this close to whole counts as whole: a sleeper woken at its token's due time may
 # find it short by a rounding error, and must not sleep again for nothing.
 _ROUNDING: Final = 1e-9
+# Seconds on the local share before asking Redis again.
+_REJOIN_AFTER: Final = 5.0
 # A sleeping head is woken early when a faster rate brings its token this share closer.
 _REPLAN: Final = 0.25
 
@@ -135,6 +155,7 @@ class Limiter:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        account: tuple[str, str] | None = None,
     ) -> None:
         self.config = config
         # Time is injected so tests cover minutes of traffic without waiting for them:
@@ -159,6 +180,33 @@ class Limiter:
         # How many times a queued request woke up: about one per admission (two for one
         # that waited behind another), never a spin.
         self.wakeups = 0
+        self._shared: SharedBudget | None = None
+        if config.shared is not None:
+            if account is None:
+                raise ValueError("a shared budget needs the account: (GroupId, API host)")
+            self._shared = SharedBudget(
+                config.shared,
+                group_id=account[0],
+                host=account[1],
+                rpm=config.rpm,
+                min_rpm=config.min_rpm,
+                learning=Learning(
+                    cooldown=config.cooldown,
+                    quiet=_QUIET,
+                    growth=_GROWTH,
+                    headroom=_HEADROOM,
+                    min_sample=_MIN_SAMPLE,
+                ),
+                timeout=config.shared_timeout,
+            )
+            # Redis paces the requests; the local bucket stands by for when it is away.
+            self._joined = True
+            self._shared_rate = self._rate
+            self._participants = 1
+            self._rejoin_at = -math.inf
+            self._pending_refused = 0
+            self._pending_persistent = False
+            self._rate = None
 
     # ----------------------------------------------------------------------- inspection
 
@@ -172,8 +220,31 @@ class Limiter:
 
     @property
     def current_rpm(self) -> float | None:
-        """The rate currently enforced, in requests per minute (``None``: unlimited)."""
-        return None if self._rate is None else self._rate * 60.0
+        """The rate currently enforced, in requests per minute (``None``: unlimited).
+
+        With a shared budget in Redis, it is the rate of all clients together, as Redis last
+        reported it; on the local share, this client's share.
+        """
+        rate = self._shared_rate if self._shared is not None and self._joined else self._rate
+        return None if rate is None else rate * 60.0
+
+    @property
+    def budget_source(self) -> str:
+        """Where the rate is kept: ``"local"`` (this client), ``"shared"`` (Redis), or
+        ``"local share"`` (Redis is away: this client's share of the last shared rate)."""
+        if self._shared is None:
+            return "local"
+        return "shared" if self._joined else "local share"
+
+    @property
+    def participants(self) -> int:
+        """Clients sharing the budget, as Redis last reported (1 without a shared budget)."""
+        return 1 if self._shared is None else self._participants
+
+    async def aclose(self) -> None:
+        """Close the connection to a shared budget's Redis, if the limiter opened it."""
+        if self._shared is not None:
+            await self._shared.aclose()
 
     # ------------------------------------------------------------------------ admission
 
@@ -247,6 +318,63 @@ class Limiter:
         return now + self._rate_delay(now)
 
     async def _acquire(self, priority: Priority) -> None:
+        await self._admission(priority)
+        if self._shared is not None:
+            try:
+                await self._shared_turn()
+            except BaseException:
+                self._release()
+                raise
+
+    async def _shared_turn(self) -> None:
+        """Take this request's turn in the shared budget (one round trip), and wait for it."""
+        assert self._shared is not None
+        now = self._clock()
+        if not self._joined and now < self._rejoin_at:
+            return  # on the local share: the local bucket has paced this request
+        refused, persistent = self._pending_refused, self._pending_persistent
+        self._pending_refused, self._pending_persistent = 0, False
+        turn = await self._shared.reserve(refused=refused, persistent=persistent)
+        if turn is None:
+            self._pending_refused += refused
+            self._leave(self._clock())
+            return
+        if not self._joined:
+            logger.info(
+                "shared rate budget: Redis answers again; %d clients share the budget",
+                turn.participants,
+            )
+            self._joined = True
+            self._rate = None
+        self._shared_rate = turn.rate
+        self._participants = turn.participants
+        if turn.wait > 0:
+            await self._sleep(turn.wait)
+
+    def _leave(self, now: float) -> None:
+        """Redis did not answer in time: go on with this client's share of the last rate."""
+        assert self._shared is not None
+        self._rejoin_at = now + _REJOIN_AFTER
+        if not self._joined:
+            return
+        self._joined = False
+        share = None
+        if self._shared_rate is not None:
+            share = max(self._shared_rate / self._participants, self._min_rate)
+        error = self._shared.last_error
+        logger.warning(
+            "shared rate budget: Redis is unavailable (%s); going on with a local share "
+            "(%s requests per minute, the budget over %d clients) until it answers again",
+            "unknown" if error is None else f"{type(error).__name__}: {error}",
+            "unlimited" if share is None else f"{share * 60.0:.0f}",
+            self._participants,
+        )
+        self._rate = self._max_rate = share
+        # Start with an empty bucket: Redis may have handed out the next turns already.
+        self._tokens = 0.0
+        self._stamp = now
+
+    async def _admission(self, priority: Priority) -> None:
         now = self._clock()
         if not self._heap and self._has_room() and self._rate_delay(now) == 0:
             self._admit(now)
@@ -312,6 +440,16 @@ class Limiter:
             return
         now = self._clock()
         self._answers.add(now, rate_limited=rate_limited)
+        if self._shared is not None and self._joined:
+            # Redis learns for every client: report the refusals with the next round trip.
+            if rate_limited:
+                self._pending_refused += 1
+                if now - self._last_cut >= self.config.cooldown and (
+                    self._answers.persistently_limited(now)
+                ):
+                    self._last_cut = now
+                    self._pending_persistent = True
+            return
         if rate_limited:
             if now - self._last_cut >= self.config.cooldown and self._answers.persistently_limited(
                 now
