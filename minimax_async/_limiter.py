@@ -105,22 +105,26 @@ class RateLimit:
 class _Waiter:
     """One queued request: its place in line, and how to wake it while it waits."""
 
-    __slots__ = ("admitted", "cancelled", "deadline", "key", "scope")
+    __slots__ = ("admitted", "cancelled", "deadline", "event", "key", "scope")
 
     def __init__(self, key: tuple[int, int]) -> None:
         self.key = key
         self.admitted = False
         self.cancelled = False
-        # While it waits: the scope to cancel to wake it, and when it wakes by itself
-        # (``None``: only when woken).
-        self.scope: anyio.CancelScope | None = None
+        # While it waits: when it wakes by itself (``None``: only when woken), and how to
+        # wake it: the event it waits on, or the scope of its timed sleep.
         self.deadline: float | None = None
+        self.event: anyio.Event | None = None
+        self.scope: anyio.CancelScope | None = None
 
     def __lt__(self, other: _Waiter) -> bool:
         return self.key < other.key
 
     def wake(self) -> None:
         """Make the waiter look at the limiter again (no-op when it is not waiting)."""
+        if self.event is not None:
+            self.event.set()
+            self.event = None
         if self.scope is not None:
             self.scope.cancel()
             self.scope = None
@@ -160,8 +164,8 @@ class Limiter:
         self.config = config
         # Time is injected so tests cover minutes of traffic without waiting for them:
         # ``clock`` reads it, ``sleep`` waits on it (a request waiting for a token sleeps
-        # until the token is due, so both must be on the same time). Every wait goes through
-        # ``sleep``: ``sleep(math.inf)`` must last until cancelled (as ``anyio.sleep`` does).
+        # until the token is due, so both must be on the same time; the sleep is cancelled
+        # when something changes before then).
         self._clock = clock or anyio.current_time
         self._sleep = sleep or anyio.sleep
         self._in_flight = 0
@@ -390,17 +394,18 @@ class Limiter:
                 # reading the state and sleeping, so no wake-up is lost).
                 deadline = self._head_deadline(waiter)
                 waiter.deadline = deadline
-                with anyio.CancelScope() as scope:
-                    waiter.scope = scope
-                    if deadline is None:
-                        await self._sleep(math.inf)
-                    else:
+                if deadline is None:
+                    event = waiter.event = anyio.Event()
+                    await event.wait()
+                else:
+                    with anyio.CancelScope() as scope:
+                        waiter.scope = scope
                         await self._sleep(max(deadline - self._clock(), 0.0))
-                waiter.scope = None
+                waiter.event = waiter.scope = None
                 waiter.deadline = None
                 self.wakeups += 1
         except BaseException:
-            waiter.scope = None
+            waiter.event = waiter.scope = None
             waiter.deadline = None
             if waiter.admitted:
                 self._release()
