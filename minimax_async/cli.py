@@ -159,7 +159,8 @@ def _run_bulk(args: argparse.Namespace) -> int:
         tools = load_tools(args.tools) if args.tools else None
         if not Path(args.input).is_file():
             raise ValueError(f"no such input file: {args.input}")
-        client = AsyncMiniMax(rate_limit=RateLimit(max_in_flight=args.max_in_flight, rpm=args.rpm))
+        budget = RateLimit(max_in_flight=args.max_in_flight, rpm=args.rpm, shared=args.redis)
+        client = AsyncMiniMax(rate_limit=budget)
     except (ValueError, ImportError, AttributeError) as exc:
         print(f"minimax-async bulk: {exc}", file=sys.stderr)
         return 2
@@ -215,6 +216,11 @@ def add_bulk(subparsers: SubParsers) -> None:
         type=_positive_int,
         default=8,
         help="HTTP requests in flight at once (default 8, as RateLimit())",
+    )
+    parser.add_argument(
+        "--redis",
+        help="share the rate budget through this Redis (redis://host:port/db) with every "
+        "process on the same GroupId; --rpm is then the budget of all of them",
     )
     parser.add_argument("--timeout", type=_non_negative, help="seconds to wait for each run")
     parser.add_argument(

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import anyio.lowlevel
@@ -18,8 +19,8 @@ import httpx
 import pytest
 
 import minimax_async as mm
-from minimax_async import Limiter, Priority, RateLimit
-from minimax_async.testing import FakeMiniMax, serve_in_thread
+from minimax_async import Limiter, Priority, RateLimit, cli
+from minimax_async.testing import FakeMiniMax, Latency, serve_in_thread
 
 from .redis_server import RedisServer
 
@@ -293,3 +294,39 @@ async def test_the_served_emulator_keeps_one_window_per_group_id_across_connecti
                 )
                 codes[group].append(answer.json()["base_resp"]["status_code"])
     assert codes == {"a": [0, 0, 0, 0, 1002, 1002], "b": [0]}
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMiniMax]:
+    """A FakeMiniMax on loopback, with the MINIMAX_* variables pointing at it."""
+    fake = FakeMiniMax(latency=Latency(queued=0.01, in_progress=0.05))
+    with serve_in_thread(fake) as base_url:
+        monkeypatch.setenv("MINIMAX_API_KEY", fake.api_key)
+        monkeypatch.setenv("MINIMAX_GROUP_ID", fake.group_id)
+        monkeypatch.setenv("MINIMAX_BASE_URL", base_url)
+        yield fake
+
+
+def test_bulk_takes_its_rate_from_the_shared_budget(
+    served: FakeMiniMax, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """`bulk --redis URL` runs every input, its requests paced by the budget kept in Redis."""
+    inputs, out, config = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "a.json"
+    inputs.write_text(
+        "".join(json.dumps({"id": f"q{i}", "content": "hi"}) + "\n" for i in range(4))
+    )
+    config.write_text(json.dumps({"model": "abab5.5-chat", "name": "bulk"}))
+    command = ["bulk", str(inputs), "--assistant-config", str(config), "--out", str(out)]
+    assert cli.main([*command, "--redis", redis_server.url]) == 0
+    results = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["id"] for r in results) == ["q0", "q1", "q2", "q3"]
+    assert {r["status"] for r in results} == {"completed"}
+
+    async def admitted() -> int:
+        async with redis.Redis.from_url(redis_server.url) as r:
+            keys = [key async for key in r.scan_iter(match="minimax-async:*:window")]
+            assert len(keys) == 1
+            counts = await r.hgetall(keys[0])
+            return sum(int(v) for k, v in counts.items() if k.startswith(b"a:"))
+
+    assert anyio.run(admitted) == served.stats.total_requests
