@@ -255,6 +255,28 @@ async def test_neither_the_api_key_nor_the_group_id_is_stored_in_redis(
         assert not [item for item in stored if secret in item]
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_a_ready_redis_client_is_used_and_left_open(redis_server: RedisServer) -> None:
+    """shared= takes the application's own redis.asyncio client, and closing leaves it open."""
+    async with redis.Redis.from_url(redis_server.url) as own:
+        limiter, clock = limiter_on(redis_server.url, rpm=60)
+        other = Limiter(
+            RateLimit(max_in_flight=None, rpm=60, shared=own),
+            account=("group-1", "api.test"),
+            clock=clock,
+            sleep=clock.sleep,
+        )
+        await take(limiter, 1)
+        await take(other, 1)  # the same budget: a burst of 1 is spent, so it waits
+        assert len(clock.slept) == 1
+        assert clock.slept[0] > 0.5
+        assert other.participants == 2
+        await other.aclose()
+        assert await own.ping()
+        await limiter.aclose()
+
+
 @pytest.mark.parametrize("anyio_backend", ["trio"])
 @pytest.mark.anyio
 async def test_a_shared_budget_under_trio_fails_loudly() -> None:
