@@ -477,12 +477,22 @@ class Limiter:
             ceiling = self._rate / 2.0
         else:
             return  # too little traffic to tell; retries deal with it
-        if self.config.rpm is not None:
-            ceiling = min(ceiling, self.config.rpm / 60.0)
+        cap = self._configured_rate()
+        if cap is not None:
+            ceiling = min(ceiling, cap)
         self._max_rate = max(ceiling, self._min_rate)
         self._rate = max(_HEADROOM * ceiling, self._min_rate)
         self._grown = now
         self._tokens = min(self._tokens, self._burst())
+
+    def _configured_rate(self) -> float | None:
+        """The configured rate this client may use: all of it, or its share while a shared
+        budget's Redis is away (so that a long outage does not grow every share to all)."""
+        if self.config.rpm is None:
+            return None
+        if self._shared is not None:
+            return self.config.rpm / 60.0 / self._participants
+        return self.config.rpm / 60.0
 
     def _grow(self, now: float) -> None:
         """A quiet minute: raise the rate by 1 % of the ceiling per second, and probe above a
@@ -493,8 +503,9 @@ class Limiter:
         since = max(self._grown, self._last_cut + _QUIET)
         self._rate += self._max_rate * _GROWTH * max(now - since, 0.0)
         self._grown = now
-        if self.config.rpm is not None:
-            self._rate = min(self._rate, self.config.rpm / 60.0)
+        cap = self._configured_rate()
+        if cap is not None:
+            self._rate = min(self._rate, cap)
         elif self._rate > self._max_rate:
             self._max_rate = self._rate  # probing above what was learnt
         self._rate_raised(now)

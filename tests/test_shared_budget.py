@@ -203,6 +203,28 @@ async def test_the_local_share_is_the_budget_over_the_clients_last_seen(
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
+async def test_quiet_minutes_without_redis_never_grow_a_share_past_it(
+    redis_server: RedisServer,
+) -> None:
+    """On the local share, growth after quiet minutes stops at the share of the rpm."""
+    first, clock = limiter_on(redis_server.url, rpm=600)
+    second, _ = limiter_on(redis_server.url, rpm=600)
+    await take(first, 1)
+    await take(second, 1)
+    await take(first, 1)
+    redis_server.stop()
+    await take(first, 1)
+    for _ in range(600):  # ten quiet minutes
+        clock.now += 1.0
+        first.on_response(rate_limited=False)
+    assert first.budget_source == "local share"
+    assert first.current_rpm == pytest.approx(300)
+    await first.aclose()
+    await second.aclose()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
 async def test_a_client_rejoins_the_shared_budget_when_redis_is_back(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
