@@ -78,7 +78,12 @@ def add_serve(subparsers: SubParsers) -> None:
     parser.add_argument(
         "--port", type=int, default=0, help="port; 0 picks a free one (default %(default)s)"
     )
-    parser.add_argument("--rpm", type=_positive_int, help="requests per minute per GroupId")
+    parser.add_argument(
+        "--rpm",
+        type=_positive_int,
+        help="the account budget: requests per sliding minute per GroupId, across every "
+        "connection and process (1002 beyond it)",
+    )
     parser.add_argument(
         "--fault-rate", type=_fault_rate, default=0.0, help="share of requests given a random fault"
     )
