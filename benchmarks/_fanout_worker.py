@@ -351,6 +351,7 @@ async def _rate_batch(
         "limiter_rate_limited_answers": client.limiter.rate_limited_answers,
         "limiter_rpm_at_end": client.limiter.current_rpm,
         "limiter_wakeups": client.limiter.wakeups,
+        "budget_source": client.limiter.budget_source,
     }
 
 
@@ -365,6 +366,8 @@ async def _main(args: Any) -> dict[str, Any]:
         raise SystemExit(f"unknown --rate-limit {args.rate_limit}")
     if args.max_in_flight:
         rate = attrs.evolve(rate, max_in_flight=args.max_in_flight)
+    if args.shared:
+        rate = attrs.evolve(rate, shared=args.shared)
     transport: Any = None
     if args.transport == "aiohttp":
         from httpx_aiohttp import AiohttpTransport
@@ -414,6 +417,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-limit", default="default", help="client RateLimit: default|known")
     parser.add_argument("--rpm", type=float, default=600)
     parser.add_argument("--max-in-flight", type=int, default=0, help="RateLimit bound (0: default)")
+    parser.add_argument("--shared", default="", help="RateLimit(shared=...): a redis:// URL")
     parser.add_argument("--transport", choices=("httpx", "httpcore", "aiohttp"), default="httpx")
     parser.add_argument("--duration", type=float, default=75.0)
     parser.add_argument("--grace", type=float, default=5.0)
