@@ -28,6 +28,7 @@ from ._client import AsyncMiniMax
 from ._fanout import Progress, RunInput, RunResult
 from ._records import Annotation, FileCitationAnnotation, WebCitationAnnotation
 from ._runs import ToolMapping, WaitPolicy
+from ._shard import Shard
 
 __all__ = ["BadLine", "BulkSummary", "Journal", "ResultsFile", "read_inputs", "run_bulk"]
 
@@ -240,11 +241,13 @@ async def run_bulk(
     policy: WaitPolicy | None = None,
     reporter: Reporter | None = None,
     count_first: bool = True,
+    shard: Shard | None = None,
 ) -> BulkSummary:
     """Run every input of *input_path* once and append the results to *out_path*.
 
     Resumable: see the module docstring. Returns a summary; bad input lines are reported
-    (with their line numbers) and skipped.
+    (with their line numbers) and skipped. With *shard*, only the inputs whose id it owns
+    are run (the others are left to the processes running the other shards).
     """
     reporter = reporter or Reporter()
     started = time.monotonic()
@@ -258,6 +261,8 @@ async def run_bulk(
     seen: set[str] = set()
 
     def finished(key: str) -> bool:
+        if shard is not None and not shard.owns(key):
+            return True  # another process's input: not ours to run nor to count
         status = results.status.get(key)
         return status is not None and (status == "completed" or not retry_failed)
 
@@ -279,6 +284,8 @@ async def run_bulk(
                 reporter.bad_line(bad[-1])
                 continue
             seen.add(key)
+            if shard is not None and not shard.owns(key):
+                continue
             if finished(key):
                 skipped += 1
                 continue

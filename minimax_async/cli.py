@@ -155,6 +155,7 @@ def _run_bulk(args: argparse.Namespace) -> int:
         from minimax_async._client import AsyncMiniMax
         from minimax_async._console import RichReporter, summary_table
         from minimax_async._limiter import RateLimit
+        from minimax_async._shard import Shard
     except ImportError as exc:
         return _missing_extra("bulk", exc)
     from pathlib import Path
@@ -164,6 +165,7 @@ def _run_bulk(args: argparse.Namespace) -> int:
         tools = load_tools(args.tools) if args.tools else None
         if not Path(args.input).is_file():
             raise ValueError(f"no such input file: {args.input}")
+        shard = Shard.parse(args.shard) if args.shard else None
         budget = RateLimit(max_in_flight=args.max_in_flight, rpm=args.rpm, shared=args.redis)
         client = AsyncMiniMax(rate_limit=budget)
     except (ValueError, ImportError, AttributeError) as exc:
@@ -185,6 +187,7 @@ def _run_bulk(args: argparse.Namespace) -> int:
                     timeout=args.timeout,
                     retry_failed=args.retry_failed,
                     reporter=reporter,
+                    shard=shard,
                 )
                 group.cancel_scope.cancel()
         Console().print(summary_table(summary, title=f"minimax-async bulk → {args.out}"))
@@ -226,6 +229,12 @@ def add_bulk(subparsers: SubParsers) -> None:
         "--redis",
         help="share the rate budget through this Redis (redis://host:port/db) with every "
         "process on the same GroupId; --rpm is then the budget of all of them",
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run only shard I of N (1-based) of the input, split by input id: N processes "
+        "or machines work through one input file, each with its own OUT",
     )
     parser.add_argument("--timeout", type=_non_negative, help="seconds to wait for each run")
     parser.add_argument(

@@ -374,3 +374,24 @@ def test_bulk_takes_its_rate_from_the_shared_budget(
             return sum(int(v) for k, v in counts.items() if k.startswith(b"a:"))
 
     assert anyio.run(admitted) == served.stats.total_requests
+
+
+def test_two_shards_with_one_budget_work_through_one_input_exactly_once(
+    served: FakeMiniMax, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """`bulk --shard 1/2` and `--shard 2/2` over one file: every input once, in one of two OUTs."""
+    inputs, config = tmp_path / "in.jsonl", tmp_path / "a.json"
+    ids = [f"q{i}" for i in range(12)]
+    inputs.write_text("\n".join(json.dumps({"id": i, "content": "hi"}) for i in ids) + "\n")
+    config.write_text(json.dumps({"model": "abab5.5-chat", "name": "bulk"}))
+    done: list[list[str]] = []
+    for shard in ("1/2", "2/2"):
+        out = tmp_path / f"out-{shard[0]}.jsonl"
+        command = ["bulk", str(inputs), "--assistant-config", str(config), "--out", str(out)]
+        assert cli.main([*command, "--shard", shard, "--redis", redis_server.url]) == 0
+        results = [json.loads(line) for line in out.read_text().splitlines()]
+        assert {r["status"] for r in results} == {"completed"}
+        done.append([r["id"] for r in results])
+    assert done[0]
+    assert done[1]
+    assert sorted(done[0] + done[1]) == sorted(ids)
