@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import inspect
 import math
 import secrets
 from collections.abc import Awaitable, Callable
@@ -186,7 +187,10 @@ class SharedBudget:
         self._timeout = timeout
         self._owned = isinstance(target, str)
         self._redis: Any = _from_url(target, timeout) if isinstance(target, str) else target
-        if not callable(getattr(self._redis, "register_script", None)):
+        if not callable(getattr(self._redis, "register_script", None)) or not (
+            inspect.iscoroutinefunction(getattr(self._redis, "execute_command", None))
+        ):
+            # A synchronous redis.Redis would block the event loop: refused as well.
             raise TypeError(
                 "shared must be a redis:// URL or a redis.asyncio.Redis client, "
                 f"got {type(target).__name__}"

@@ -27,6 +27,7 @@ from .redis_server import RedisServer
 IN_CI = os.environ.get("CI") == "true"
 if not IN_CI:
     pytest.importorskip("redis.asyncio")  # in CI, the test extra brings it: no skipping there
+import redis as sync_redis  # noqa: E402
 import redis.asyncio as redis  # noqa: E402
 
 
@@ -314,6 +315,9 @@ def test_a_shared_budget_needs_a_redis_url_or_client() -> None:
     """Anything else is refused when the client is built, before a request is sent."""
     with pytest.raises(TypeError, match="redis"):
         mm.AsyncMiniMax(api_key="k", group_id="g", rate_limit=RateLimit(shared=object()))
+    blocking = sync_redis.Redis.from_url("redis://127.0.0.1:1/0")
+    with pytest.raises(TypeError, match=r"redis\.asyncio"):
+        mm.AsyncMiniMax(api_key="k", group_id="g", rate_limit=RateLimit(shared=blocking))
     with pytest.raises(ValueError, match="redis://"):
         mm.AsyncMiniMax(api_key="k", group_id="g", rate_limit=RateLimit(shared="http://x"))
 
