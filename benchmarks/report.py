@@ -174,6 +174,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     0,
                 )
             )
+            if "client_cpu_share" in best:
+                out.append(
+                    _target(
+                        "rate limit",
+                        f"client CPU while throttled, share of a core ({which}), {r['mode']}",
+                        best["client_cpu_share"],
+                        "<=",
+                        0.05,
+                    )
+                )
     return out
 
 
@@ -343,8 +353,9 @@ def _rate_md(rate: dict[str, Any]) -> list[str]:
         f"{lat['in_progress']} s, fan-out with concurrency 32 for {rate['duration_s']:.0f} s.",
         "",
         "| client | first 60 s window | last 60 s window | whole run | 1002 answers (absorbed "
-        "by retries or not) | rate-limit errors seen by the caller | other caller errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "by retries or not) | rate-limit errors seen by the caller | other caller errors "
+        "| client CPU, last 60 s window (share of a core) | limiter wake-ups per request |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rate["rows"]:
         w = r["windows"]
@@ -354,9 +365,17 @@ def _rate_md(rate: dict[str, Any]) -> list[str]:
             return "–" if not x else f"{x['fraction_of_budget']:.1%}"
 
         other = r["caller_errors"] - r["caller_rate_limit_errors"]
+        last = w.get("last_window") or w.get("overall") or {}
+        cpu = last.get("client_cpu_share")
+        cpu_text = "–" if cpu is None else f"{cpu:.1%}"
+        accepted_total = r["samples"][-1][1] - r["samples"][0][1] if r["samples"] else 0
+        sent = accepted_total + r["server_1002_answers"]
+        wakeups = r.get("limiter_wakeups")
+        per = "–" if wakeups is None or not sent else f"{wakeups / sent:.2f}"
         lines.append(
             f"| {r['label']} | {pct('first_window')} | {pct('last_window')} | {pct('overall')} "
-            f"| {r['server_1002_answers']} | {r['caller_rate_limit_errors']} | {other} |"
+            f"| {r['server_1002_answers']} | {r['caller_rate_limit_errors']} | {other} "
+            f"| {cpu_text} | {per} |"
         )
     return [*lines, ""]
 

@@ -40,6 +40,7 @@ from ._fanout import Progress, RunInput, RunResult
 from ._records import Annotation, FileCitationAnnotation, WebCitationAnnotation
 from ._retry import RetryPolicy, is_retryable, outcome_unknown
 from ._runs import ToolMapping, WaitPolicy
+from ._shard import Shard
 
 __all__ = [
     "BadLine",
@@ -343,11 +344,13 @@ async def run_bulk(
     policy: WaitPolicy | None = None,
     reporter: Reporter | None = None,
     count_first: bool = True,
+    shard: Shard | None = None,
 ) -> BulkSummary:
     """Run every input of *input_path* once and append the results to *out_path*.
 
     Resumable: see the module docstring. Returns a summary; bad input lines are reported
-    (with their line numbers) and skipped.
+    (with their line numbers) and skipped. With *shard*, only the inputs whose id it owns
+    are run (the others are left to the processes running the other shards).
     """
     reporter = reporter or Reporter()
     started = time.monotonic()
@@ -364,7 +367,9 @@ async def run_bulk(
         return sum(
             1
             for _, item, _ in read_inputs(input_path)
-            if item and plan(item.key or "", results, journal, retry_failed=retry_failed) != "skip"
+            if item
+            and (shard is None or shard.owns(item.key or ""))
+            and plan(item.key or "", results, journal, retry_failed=retry_failed) != "skip"
         )
 
     async def inputs() -> AsyncIterator[RunInput]:
@@ -380,6 +385,8 @@ async def run_bulk(
                 reporter.bad_line(bad[-1])
                 continue
             seen.add(key)
+            if shard is not None and not shard.owns(key):
+                continue
             decision = plan(key, results, journal, retry_failed=retry_failed)
             if decision == "skip":
                 skipped += 1

@@ -171,7 +171,10 @@ class AsyncMiniMax:
             http_client=http_client,
             transport=transport,
             limits=limits,
-            limiter=Limiter(rate_limit or RateLimit()),
+            limiter=Limiter(
+                rate_limit or RateLimit(),
+                account=(group_id, httpx.URL(url).netloc.decode("ascii")),
+            ),
             http_backend=http_backend,
         )
         self._options = RequestOptions(
@@ -353,6 +356,7 @@ class AsyncMiniMax:
         """
         if not self._is_copy:
             await self._transport.aclose()
+            await self._transport.limiter.aclose()
 
     async def __aenter__(self) -> AsyncMiniMax:
         return self

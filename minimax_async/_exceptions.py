@@ -66,6 +66,7 @@ __all__ = [
     "RunExpiredError",
     "RunFailedError",
     "ServerError",
+    "SharedBudgetError",
     "ToolExecutionError",
     "UnknownToolError",
     "WaitTimeoutError",
@@ -423,6 +424,14 @@ class UnknownToolError(MiniMaxError, LookupError):
             f"run {run.id} asked for tool(s) {listed} that are not in the tools mapping; "
             "add them, or wait for 'requires_action' and answer the calls yourself"
         )
+
+
+class SharedBudgetError(MiniMaxError, RuntimeError):
+    """A shared rate budget (``RateLimit(shared=...)``) cannot run here, e.g. under trio.
+
+    Redis being down or slow is never this error: the client falls back to a local share of
+    the budget and goes on.
+    """
 
 
 class ToolExecutionError(MiniMaxError):

@@ -12,6 +12,11 @@ share of the latest answers; a stray 1002 is left to the retries), the rate is s
 what the server accepted over the last minute: its observed allowance. After a minute without
 such a signal the rate grows by 1 % of that allowance per second, probing above a learnt
 one (never above a configured ``rpm``). With no ``rpm`` the limiter starts unlimited.
+
+A request that has to wait sleeps. Only the first in line watches the clock: it sleeps until
+its token is due, and everyone behind it sleeps until it is their turn (a freed slot, an
+admission ahead of them or a cancellation wakes the new first in line). So a client held back
+by its budget costs about two wake-ups per admitted request, whatever the queue length.
 """
 
 from __future__ import annotations
@@ -19,16 +24,22 @@ from __future__ import annotations
 import enum
 import heapq
 import itertools
+import logging
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Final
 
 import anyio
 import attrs
 
+from ._shared_budget import Learning, SharedBudget
+
 __all__ = ["Limiter", "Priority", "RateLimit"]
+
+
+logger: Final = logging.getLogger("minimax_async")
 
 
 class Priority(enum.IntEnum):
@@ -58,6 +69,14 @@ class RateLimit:
             persist, and let it grow back after a quiet minute.
         min_rpm: the floor the adaptive rate never goes below.
         cooldown: seconds between two consecutive cuts of the rate.
+        shared: share the rate (and what is learnt about it) with every client of the same
+            GroupId and API host through Redis: a ``redis://`` URL or a ready
+            ``redis.asyncio.Redis`` client (``pip install 'minimax-async[redis]'``; asyncio
+            only). ``rpm`` is then the ceiling for all of them together; ``max_in_flight``
+            stays per client. If Redis fails or is slower than ``shared_timeout``, the client
+            goes on with its share of the budget (the budget divided by the clients last
+            seen), logs one warning, and rejoins when Redis answers again.
+        shared_timeout: seconds to wait for Redis before going on without it.
     """
 
     max_in_flight: int | None = 8
@@ -65,6 +84,8 @@ class RateLimit:
     adaptive: bool = True
     min_rpm: float = 6.0
     cooldown: float = 2.0
+    shared: str | object | None = attrs.field(default=None, kw_only=True)
+    shared_timeout: float = attrs.field(default=0.25, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if self.max_in_flight is not None and self.max_in_flight < 1:
@@ -73,6 +94,8 @@ class RateLimit:
             raise ValueError(f"rpm must be > 0 or None, got {self.rpm}")
         if self.min_rpm <= 0:
             raise ValueError(f"min_rpm must be > 0, got {self.min_rpm}")
+        if not self.shared_timeout > 0:
+            raise ValueError(f"shared_timeout must be > 0, got {self.shared_timeout}")
 
     @classmethod
     def unlimited(cls) -> RateLimit:
@@ -81,16 +104,31 @@ class RateLimit:
 
 
 class _Waiter:
-    __slots__ = ("admitted", "cancelled", "event", "key")
+    """One queued request: its place in line, and how to wake it while it waits."""
+
+    __slots__ = ("admitted", "cancelled", "deadline", "event", "key", "scope")
 
     def __init__(self, key: tuple[int, int]) -> None:
         self.key = key
-        self.event = anyio.Event()
         self.admitted = False
         self.cancelled = False
+        # While it waits: when it wakes by itself (``None``: only when woken), and how to
+        # wake it: the event it waits on, or the scope of its timed sleep.
+        self.deadline: float | None = None
+        self.event: anyio.Event | None = None
+        self.scope: anyio.CancelScope | None = None
 
     def __lt__(self, other: _Waiter) -> bool:
         return self.key < other.key
+
+    def wake(self) -> None:
+        """Make the waiter look at the limiter again (no-op when it is not waiting)."""
+        if self.event is not None:
+            self.event.set()
+            self.event = None
+        if self.scope is not None:
+            self.scope.cancel()
+            self.scope = None
 
 
 # A rate is learnt only from a minute holding at least this many accepted requests.
@@ -104,15 +142,33 @@ _SIGNAL_SHARE: Final = 0.2
 _HEADROOM: Final = 0.9
 _QUIET: Final = 60.0
 _GROWTH: Final = 0.01
+# A token this close to whole counts as whole: a sleeper woken at its token's due time may
+# find it short by a rounding error, and must not sleep again for nothing.
+_ROUNDING: Final = 1e-9
+# Seconds on the local share before asking Redis again.
+_REJOIN_AFTER: Final = 5.0
+# A sleeping head is woken early when a faster rate brings its token this share closer.
+_REPLAN: Final = 0.25
 
 
 class Limiter:
     """Admission control for one client's requests (see the module docstring)."""
 
-    def __init__(self, config: RateLimit, *, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        config: RateLimit,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        account: tuple[str, str] | None = None,
+    ) -> None:
         self.config = config
-        # Tests pass a fake clock to cover minutes of traffic without waiting for them.
+        # Time is injected so tests cover minutes of traffic without waiting for them:
+        # ``clock`` reads it, ``sleep`` waits on it (a request waiting for a token sleeps
+        # until the token is due, so both must be on the same time; the sleep is cancelled
+        # when something changes before then).
         self._clock = clock or anyio.current_time
+        self._sleep = sleep or anyio.sleep
         self._in_flight = 0
         self._heap: list[_Waiter] = []
         self._seq = itertools.count()
@@ -126,6 +182,36 @@ class Limiter:
         self._answers = _Answers()
         self.rate_limited_answers = 0
         self.peak_in_flight = 0
+        # How many times a queued request woke up: about one per admission (two for one
+        # that waited behind another), never a spin.
+        self.wakeups = 0
+        self._shared: SharedBudget | None = None
+        if config.shared is not None:
+            if account is None:
+                raise ValueError("a shared budget needs the account: (GroupId, API host)")
+            self._shared = SharedBudget(
+                config.shared,
+                group_id=account[0],
+                host=account[1],
+                rpm=config.rpm,
+                min_rpm=config.min_rpm,
+                learning=Learning(
+                    cooldown=config.cooldown,
+                    quiet=_QUIET,
+                    growth=_GROWTH,
+                    headroom=_HEADROOM,
+                    min_sample=_MIN_SAMPLE,
+                ),
+                timeout=config.shared_timeout,
+            )
+            # Redis paces the requests; the local bucket stands by for when it is away.
+            self._joined = True
+            self._shared_rate = self._rate
+            self._participants = 1
+            self._rejoin_at = -math.inf
+            self._pending_refused = 0
+            self._pending_persistent = False
+            self._rate = None
 
     # ----------------------------------------------------------------------- inspection
 
@@ -139,8 +225,31 @@ class Limiter:
 
     @property
     def current_rpm(self) -> float | None:
-        """The rate currently enforced, in requests per minute (``None``: unlimited)."""
-        return None if self._rate is None else self._rate * 60.0
+        """The rate currently enforced, in requests per minute (``None``: unlimited).
+
+        With a shared budget in Redis, it is the rate of all clients together, as Redis last
+        reported it; on the local share, this client's share.
+        """
+        rate = self._shared_rate if self._shared is not None and self._joined else self._rate
+        return None if rate is None else rate * 60.0
+
+    @property
+    def budget_source(self) -> str:
+        """Where the rate is kept: ``"local"`` (this client), ``"shared"`` (Redis), or
+        ``"local share"`` (Redis is away: this client's share of the last shared rate)."""
+        if self._shared is None:
+            return "local"
+        return "shared" if self._joined else "local share"
+
+    @property
+    def participants(self) -> int:
+        """Clients sharing the budget, as Redis last reported (1 without a shared budget)."""
+        return 1 if self._shared is None else self._participants
+
+    async def aclose(self) -> None:
+        """Close the connection to a shared budget's Redis, if the limiter opened it."""
+        if self._shared is not None:
+            await self._shared.aclose()
 
     # ------------------------------------------------------------------------ admission
 
@@ -165,7 +274,7 @@ class Limiter:
         if self._rate is None:
             return 0.0
         self._refill(now)
-        if self._tokens >= 1.0:
+        if self._tokens >= 1.0 - _ROUNDING:
             return 0.0
         sustained = max(self._rate - self._burst() / 60.0, self._min_rate / 2)
         return (1.0 - self._tokens) / sustained
@@ -181,7 +290,12 @@ class Limiter:
             self._tokens -= 1.0
 
     def _pump(self) -> None:
-        """Admit waiting requests, best priority first, while there is room and rate."""
+        """Admit waiting requests, best priority first, while there is room and rate.
+
+        When the head of the line cannot go yet, it is the one request that watches the
+        clock: it is woken here only if it is waiting for nothing in particular, so it can
+        sleep until the next token is due. Everyone behind it sleeps until woken.
+        """
         heap = self._heap
         now = self._clock()
         while heap:
@@ -190,17 +304,82 @@ class Limiter:
                 heapq.heappop(heap)
                 continue
             if not self._has_room():
-                return
+                return  # a release pumps again
             if self._rate_delay(now) > 0:
-                # The head sleeps until the next token; wake it in case it just became head.
-                head.event.set()
+                if head.deadline is None:
+                    head.wake()  # it became the head, or room appeared: time its token
                 return
             heapq.heappop(heap)
             self._admit(now)
             head.admitted = True
-            head.event.set()
+            head.wake()
+
+    def _head_deadline(self, waiter: _Waiter) -> float | None:
+        """When *waiter* should wake by itself: when its token is due if it is first in line
+        with room to go, else never (``None``: a release, a cancel or an admission wakes it)."""
+        if not self._heap or self._heap[0] is not waiter or not self._has_room():
+            return None
+        now = self._clock()
+        return now + self._rate_delay(now)
 
     async def _acquire(self, priority: Priority) -> None:
+        await self._admission(priority)
+        if self._shared is not None:
+            try:
+                await self._shared_turn()
+            except BaseException:
+                self._release()
+                raise
+
+    async def _shared_turn(self) -> None:
+        """Take this request's turn in the shared budget (one round trip), and wait for it."""
+        assert self._shared is not None
+        now = self._clock()
+        if not self._joined and now < self._rejoin_at:
+            return  # on the local share: the local bucket has paced this request
+        refused, persistent = self._pending_refused, self._pending_persistent
+        self._pending_refused, self._pending_persistent = 0, False
+        turn = await self._shared.reserve(refused=refused, persistent=persistent)
+        if turn is None:
+            self._pending_refused += refused
+            self._leave(self._clock())
+            return
+        if not self._joined:
+            logger.info(
+                "shared rate budget: Redis answers again; %d clients share the budget",
+                turn.participants,
+            )
+            self._joined = True
+            self._rate = None
+        self._shared_rate = turn.rate
+        self._participants = turn.participants
+        if turn.wait > 0:
+            await self._sleep(turn.wait)
+
+    def _leave(self, now: float) -> None:
+        """Redis did not answer in time: go on with this client's share of the last rate."""
+        assert self._shared is not None
+        self._rejoin_at = now + _REJOIN_AFTER
+        if not self._joined:
+            return
+        self._joined = False
+        share = None
+        if self._shared_rate is not None:
+            share = max(self._shared_rate / self._participants, self._min_rate)
+        error = self._shared.last_error
+        logger.warning(
+            "shared rate budget: Redis is unavailable (%s); going on with a local share "
+            "(%s requests per minute, the budget over %d clients) until it answers again",
+            "unknown" if error is None else f"{type(error).__name__}: {error}",
+            "unlimited" if share is None else f"{share * 60.0:.0f}",
+            self._participants,
+        )
+        self._rate = self._max_rate = share
+        # Start with an empty bucket: Redis may have handed out the next turns already.
+        self._tokens = 0.0
+        self._stamp = now
+
+    async def _admission(self, priority: Priority) -> None:
         now = self._clock()
         if not self._heap and self._has_room() and self._rate_delay(now) == 0:
             self._admit(now)
@@ -212,17 +391,23 @@ class Limiter:
                 self._pump()
                 if waiter.admitted:
                     return
-                delay = None
-                if self._heap and self._heap[0] is waiter and self._has_room():
-                    delay = self._rate_delay(self._clock())
-                if delay:
-                    with anyio.move_on_after(delay):
-                        await waiter.event.wait()
+                # Sleep until the token is due, or until woken (nothing can happen between
+                # reading the state and sleeping, so no wake-up is lost).
+                deadline = self._head_deadline(waiter)
+                waiter.deadline = deadline
+                if deadline is None:
+                    event = waiter.event = anyio.Event()
+                    await event.wait()
                 else:
-                    await waiter.event.wait()
-                if not waiter.admitted:
-                    waiter.event = anyio.Event()
+                    with anyio.CancelScope() as scope:
+                        waiter.scope = scope
+                        await self._sleep(max(deadline - self._clock(), 0.0))
+                waiter.event = waiter.scope = None
+                waiter.deadline = None
+                self.wakeups += 1
         except BaseException:
+            waiter.event = waiter.scope = None
+            waiter.deadline = None
             if waiter.admitted:
                 self._release()
             else:
@@ -235,6 +420,22 @@ class Limiter:
         if self._heap:
             self._pump()
 
+    def _rate_raised(self, now: float) -> None:
+        """A faster rate brings the head's token closer: wake it if that matters.
+
+        Growth happens on every answer, a little each time, so the head is woken only when
+        its token now comes a quarter of its remaining wait sooner. (A slower rate needs no
+        wake-up: the head wakes at its old deadline, finds no token yet, and sleeps again.)
+        """
+        if not self._heap:
+            return
+        head = self._heap[0]
+        if head.deadline is None or head.scope is None:
+            return
+        due = now + self._rate_delay(now)
+        if due < head.deadline - _REPLAN * (head.deadline - now):
+            head.wake()
+
     # ----------------------------------------------------------------------- adaptation
 
     def on_response(self, *, rate_limited: bool) -> None:
@@ -245,6 +446,16 @@ class Limiter:
             return
         now = self._clock()
         self._answers.add(now, rate_limited=rate_limited)
+        if self._shared is not None and self._joined:
+            # Redis learns for every client: report the refusals with the next round trip.
+            if rate_limited:
+                self._pending_refused += 1
+                if now - self._last_cut >= self.config.cooldown and (
+                    self._answers.persistently_limited(now)
+                ):
+                    self._last_cut = now
+                    self._pending_persistent = True
+            return
         if rate_limited:
             if now - self._last_cut >= self.config.cooldown and self._answers.persistently_limited(
                 now
@@ -267,12 +478,22 @@ class Limiter:
             ceiling = self._rate / 2.0
         else:
             return  # too little traffic to tell; retries deal with it
-        if self.config.rpm is not None:
-            ceiling = min(ceiling, self.config.rpm / 60.0)
+        cap = self._configured_rate()
+        if cap is not None:
+            ceiling = min(ceiling, cap)
         self._max_rate = max(ceiling, self._min_rate)
         self._rate = max(_HEADROOM * ceiling, self._min_rate)
         self._grown = now
         self._tokens = min(self._tokens, self._burst())
+
+    def _configured_rate(self) -> float | None:
+        """The configured rate this client may use: all of it, or its share while a shared
+        budget's Redis is away (so that a long outage does not grow every share to all)."""
+        if self.config.rpm is None:
+            return None
+        if self._shared is not None:
+            return self.config.rpm / 60.0 / self._participants
+        return self.config.rpm / 60.0
 
     def _grow(self, now: float) -> None:
         """A quiet minute: raise the rate by 1 % of the ceiling per second, and probe above a
@@ -283,10 +504,12 @@ class Limiter:
         since = max(self._grown, self._last_cut + _QUIET)
         self._rate += self._max_rate * _GROWTH * max(now - since, 0.0)
         self._grown = now
-        if self.config.rpm is not None:
-            self._rate = min(self._rate, self.config.rpm / 60.0)
+        cap = self._configured_rate()
+        if cap is not None:
+            self._rate = min(self._rate, cap)
         elif self._rate > self._max_rate:
             self._max_rate = self._rate  # probing above what was learnt
+        self._rate_raised(now)
 
 
 class _Answers:

@@ -78,7 +78,12 @@ def add_serve(subparsers: SubParsers) -> None:
     parser.add_argument(
         "--port", type=int, default=0, help="port; 0 picks a free one (default %(default)s)"
     )
-    parser.add_argument("--rpm", type=_positive_int, help="requests per minute per GroupId")
+    parser.add_argument(
+        "--rpm",
+        type=_positive_int,
+        help="the account budget: requests per sliding minute per GroupId, across every "
+        "connection and process (1002 beyond it)",
+    )
     parser.add_argument(
         "--fault-rate", type=_fault_rate, default=0.0, help="share of requests given a random fault"
     )
@@ -223,6 +228,7 @@ def _run_bulk(args: argparse.Namespace) -> int:
         from minimax_async._client import AsyncMiniMax
         from minimax_async._console import RichReporter, summary_table
         from minimax_async._limiter import RateLimit
+        from minimax_async._shard import Shard
     except ImportError as exc:
         return _missing_extra("bulk", exc)
     from pathlib import Path
@@ -233,7 +239,9 @@ def _run_bulk(args: argparse.Namespace) -> int:
         tools = load_tools(args.tools) if args.tools else None
         if not Path(args.input).is_file():
             raise ValueError(f"no such input file: {args.input}")
-        client = AsyncMiniMax(rate_limit=RateLimit(max_in_flight=args.max_in_flight, rpm=args.rpm))
+        shard = Shard.parse(args.shard) if args.shard else None
+        budget = RateLimit(max_in_flight=args.max_in_flight, rpm=args.rpm, shared=args.redis)
+        client = AsyncMiniMax(rate_limit=budget)
     except (ValueError, ImportError, AttributeError, TypeError) as exc:
         print(f"minimax-async bulk: {exc}", file=sys.stderr)
         return 2
@@ -263,6 +271,7 @@ def _run_bulk(args: argparse.Namespace) -> int:
                         timeout=args.timeout,
                         retry_failed=args.retry_failed,
                         reporter=reporter,
+                        shard=shard,
                     )
                     group.cancel_scope.cancel()
             finally:
@@ -311,6 +320,17 @@ def add_bulk(subparsers: SubParsers) -> None:
         type=_positive_int,
         default=8,
         help="HTTP requests in flight at once (default 8, as RateLimit())",
+    )
+    parser.add_argument(
+        "--redis",
+        help="share the rate budget through this Redis (redis://host:port/db) with every "
+        "process on the same GroupId; --rpm is then the budget of all of them",
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run only shard I of N (1-based) of the input, split by input id: N processes "
+        "or machines work through one input file, each with its own OUT",
     )
     parser.add_argument("--timeout", type=_non_negative, help="seconds to wait for each run")
     parser.add_argument(

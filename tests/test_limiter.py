@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Any
+
 import anyio
 import anyio.lowlevel
 import httpx
@@ -118,13 +122,80 @@ async def test_the_rate_admits_no_more_than_its_budget() -> None:
 
 
 class FakeClock:
-    """Time that moves only when told to."""
+    """Time that moves only when told to; sleeping on it waits until it is moved far enough.
+
+    ``sleep`` is what the limiter is given (each call counted in ``sleeps``); ``hold`` is the
+    same wait for the test's own tasks (a request's round trip), not counted.
+    """
 
     def __init__(self) -> None:
         self.now = 1000.0
+        self.sleeps = 0
+        self._sleepers: list[tuple[float, anyio.Event]] = []
 
     def __call__(self) -> float:
         return self.now
+
+    @property
+    def sleeping(self) -> int:
+        return len(self._sleepers)
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        await self.hold(seconds)
+
+    async def hold(self, seconds: float) -> None:
+        entry = (self.now + seconds, anyio.Event())
+        self._sleepers.append(entry)
+        try:
+            await entry[1].wait()
+        finally:
+            if entry in self._sleepers:
+                self._sleepers.remove(entry)
+
+    def jump(self) -> bool:
+        """Move to the earliest deadline and wake the due sleepers (False: nobody has one)."""
+        deadlines = [deadline for deadline, _ in self._sleepers if deadline < math.inf]
+        if not deadlines:
+            return False
+        self.now = max(self.now, min(deadlines))
+        for entry in [e for e in self._sleepers if e[0] <= self.now]:
+            self._sleepers.remove(entry)
+            entry[1].set()
+        return True
+
+
+async def run_on_fake_time(
+    clock: FakeClock, limiter: Limiter, requests: int, request: Callable[[int], Any]
+) -> None:
+    """Start *requests* tasks at once; whenever none of them can run, move *clock* on."""
+    finished = 0
+
+    async def one(index: int) -> None:
+        nonlocal finished
+        await request(index)
+        finished += 1
+
+    def state() -> tuple[int, ...]:
+        return (clock.sleeping, finished, limiter.wakeups, limiter.in_flight, limiter.waiting)
+
+    async def settle() -> None:
+        # Let the loop go round until nothing changes any more: a woken task runs within
+        # one round, so three quiet rounds mean every task waits (on the clock or a wake-up).
+        quiet, last = 0, state()
+        while quiet < 3:
+            await anyio.lowlevel.checkpoint()
+            quiet, last = (quiet + 1, last) if state() == last else (0, state())
+
+    async with anyio.create_task_group() as group:
+        for index in range(requests):
+            group.start_soon(one, index)
+        while True:
+            await settle()
+            if finished == requests:
+                break
+            # Everyone waits: if nobody sleeps until a given time, nobody would ever wake.
+            assert clock.jump(), f"{requests - finished} requests wait for nothing"
 
 
 def answers(
@@ -247,3 +318,68 @@ async def test_a_1002_arriving_with_http_200_is_not_counted_as_accepted(
             with pytest.raises(mm.RateLimitError):
                 await client.threads.retrieve("thread_1")
     assert client.limiter.current_rpm == pytest.approx(0.9 * 20)
+
+
+@pytest.mark.anyio
+async def test_a_throttled_request_sleeps_until_its_token_instead_of_spinning() -> None:
+    """Held back by rpm, 200 queued requests of every priority wake at most twice each."""
+    clock = FakeClock()
+    limiter = Limiter(
+        RateLimit(max_in_flight=8, rpm=600, adaptive=False), clock=clock, sleep=clock.sleep
+    )
+    priorities = list(Priority)
+
+    async def request(index: int) -> None:
+        async with limiter.slot(priorities[index % len(priorities)]):
+            await clock.hold(0.05)  # the round trip
+
+    start = clock.now
+    await run_on_fake_time(clock, limiter, 200, request)
+    # 10/s with a burst of 10: the rate held them back for about 19 s of fake time ...
+    assert clock.now - start >= (200 - 10) / 10
+    # ... which they slept through, instead of polling the clock.
+    assert limiter.wakeups <= 2 * 200
+    assert clock.sleeps <= 2 * 200
+    assert limiter.in_flight == 0
+    assert limiter.waiting == 0
+
+
+class WindowServer:
+    """A server that accepts *rpm* requests per sliding minute and refuses the rest (1002)."""
+
+    def __init__(self, clock: FakeClock, rpm: int) -> None:
+        self.clock = clock
+        self.rpm = rpm
+        self.accepted: list[float] = []
+        self.refused = 0
+
+    def answer(self) -> bool:
+        now = self.clock.now
+        self.accepted = [t for t in self.accepted if t > now - 60.0]
+        if len(self.accepted) < self.rpm:
+            self.accepted.append(now)
+            return True
+        self.refused += 1
+        return False
+
+
+@pytest.mark.anyio
+async def test_a_rate_learnt_from_refusals_is_slept_on_too() -> None:
+    """Once 1002 answers have set the rate, queued requests still wake at most twice each."""
+    clock = FakeClock()
+    limiter = Limiter(RateLimit(max_in_flight=8), clock=clock, sleep=clock.sleep)
+    server = WindowServer(clock, rpm=120)
+
+    async def request(index: int) -> None:
+        async with limiter.slot(Priority.READ):
+            await clock.hold(0.1)
+            limiter.on_response(rate_limited=not server.answer())
+
+    start = clock.now
+    await run_on_fake_time(clock, limiter, 600, request)
+    assert server.refused >= 5  # the unlimited start ran into the window
+    assert limiter.current_rpm is not None  # and the refusals set the rate,
+    assert clock.now - start >= 120  # which held the rest back (unlimited: 8 s) ...
+    assert limiter.wakeups <= 2 * 600  # ... asleep
+    assert clock.sleeps <= 2 * 600
+    assert limiter.in_flight == 0
