@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -282,6 +283,21 @@ async def test_a_commit_later_than_the_second_look_is_still_duplicated(world: Wo
         world.clock.advance(10.0)
     assert [m.text for m in world.fake.messages(world.thread_id)] == ["hello", "hello"]
     assert delays == [SECOND_LOOK_DELAY]
+
+
+async def test_total_timeout_bounds_the_whole_exactly_once_sequence(world: World) -> None:
+    """A look-up sequence that outlasts total_timeout raises APITimeoutError, outcome unknown."""
+
+    async def sleep(seconds: float) -> None:  # the wait before the second look never ends
+        await anyio.sleep_forever()
+
+    world.fail("threads/messages/add", FaultKind.LATE_COMMIT, late_commit_seconds=10.0)
+    async with world.fake.client(retry=mm.RetryPolicy(sleep=sleep), total_timeout=0.05) as client:
+        with anyio.fail_after(10), pytest.raises(mm.APITimeoutError) as info:
+            await client.threads.messages.create(world.thread_id, content="hello")
+    assert info.value.outcome_unknown
+    assert "total_timeout" in str(info.value)
+    assert requests_to(world, "threads/messages/add") == 1
 
 
 # --------------------------------------------------------------------------- on the wire

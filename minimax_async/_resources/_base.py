@@ -8,14 +8,15 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+import anyio
 import httpx
 
 from .. import _validate as check
-from .._exceptions import APIResponseValidationError, MiniMaxError, excerpt
+from .._exceptions import APIResponseValidationError, APITimeoutError, MiniMaxError, excerpt
 from .._limiter import Priority
 from .._pagination import AsyncPaginator
 from .._records import Page
-from .._retry import outcome_unknown
+from .._retry import RetryPolicy, outcome_unknown
 from .._serde import structure
 from .._transport import Call, Method, RequestOptions
 from .._types import NotGiven
@@ -181,8 +182,30 @@ class Resource:
         same token), up to the retry policy's limit. Without *find* (nothing to search) the
         create is sent again at once. If the look-up itself fails, the create's own error is
         raised: its outcome is still unknown.
+
+        The client's ``total_timeout`` bounds the whole sequence (sends, look-ups and the
+        wait between them): past it, ``APITimeoutError`` is raised with
+        ``outcome_unknown=True``, since a send may have landed.
         """
-        retry = self._options(timeout).retry
+        options = self._options(timeout)
+        total = options.total_timeout
+        if total is None:
+            return await self._resolve(what, send, find, options.retry)
+        with anyio.move_on_after(total):
+            return await self._resolve(what, send, find, options.retry)
+        raise APITimeoutError(
+            f"{what} did not finish within total_timeout={total:g} s, look-ups included; "
+            "it may have taken effect",
+            outcome_unknown=True,
+        )
+
+    async def _resolve(
+        self,
+        what: str,
+        send: Callable[[], Awaitable[T]],
+        find: Callable[[], Awaitable[T | None]] | None,
+        retry: RetryPolicy,
+    ) -> T:
         attempts = retry.max_retries + 1
         for attempt in range(1, attempts + 1):
             try:
