@@ -158,3 +158,14 @@ async def test_real_clock_drives_runs_with_small_latencies() -> None:
                     "/threads/run/retrieve", {"thread_id": thread["id"], "run_id": run["id"]}
                 )
     assert done["status"] == "completed"
+
+
+@pytest.mark.anyio
+async def test_the_fake_client_is_typed_as_the_real_client() -> None:
+    """``FakeMiniMax.client()`` is annotated as returning ``AsyncMiniMax``, and returns one."""
+    import minimax_async as mm
+
+    fake = FakeMiniMax()
+    assert FakeMiniMax.client.__annotations__["return"] == "AsyncMiniMax"
+    async with fake.client() as client:
+        assert isinstance(client, mm.AsyncMiniMax)
