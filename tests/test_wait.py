@@ -747,3 +747,50 @@ def test_a_wait_policy_refuses_a_clock_without_now_and_sleep() -> None:
     assert mm.WaitPolicy(clock=ManualClock()).clock is not None
     with pytest.raises(TypeError, match="clock"):
         mm.WaitPolicy(clock=object())  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_a_failed_run_on_a_manual_clock_raises_its_own_error_not_a_group() -> None:
+    """Under an injected clock's deadline, a run that fails raises RunFailedError itself."""
+    clock = ManualClock()
+    fake = FakeMiniMax(
+        clock=clock,
+        latency=Latency(queued=1.0, in_progress=1.0),
+        faults=Faults(
+            script=[ScriptedFault(path="threads/run/create", call=1, kind=FaultKind.RUN_FAILED)]
+        ),
+    )
+    async with fake.client(wait_policy=mm.WaitPolicy(clock=clock)) as client:
+        run = await start(client, "hello")
+        outcome = Outcome()
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(outcome.wait, run, timeout=60))
+            await drive(clock, outcome, step=0.5, limit=200)
+    assert type(outcome.error) is mm.RunFailedError
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_wait_on_a_manual_clock_cancels_its_run_and_lets_go() -> None:
+    """A caller's cancellation of a wait on a manual clock is clean: with cancel_on_exit
+    the run is cancelled on the server, and nothing of the wait polls afterwards."""
+    clock = ManualClock()
+    fake = FakeMiniMax(clock=clock, latency=Latency(queued=1.0, in_progress=3600.0))
+    policy = mm.WaitPolicy(clock=clock, cancel_on_exit=True)
+    async with fake.client(wait_policy=policy) as client:
+        run = await start(client, "hello")
+        polled = anyio.Event()
+
+        def seen(snapshot: mm.Run) -> None:
+            if snapshot.status == "in_progress":
+                polled.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(run.wait_until, timeout=600, on_status=seen))
+            await drive_until(clock, polled, step=0.5, limit=100)
+            group.cancel_scope.cancel()
+        assert (await run.refresh()).status == "cancelled"
+        # Nothing of the wait is left asleep on the clock: moving it on sends nothing more.
+        sent = fake.stats.total_requests
+        clock.advance(10_000)
+        await anyio.wait_all_tasks_blocked()
+        assert fake.stats.total_requests == sent
