@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._fanout import Checkpoint, Progress, RunInput, RunResult
 from ._limiter import Limiter, Priority, RateLimit
+from ._logging import configure_from_environment as _configure_logging_from_environment
 from ._pagination import AsyncPaginator
 from ._pool import PoolStats
 from ._records import (
@@ -230,3 +231,6 @@ __all__ = [
     "structure",
     "unstructure",
 ]
+
+# MINIMAX_LOG=debug|info sends the library's logs to stderr (see _logging); unset, nothing.
+_configure_logging_from_environment()

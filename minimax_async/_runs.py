@@ -43,6 +43,7 @@ import anyio.lowlevel
 import anyio.to_thread
 import attrs
 
+from ._clock import EVENT_LOOP_CLOCK, Clock, clock_deadline
 from ._exceptions import (
     AssistantIndexingError,
     MiniMaxError,
@@ -126,6 +127,10 @@ class WaitPolicy:
             per burst of cleanups.
         max_poll_failures: consecutive failed polls (after the transport's own retries)
             tolerated before the wait gives up with the last error.
+        clock: the time the wait reads and sleeps on: its pauses between polls, its
+            ``timeout`` (which covers polls and tools alike) and the cleanup's
+            ``cancel_timeout``. The default is the event loop's clock; a test passes
+            ``minimax_async.testing.ManualClock()`` and advances it instead of sleeping.
     """
 
     first_poll: float = 0.5
@@ -140,6 +145,7 @@ class WaitPolicy:
     cancel_on_exit: bool = False
     cancel_timeout: float = 3.0
     max_poll_failures: int = 5
+    clock: Clock = attrs.field(default=EVENT_LOOP_CLOCK, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not 0 < self.min_interval <= self.max_interval:
@@ -152,6 +158,8 @@ class WaitPolicy:
             raise ValueError("tool_concurrency must be >= 1")
         if not self.cancel_timeout >= 0:
             raise ValueError("need cancel_timeout >= 0")
+        if not isinstance(self.clock, Clock):
+            raise TypeError(f"clock must have now() and sleep(), got {type(self.clock).__name__}")
 
 
 class PhaseEstimates:
@@ -267,7 +275,7 @@ class _Phase:
 
     async def pause(self) -> None:
         """Wait until this run should be polled next."""
-        policy, estimates = self.policy, self.estimates
+        policy, estimates, clock = self.policy, self.estimates, self.policy.clock
         if (
             self.start is not None
             and not self.scout
@@ -276,16 +284,16 @@ class _Phase:
         ):
             # Scouts are timing this phase: wait for what they find rather than poll blind,
             # for as long as one is at it (phases can outlast max_interval), but not forever.
-            give_up = anyio.current_time() + _FOLLOWER_PATIENCE * policy.max_interval
-            while estimates.get(self.key) is None and anyio.current_time() < give_up:
-                with anyio.move_on_after(policy.max_interval):
+            give_up = clock.now() + _FOLLOWER_PATIENCE * policy.max_interval
+            while estimates.get(self.key) is None and clock.now() < give_up:
+                async with clock_deadline(clock, policy.max_interval):
                     await estimates.news(self.key).wait()
                 if estimates.get(self.key) is None and not estimates.scouting(self.key):
                     self.scout = estimates.enlist(self.key)
                     if self.scout:
-                        self.start = anyio.current_time()
+                        self.start = clock.now()
                     break
-        await anyio.sleep(self._next_delay(anyio.current_time()))
+        await clock.sleep(self._next_delay(clock.now()))
 
     def _next_delay(self, now: float) -> float:
         policy = self.policy
@@ -377,7 +385,7 @@ async def wait_for_run(
     waiter = _RunWaiter(runs, policy, tools, on_status, tool_errors)
     cleanup = policy.cancel_on_exit if cancel_on_exit is None else cancel_on_exit
     try:
-        with anyio.move_on_after(math.inf if timeout is None else timeout):
+        async with clock_deadline(policy.clock, math.inf if timeout is None else timeout):
             return await waiter.drive(run, target)
         raise WaitTimeoutError(
             f"run {run.id} did not reach {target!r} within {timeout} s "
@@ -386,7 +394,7 @@ async def wait_for_run(
         )
     except BaseException:
         if cleanup and not waiter.last.is_terminal:
-            await _cancel_quietly(runs, waiter.last, policy.cancel_timeout)
+            await _cancel_quietly(runs, waiter.last, policy.cancel_timeout, policy.clock)
         raise
 
 
@@ -457,7 +465,7 @@ class _CleanupReport:
 _REPORTS: Final[weakref.WeakKeyDictionary[object, _CleanupReport]] = weakref.WeakKeyDictionary()
 
 
-async def _cancel_quietly(runs: Runs, run: Run, timeout: float) -> None:
+async def _cancel_quietly(runs: Runs, run: Run, timeout: float, clock: Clock) -> None:
     """Cancel *run* on the server, shielded from the cancellation that got us here.
 
     The request waits for the client's budget at ``Priority.CANCEL`` (behind the calls
@@ -473,7 +481,7 @@ async def _cancel_quietly(runs: Runs, run: Run, timeout: float) -> None:
     timed_out: float | None = None
     with anyio.CancelScope(shield=True):
         try:
-            with anyio.move_on_after(timeout) as deadline:
+            async with clock_deadline(clock, timeout) as deadline:
                 try:
                     await runs.cancel(run.thread_id, run.id, priority=Priority.CANCEL)
                 except MiniMaxError as exc:
@@ -507,7 +515,7 @@ class _RunWaiter:
         self.last = run
         await self._notify(run)
         # A run still queued was (most likely) just created: its first phase can be timed.
-        start = anyio.current_time() if run.status == "queued" else None
+        start = self.policy.clock.now() if run.status == "queued" else None
         phase = _Phase((run.assistant_id, "start"), start, self.estimates, self.policy)
         try:
             return await self._drive(run, target, phase)
@@ -520,16 +528,17 @@ class _RunWaiter:
         while True:
             status = run.status
             if status == target or status == "completed":
-                phase.ended(anyio.current_time())
+                phase.ended(self.policy.clock.now())
                 return run
             error = _ERRORS.get(status)
             if error is not None:
                 raise error(run)
             if status == "requires_action" and run.tool_calls:
-                phase.ended(anyio.current_time())
+                phase.ended(self.policy.clock.now())
                 run = await self._answer(run)
+                resumed = self.policy.clock.now()
                 phase = self.phase = _Phase(
-                    (run.assistant_id, "resume"), anyio.current_time(), self.estimates, self.policy
+                    (run.assistant_id, "resume"), resumed, self.estimates, self.policy
                 )
                 await self._update(run)
                 continue
@@ -551,7 +560,7 @@ class _RunWaiter:
                 continue
             failures = 0
             if polled.status not in _PHASE_ENDS:
-                phase.missed(anyio.current_time())
+                phase.missed(self.policy.clock.now())
             run = polled
             await self._update(run)
 
@@ -814,14 +823,14 @@ async def wait_for_assistant(
     policy = policy or assistants._client._wait_policy
     interval = policy.first_poll
     assistant = None
-    with anyio.move_on_after(math.inf if timeout is None else timeout):
+    async with clock_deadline(policy.clock, math.inf if timeout is None else timeout):
         while True:
             assistant = await assistants.retrieve(assistant_id)
             if assistant.status == "available":
                 return assistant
             if indexing_failed(assistant.status):
                 raise AssistantIndexingError(assistant)
-            await anyio.sleep(min(max(interval, policy.min_interval), policy.max_interval))
+            await policy.clock.sleep(min(max(interval, policy.min_interval), policy.max_interval))
             interval *= policy.growth
     status = "unknown" if assistant is None else repr(assistant.status)
     raise WaitTimeoutError(

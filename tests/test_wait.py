@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -22,6 +23,7 @@ from minimax_async.testing import (
     Faults,
     FunctionCall,
     Latency,
+    ManualClock,
     Reply,
     ScriptedFault,
     Turn,
@@ -268,14 +270,20 @@ async def test_a_run_cancelled_elsewhere_raises_run_cancelled_error() -> None:
     async with fake.client(wait_policy=FAST) as client:
         run = await start(client, "hello")
 
-        async def cancel_soon() -> None:
-            await anyio.sleep(0.03)
+        polling = anyio.Event()
+
+        def seen(snapshot: mm.Run) -> None:
+            if snapshot.status == "in_progress":
+                polling.set()
+
+        async def cancel_once_polling() -> None:
+            await polling.wait()
             await client.threads.runs.cancel(run.thread_id, run.id)
 
         async with anyio.create_task_group() as group:
-            group.start_soon(cancel_soon)
+            group.start_soon(cancel_once_polling)
             with pytest.raises(mm.RunCancelledError):
-                await run.wait_until("completed", timeout=10)
+                await run.wait_until("completed", timeout=10, on_status=seen)
 
 
 @pytest.mark.anyio
@@ -615,3 +623,174 @@ async def test_a_cleanup_cancel_queues_behind_reads_and_ahead_of_polls() -> None
         ("threads/run/cancel", dropped.id),
         ("threads/run/retrieve", polled.id),
     ]
+
+
+# --------------------------------------------------------------------------- injected time
+
+
+class Outcome:
+    """What a wait running in the background ended with, and when it ended."""
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.run: mm.Run | None = None
+        self.error: mm.MiniMaxError | None = None
+
+    async def wait(self, run: mm.Run, **kwargs: Any) -> None:
+        try:
+            self.run = await run.wait_until(**kwargs)
+        except mm.MiniMaxError as exc:
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+async def drive(clock: ManualClock, outcome: Outcome, *, step: float, limit: int) -> int:
+    """Advance *clock* by *step* whenever every task is blocked, until the wait ends.
+
+    Returns how many steps it took. Nothing here sleeps: the wait only moves when the
+    clock does.
+    """
+    for steps in range(limit):
+        await anyio.wait_all_tasks_blocked()
+        if outcome.done.is_set():
+            return steps
+        clock.advance(step)
+    raise AssertionError(f"the wait did not end within {limit} steps of {step} s")
+
+
+@pytest.mark.anyio
+async def test_a_wait_on_a_manual_clock_moves_only_when_the_clock_is_advanced() -> None:
+    """A run of 1 + 4 fake seconds, waited on with the fake's ManualClock, completes once
+    the test has advanced that clock past 5 s, and polls on that clock's schedule."""
+    clock = ManualClock()
+    fake = FakeMiniMax(clock=clock, latency=Latency(queued=1.0, in_progress=4.0))
+    policy = mm.WaitPolicy(clock=clock, first_poll=0.5, max_interval=2.0, jitter=0.0)
+    async with fake.client(wait_policy=policy) as client:
+        run = await start(client, "hello")
+        began = clock.now()
+        outcome = Outcome()
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(outcome.wait, run, target="completed"))
+            await anyio.wait_all_tasks_blocked()
+            assert not outcome.done.is_set()  # no time has passed: the wait is pausing
+            steps = await drive(clock, outcome, step=0.25, limit=200)
+    assert outcome.error is None
+    assert outcome.run is not None
+    assert outcome.run.status == "completed"
+    assert clock.now() - began >= 5.0
+    # Polls follow the fake clock: a few per phase, not one per step of the drive.
+    assert fake.stats.requests["threads/run/retrieve"] < steps
+
+
+@pytest.mark.anyio
+async def test_a_timeout_on_a_manual_clock_raises_wait_timeout_error_when_it_passes() -> None:
+    """A 30 s timeout on a manual clock ends the wait with WaitTimeoutError only once the
+    clock has passed 30 s, whatever the real time."""
+    clock = ManualClock()
+    fake = FakeMiniMax(clock=clock, latency=Latency(queued=1.0, in_progress=3600.0))
+    policy = mm.WaitPolicy(clock=clock, max_interval=5.0)
+    async with fake.client(wait_policy=policy) as client:
+        run = await start(client, "hello")
+        began = clock.now()
+        outcome = Outcome()
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(outcome.wait, run, timeout=30))
+            await drive(clock, outcome, step=1.0, limit=100)
+    assert isinstance(outcome.error, mm.WaitTimeoutError)
+    assert outcome.error.run is not None
+    assert outcome.error.run.status == "in_progress"
+    assert 30.0 <= clock.now() - began <= 31.0
+
+
+@pytest.mark.anyio
+async def test_a_tool_still_running_at_a_manual_clock_deadline_is_abandoned() -> None:
+    """The wait's deadline covers its tools on the injected clock too: a tool that never
+    returns is cancelled when the manual clock passes the timeout, and nothing is submitted."""
+    clock = ManualClock()
+    fake = FakeMiniMax(clock=clock, latency=Latency(queued=0.1, in_progress=0.1))
+    tool_started = anyio.Event()
+
+    async def stuck(**arguments: Any) -> str:
+        tool_started.set()
+        await anyio.Event().wait()  # never set: only the deadline ends this tool
+        return "never"
+
+    policy = mm.WaitPolicy(clock=clock, first_poll=0.1, min_interval=0.05, jitter=0.0)
+    async with fake.client(wait_policy=policy) as client:
+        run = await start(client, "weather in Shanghai", [WEATHER])
+        outcome = Outcome()
+        async with anyio.create_task_group() as group:
+            group.start_soon(
+                functools.partial(outcome.wait, run, timeout=10, tools={"get_weather": stuck})
+            )
+            await drive_until(clock, tool_started, step=0.1, limit=100)
+            began = clock.now()
+            await drive(clock, outcome, step=1.0, limit=100)
+    assert isinstance(outcome.error, mm.WaitTimeoutError)
+    assert clock.now() - began <= 10.0
+    assert fake.stats.requests["threads/run/submit_tool_outputs"] == 0
+
+
+async def drive_until(clock: ManualClock, event: anyio.Event, *, step: float, limit: int) -> None:
+    """Advance *clock* by *step* whenever every task is blocked, until *event* is set."""
+    for _ in range(limit):
+        await anyio.wait_all_tasks_blocked()
+        if event.is_set():
+            return
+        clock.advance(step)
+    raise AssertionError(f"nothing happened within {limit} steps of {step} s")
+
+
+def test_a_wait_policy_refuses_a_clock_without_now_and_sleep() -> None:
+    """WaitPolicy(clock=...) takes anything with now() and sleep(), and nothing else."""
+    assert mm.WaitPolicy(clock=ManualClock()).clock is not None
+    with pytest.raises(TypeError, match="clock"):
+        mm.WaitPolicy(clock=object())  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_a_failed_run_on_a_manual_clock_raises_its_own_error_not_a_group() -> None:
+    """Under an injected clock's deadline, a run that fails raises RunFailedError itself."""
+    clock = ManualClock()
+    fake = FakeMiniMax(
+        clock=clock,
+        latency=Latency(queued=1.0, in_progress=1.0),
+        faults=Faults(
+            script=[ScriptedFault(path="threads/run/create", call=1, kind=FaultKind.RUN_FAILED)]
+        ),
+    )
+    async with fake.client(wait_policy=mm.WaitPolicy(clock=clock)) as client:
+        run = await start(client, "hello")
+        outcome = Outcome()
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(outcome.wait, run, timeout=60))
+            await drive(clock, outcome, step=0.5, limit=200)
+    assert type(outcome.error) is mm.RunFailedError
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_wait_on_a_manual_clock_cancels_its_run_and_lets_go() -> None:
+    """A caller's cancellation of a wait on a manual clock is clean: with cancel_on_exit
+    the run is cancelled on the server, and nothing of the wait polls afterwards."""
+    clock = ManualClock()
+    fake = FakeMiniMax(clock=clock, latency=Latency(queued=1.0, in_progress=3600.0))
+    policy = mm.WaitPolicy(clock=clock, cancel_on_exit=True)
+    async with fake.client(wait_policy=policy) as client:
+        run = await start(client, "hello")
+        polled = anyio.Event()
+
+        def seen(snapshot: mm.Run) -> None:
+            if snapshot.status == "in_progress":
+                polled.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(functools.partial(run.wait_until, timeout=600, on_status=seen))
+            await drive_until(clock, polled, step=0.5, limit=100)
+            group.cancel_scope.cancel()
+        assert (await run.refresh()).status == "cancelled"
+        # Nothing of the wait is left asleep on the clock: moving it on sends nothing more.
+        sent = fake.stats.total_requests
+        clock.advance(10_000)
+        await anyio.wait_all_tasks_blocked()
+        assert fake.stats.total_requests == sent

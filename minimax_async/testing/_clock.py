@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Protocol, runtime_checkable
 
 import anyio
 import anyio.lowlevel
+
+from minimax_async._clock import Clock
 
 __all__ = ["Clock", "ManualClock", "RealClock"]
 
@@ -15,22 +16,10 @@ __all__ = ["Clock", "ManualClock", "RealClock"]
 DEFAULT_MANUAL_START = 1_703_400_000.0
 
 
-@runtime_checkable
-class Clock(Protocol):
-    """The time source of a `FakeMiniMax`: unix seconds that never go backwards, and a sleep.
-
-    Every timestamp the fake emits (``created_at``, ``started_at``, ...) is ``int(clock.now())``;
-    run phases, indexing delays, expiry and the RPM window are measured on it. ``sleep`` is only
-    used for injected slow responses and the optional per-request latency.
-    """
-
-    def now(self) -> float:
-        """Return the current time in unix seconds; successive calls never decrease."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait until `seconds` of this clock's time have passed."""
-        ...
+# One protocol for every clock: the client's waits take the same ``now()``/``sleep()`` pair, so
+# these clocks drive a ``wait_until`` as well as the fake. On a fake, every timestamp it emits
+# (``created_at``, ``started_at``, ...) is ``int(clock.now())``; run phases, indexing delays,
+# expiry and the RPM window are measured on it, and ``sleep`` serves injected slow responses.
 
 
 class RealClock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minimax_async._codes import MAX_FILE_BYTES
 
@@ -15,6 +15,9 @@ from ._responder import Responder
 from ._state import RunObj, Settings, Tenant
 from ._stats import MessageRecord, RunRecord, Stats, SubmissionRecord, ToolCallRecord
 from ._transport import FakeTransport
+
+if TYPE_CHECKING:
+    from minimax_async import AsyncMiniMax
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_GROUP_ID", "FAKE_HOST", "FakeMiniMax"]
 
@@ -163,7 +166,7 @@ class FakeMiniMax:
         """
         return FakeTransport(self._app)
 
-    def client(self, **kwargs: Any) -> Any:
+    def client(self, **kwargs: Any) -> AsyncMiniMax:
         """Return a ``minimax_async.AsyncMiniMax`` wired to this fake in process.
 
         It gets this fake's key, GroupId, base URL and `transport()`; `kwargs` (for example
@@ -178,7 +181,8 @@ class FakeMiniMax:
             "transport": self.transport(),
             **kwargs,
         }
-        return module.AsyncMiniMax(**options)
+        client: AsyncMiniMax = module.AsyncMiniMax(**options)
+        return client
 
     # ------------------------------------------------------------------------- inspection
 
