@@ -128,12 +128,13 @@ def figures(log: list[RpmDecision], stop_at: float) -> dict[str, float]:
     # The accepted rate once the first window (and its burst) is over, to the end of the run.
     settled = log[0].at + WINDOW
     later = sum(1 for at in admitted if settled <= at < stop_at)
+    share = later / (_RATE * (stop_at - settled)) if stop_at > settled else math.nan
     return {
         "sent": len(sent),
         "refused": len(sent) - len(admitted),
         "most_sent_in_a_window": most_in_a_window(sent),
         "most_admitted_in_a_window": most_in_a_window(admitted),
-        "share_of_rpm_after_first_window": later / (_RATE * (stop_at - settled)),
+        "share_of_rpm_after_first_window": share,
     }
 
 
