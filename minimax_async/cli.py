@@ -8,6 +8,7 @@ so ``minimax-async --help`` works without the optional extras installed.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
@@ -35,6 +36,13 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -56,6 +64,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         rpm=args.rpm,
+        rpm_window=args.rpm_window,
         fault_rate=args.fault_rate,
         latency=args.latency,
         seed=args.seed,
@@ -83,6 +92,14 @@ def add_serve(subparsers: SubParsers) -> None:
         type=_positive_int,
         help="the account budget: requests per sliding minute per GroupId, across every "
         "connection and process (1002 beyond it)",
+    )
+    parser.add_argument(
+        "--rpm-window",
+        type=_positive_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="for tests only: the length of the --rpm window (MiniMax's is %(default)s s), "
+        "so that a short run crosses many windows",
     )
     parser.add_argument(
         "--fault-rate", type=_fault_rate, default=0.0, help="share of requests given a random fault"

@@ -12,6 +12,9 @@ import respx
 
 import minimax_async as mm
 
+# A real redis-server per test, for the shared-budget tests (a fixture: imported to be seen).
+from .redis_server import redis_server  # noqa: F401
+
 API_KEY = "test-key-eyJhbGciOiJIUzI1NiJ9.secret-part"
 GROUP_ID = "1700000000000000001"
 BASE_URL = "https://api.minimax.chat/v1"

@@ -6,7 +6,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,22 +28,6 @@ if not IN_CI:
     pytest.importorskip("redis.asyncio")  # in CI, the test extra brings it: no skipping there
 import redis as sync_redis  # noqa: E402
 import redis.asyncio as redis  # noqa: E402
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    """A fresh redis-server for one test; skipped only outside CI when it is not installed."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        if IN_CI:
-            pytest.fail("redis-server is not installed; .ci/run installs it")
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(executable)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class JumpClock:

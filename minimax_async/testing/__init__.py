@@ -33,7 +33,14 @@ from ._responder import (
     TurnMessage,
 )
 from ._serve import serve_in_thread
-from ._stats import MessageRecord, RunRecord, Stats, SubmissionRecord, ToolCallRecord
+from ._stats import (
+    MessageRecord,
+    RpmDecision,
+    RunRecord,
+    Stats,
+    SubmissionRecord,
+    ToolCallRecord,
+)
 from ._transport import FakeTransport
 
 __all__ = [
@@ -52,6 +59,7 @@ __all__ = [
     "RealClock",
     "Reply",
     "Responder",
+    "RpmDecision",
     "RunRecord",
     "ScriptedFault",
     "Stats",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 from typing import TYPE_CHECKING, Any
 
 from minimax_async._codes import MAX_FILE_BYTES
@@ -10,10 +11,17 @@ from minimax_async._codes import MAX_FILE_BYTES
 from ._app import Core, FakeApp
 from ._clock import Clock, RealClock
 from ._config import Latency
-from ._faults import FaultPlan, Faults, RpmLimiter
+from ._faults import WINDOW_SECONDS, FaultPlan, Faults, RpmLimiter
 from ._responder import Responder
 from ._state import RunObj, Settings, Tenant
-from ._stats import MessageRecord, RunRecord, Stats, SubmissionRecord, ToolCallRecord
+from ._stats import (
+    MessageRecord,
+    RpmDecision,
+    RunRecord,
+    Stats,
+    SubmissionRecord,
+    ToolCallRecord,
+)
 from ._transport import FakeTransport
 
 if TYPE_CHECKING:
@@ -40,6 +48,8 @@ class FakeMiniMax:
     * `indexing_delay`: seconds an assistant with ``retrieval`` and files stays ``processing``.
     * `requires_action_timeout`: seconds a ``requires_action`` run waits before ``expired``.
     * `rpm`: requests per minute per tenant (sliding 60 s window); beyond it, 1002.
+    * `rpm_window`: for tests only, the length of that window in seconds (MiniMax's is 60):
+      `rpm` requests per `rpm_window` seconds, so that a short test crosses many windows.
     * `faults`: random and scripted faults (`Faults`); `seed` makes them (and ids) repeatable.
     * `clock`: the time source (`RealClock()` by default, `ManualClock` in tests).
     * `responder`: your own model (`Responder`); it falls back to the scripted one.
@@ -55,6 +65,7 @@ class FakeMiniMax:
         indexing_delay: float = 0.2,
         requires_action_timeout: float = 600.0,
         rpm: int | None = None,
+        rpm_window: float = WINDOW_SECONDS,
         faults: Faults | None = None,
         seed: int = 0,
         clock: Clock | None = None,
@@ -89,6 +100,9 @@ class FakeMiniMax:
             max_body_bytes=max_body_bytes,
             stats=self._stats,
         )
+        if not (rpm_window > 0 and math.isfinite(rpm_window)):
+            raise ValueError(f"rpm_window must be a positive number of seconds, got {rpm_window!r}")
+        self._rpm_window = float(rpm_window)
         self.faults = faults
         self.rpm = rpm
         self._app = FakeApp(self._core)
@@ -153,7 +167,12 @@ class FakeMiniMax:
     @rpm.setter
     def rpm(self, rpm: int | None) -> None:
         with self._core.lock:
-            self._core.limiter = None if rpm is None else RpmLimiter(rpm)
+            self._core.limiter = None if rpm is None else RpmLimiter(rpm, window=self._rpm_window)
+
+    @property
+    def rpm_window(self) -> float:
+        """The length of the RPM window in seconds (60 unless a test shortened it)."""
+        return self._rpm_window
 
     # ------------------------------------------------------------------------- clients
 
@@ -254,6 +273,20 @@ class FakeMiniMax:
             run = tenant.runs[run_id]
             tenant.settle_thread(tenant.threads[run.thread_id], self._core.clock.now())
             return _run_record(run)
+
+    def rpm_log(self, *, group_id: str | None = None) -> list[RpmDecision]:
+        """Return the RPM limiter's decisions for the tenant, oldest first (the latest 100,000).
+
+        Every request that reached the limiter is there, admitted or answered 1002, so a test
+        can count what the clients sent, and what was admitted, in every window. Empty when
+        no `rpm` is set; assigning `rpm` starts a new log.
+        """
+        with self._core.lock:
+            limiter = self._core.limiter
+            if limiter is None:
+                return []
+            entries = limiter.log(group_id or self._group_id)
+        return [RpmDecision(at=at, admitted=admitted) for at, admitted in entries]
 
     def submissions(self, run_id: str, *, group_id: str | None = None) -> list[SubmissionRecord]:
         """Return every ``submit_tool_outputs`` request the run received, in order."""

@@ -44,6 +44,8 @@ __all__ = [
 RUN_CREATE_PATH = "threads/run/create"
 EMBEDDINGS_PATH = "embeddings"
 WINDOW_SECONDS = 60.0
+# Decisions the RPM limiter remembers per tenant, for inspection (bounded: `serve` runs long).
+RPM_LOG_SIZE = 100_000
 
 # The status_msg MiniMax sends with each code, in the wording of its error-code page
 # (docs/wire-format.md#status-codes); on /embeddings 1013 has a meaning of its own.
@@ -317,20 +319,39 @@ def _default_weight(kind: FaultKind) -> float:
 
 
 class RpmLimiter:
-    """A per-tenant sliding 60-second window of admitted requests on the fake's clock."""
+    """A per-tenant sliding window of admitted requests on the fake's clock (60 s by default).
 
-    def __init__(self, rpm: int) -> None:
+    It also keeps a log of its decisions per tenant (the last `log_size`), for tests that
+    count what the clients sent and what was admitted in every window.
+    """
+
+    def __init__(
+        self, rpm: int, *, window: float = WINDOW_SECONDS, log_size: int = RPM_LOG_SIZE
+    ) -> None:
         if rpm < 1:
             raise ValueError(f"rpm must be >= 1, got {rpm!r}")
+        if not (window > 0 and math.isfinite(window)):
+            raise ValueError(f"the RPM window must be a positive number of seconds, got {window!r}")
         self.rpm = rpm
+        self.window = window
         self._windows: dict[str, deque[float]] = {}
+        self._log_size = log_size
+        self._logs: dict[str, deque[tuple[float, bool]]] = {}
 
     def admit(self, tenant: str, now: float) -> bool:
         """Admit and record a request at `now`, or return ``False`` when over the RPM."""
         window = self._windows.setdefault(tenant, deque())
-        while window and window[0] <= now - WINDOW_SECONDS:
+        while window and window[0] <= now - self.window:
             window.popleft()
-        if len(window) >= self.rpm:
-            return False
-        window.append(now)
-        return True
+        admitted = len(window) < self.rpm
+        if admitted:
+            window.append(now)
+        log = self._logs.get(tenant)
+        if log is None:
+            log = self._logs[tenant] = deque(maxlen=self._log_size)
+        log.append((now, admitted))
+        return admitted
+
+    def log(self, tenant: str) -> tuple[tuple[float, bool], ...]:
+        """Return the tenant's latest decisions, oldest first: (clock time, admitted)."""
+        return tuple(self._logs.get(tenant, ()))

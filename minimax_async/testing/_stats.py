@@ -9,7 +9,14 @@ from typing import Any
 
 from ._faults import FaultKind
 
-__all__ = ["MessageRecord", "RunRecord", "Stats", "SubmissionRecord", "ToolCallRecord"]
+__all__ = [
+    "MessageRecord",
+    "RpmDecision",
+    "RunRecord",
+    "Stats",
+    "SubmissionRecord",
+    "ToolCallRecord",
+]
 
 
 @dataclass(kw_only=True)
@@ -103,3 +110,12 @@ class RunRecord:
     submissions: tuple[SubmissionRecord, ...]
     step_types: tuple[str, ...]
     """``step_details.type`` of each run step, in order (tool calls expanded to their type)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RpmDecision:
+    """One request the RPM limiter judged: when it arrived (the fake's clock) and whether it
+    was admitted (``False``: answered 1002)."""
+
+    at: float
+    admitted: bool

@@ -28,7 +28,17 @@ def test_serve_options_parse() -> None:
     assert (args.latency, args.seed, args.api_key, args.group_id) == (0.5, 9, "k", "g")
 
 
-@pytest.mark.parametrize("bad", [["--fault-rate", "1.5"], ["--rpm", "0"], ["--latency", "-1"]])
+def test_serve_rpm_window_defaults_to_a_minute_and_takes_seconds() -> None:
+    """``--rpm-window`` (for tests) is 60 s unless given, and takes fractional seconds."""
+    parse = cli.build_parser().parse_args
+    assert parse(["serve", "--rpm", "30"]).rpm_window == 60.0
+    assert parse(["serve", "--rpm", "30", "--rpm-window", "2.5"]).rpm_window == 2.5
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [["--fault-rate", "1.5"], ["--rpm", "0"], ["--latency", "-1"], ["--rpm-window", "0"]],
+)
 def test_serve_rejects_out_of_range_options(bad: list[str]) -> None:
     """Out-of-range option values are usage errors (exit status 2)."""
     with pytest.raises(SystemExit) as exit_info:

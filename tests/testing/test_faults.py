@@ -190,6 +190,32 @@ async def test_rpm_limiter_refuses_beyond_the_limit_within_sixty_seconds(
     assert fake.stats.rate_limited == 2
 
 
+async def test_a_shortened_rpm_window_and_the_log_of_what_it_decided(clock: ManualClock) -> None:
+    """With rpm=2 per 5 s window, the 3rd request is 1002 until 5 s have passed; the log
+    holds every request with its time and verdict, per GroupId."""
+    fake = FakeMiniMax(clock=clock, rpm=2, rpm_window=5.0)
+    start = clock.now()
+    async with in_process(fake) as http:
+        a = Api(http, group_id="a", api_key="k")
+        codes = [(await a.post("/threads/create"))["base_resp"]["status_code"] for _ in range(3)]
+        clock.advance(4.9)
+        codes.append((await a.post("/threads/create"))["base_resp"]["status_code"])
+        clock.advance(0.2)
+        codes.append((await a.post("/threads/create"))["base_resp"]["status_code"])
+    assert codes == [0, 0, 1002, 1002, 0]
+    assert [(round(d.at - start, 1), d.admitted) for d in fake.rpm_log(group_id="a")] == [
+        (0.0, True),
+        (0.0, True),
+        (0.0, False),
+        (4.9, False),
+        (5.1, True),
+    ]
+    assert fake.rpm_log(group_id="b") == []
+    assert fake.rpm_window == 5.0
+    with pytest.raises(ValueError, match="rpm_window"):
+        FakeMiniMax(rpm=2, rpm_window=0)
+
+
 async def test_random_faults_respect_the_paths_restriction(clock: ManualClock) -> None:
     """With ``paths`` set, other paths never get a random fault even at rate 1."""
     fake = FakeMiniMax(
