@@ -547,9 +547,7 @@ class _RunWaiter:
             # cancelled runs on until its next wait: do not let that be a poll of a dead wait.
             await anyio.lowlevel.checkpoint_if_cancelled()
             try:
-                polled = await self.runs._retrieve(
-                    run.thread_id, run.id, timeout=None, priority=Priority.POLL
-                )
+                polled = await self.runs._retrieve(run.thread_id, run.id, priority=Priority.POLL)
             except MiniMaxError as exc:
                 failures += 1
                 if failures > self.policy.max_poll_failures or not is_retryable(

@@ -101,6 +101,11 @@ class Call:
     upload: Upload | None = None
     idempotent: bool = False
     priority: Priority = Priority.WRITE
+    #: The caller's per-call (and default) headers, query parameters and body fields,
+    #: already checked; laid over what the resource built.
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, str] | None = None
+    extra_body: Mapping[str, Any] | None = None
 
 
 @attrs.frozen
@@ -150,22 +155,43 @@ def build_request(call: Call, *, base_url: str, group_query: str) -> HttpRequest
     """
     where = Where(call.method, f"{base_url}{call.path}", call.path)
     body: Any
+    query = group_query
     if call.method is Method.GET and call.params:
         _check_text(call.params, "params")
-        url = f"{base_url}{call.path}?{group_query}&{_query(call.params)}"
+        query = f"{group_query}&{_query(call.params)}"
         body = call.params
     else:
-        url = f"{base_url}{call.path}?{group_query}"
         body = call.json
+    if call.extra_query:
+        _check_text(call.extra_query, "extra_query")
+        query = f"{query}&{_query(call.extra_query)}"
+    url = f"{base_url}{call.path}?{query}"
+    extra_body = call.extra_body
     if call.upload is not None:
-        if call.form is not None:
-            _check_text(call.form, "form")
-        return HttpRequest(
-            call.method, url, where, _BASE_HEADERS, form=call.form, upload=call.upload
-        )
+        form = call.form
+        if extra_body:
+            if not all(isinstance(v, str) for v in extra_body.values()):
+                raise TypeError("extra_body values must be str for an upload (form fields)")
+            form = {**(form or {}), **extra_body}
+        if form is not None:
+            _check_text(form, "form")
+        headers = _with_extras(_BASE_HEADERS, call.extra_headers)
+        return HttpRequest(call.method, url, where, headers, form=form, upload=call.upload)
+    if extra_body:
+        body = {**(body or {}), **extra_body}
     if body is None:
-        return HttpRequest(call.method, url, where, _BASE_HEADERS)
-    return HttpRequest(call.method, url, where, _JSON_HEADERS, content=encode_json(body))
+        return HttpRequest(call.method, url, where, _with_extras(_BASE_HEADERS, call.extra_headers))
+    headers = _with_extras(_JSON_HEADERS, call.extra_headers)
+    return HttpRequest(call.method, url, where, headers, content=encode_json(body))
+
+
+def _with_extras(base: Mapping[str, str], extras: Mapping[str, str] | None) -> Mapping[str, str]:
+    """*base* headers with the caller's laid over them (names compared without case)."""
+    if not extras:
+        return base
+    _check_text(extras, "extra_headers")
+    replaced = {name.lower() for name in extras}
+    return {**{k: v for k, v in base.items() if k.lower() not in replaced}, **extras}
 
 
 def encode_json(value: Any) -> bytes:
