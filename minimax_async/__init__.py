@@ -36,6 +36,7 @@ from ._limiter import Limiter, Priority, RateLimit
 from ._logging import configure_from_environment as _configure_logging_from_environment
 from ._pagination import AsyncPaginator
 from ._pool import PoolStats
+from ._raw import RawResponse, RawResponses, RequestInfo
 from ._records import (
     Annotation,
     Assistant,
@@ -178,7 +179,10 @@ __all__ = [
     "Progress",
     "RateLimit",
     "RateLimitError",
+    "RawResponse",
+    "RawResponses",
     "RequestDisconnectedError",
+    "RequestInfo",
     "RequiredAction",
     "ResponseTooLargeError",
     "RetrievalCall",

@@ -16,6 +16,7 @@ from ._fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
 from ._limiter import Limiter, RateLimit
 from ._options import Headers, check_headers
 from ._pool import PoolStats
+from ._raw import RawResponses
 from ._records import Assistant
 from ._resources.assistants import Assistants
 from ._resources.chat import Chat
@@ -266,6 +267,16 @@ class AsyncMiniMax:
         copy._is_copy = True
         copy._mount()
         return copy
+
+    @property
+    def with_raw_response(self) -> RawResponses:
+        """The namespaces again, each method returning a :class:`RawResponse`.
+
+        ``await client.with_raw_response.threads.retrieve(tid)`` gives the answer's
+        ``status_code``, ``headers``, ``request_id``/``trace_id`` and ``http_request``;
+        ``.parse()`` is the record (a ``list`` method: one page; ``stream=True``: the stream).
+        """
+        return RawResponses(self)
 
     @property
     def default_headers(self) -> Mapping[str, str]:

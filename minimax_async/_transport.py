@@ -43,6 +43,7 @@ from ._http.wire import (
 )
 from ._limiter import Limiter
 from ._pool import KEEPALIVE_EXPIRY, PoolStats, PoolTransport
+from ._raw import capture_answer
 from ._secrets import Scrubber, scrub_library_logs
 
 __all__ = [
@@ -215,11 +216,13 @@ class Transport:
     async def send(self, call: Call, options: RequestOptions) -> JSONObject:
         """Make *call*, retrying as the policy allows, and return the checked JSON body."""
         request = self._prepare(call)
-        requester, limit = self._requester, options.max_response_bytes
+        requester, limit, where = self._requester, options.max_response_bytes, request.where
 
         async def attempt(number: int) -> JSONObject:
             answer = await requester.send(request, options.timeout, max_bytes=limit, attempt=number)
-            return decode_json(answer, call, request.where)
+            data = decode_json(answer, call, request.where)
+            capture_answer(answer.status, answer.headers, where.method, where.url)
+            return data
 
         return await self._retrying(call, request, options, attempt)
 
@@ -232,7 +235,9 @@ class Transport:
             answer = await requester.send(
                 request, options.timeout, max_bytes=MAX_FILE_BYTES, attempt=number
             )
-            return decode_bytes(answer, call, request.where)
+            body = decode_bytes(answer, call, request.where)
+            capture_answer(answer.status, answer.headers, request.where.method, request.where.url)
+            return body
 
         return await self._retrying(call, request, options, attempt)
 
@@ -252,6 +257,7 @@ class Transport:
         async def attempt(number: int) -> ResponseStream:
             stream = await self._requester.open(request, options.timeout, attempt=number)
             if 200 <= stream.status < 300 and not is_json(stream.headers):
+                capture_answer(stream.status, stream.headers, call.method, request.where.url)
                 return stream
             try:
                 await self._reject(stream, call, request, options)
@@ -312,6 +318,7 @@ class Transport:
                 raise
 
         stream, head, complete = await self._retrying(call, request, options, attempt)
+        capture_answer(stream.status, stream.headers, call.method, request.where.url)
         # The body's errors (a stall, a size past the limit) hide this client's key too.
         with self.scrubber.active():
             if complete:
