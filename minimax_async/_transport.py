@@ -257,7 +257,9 @@ class Transport:
         async def attempt(number: int) -> ResponseStream:
             stream = await self._requester.open(request, options.timeout, attempt=number)
             if 200 <= stream.status < 300 and not is_json(stream.headers):
-                capture_answer(stream.status, stream.headers, call.method, request.where.url)
+                capture_answer(
+                    stream.status, stream.headers, request.where.method, request.where.url
+                )
                 return stream
             try:
                 await self._reject(stream, call, request, options)
@@ -318,7 +320,7 @@ class Transport:
                 raise
 
         stream, head, complete = await self._retrying(call, request, options, attempt)
-        capture_answer(stream.status, stream.headers, call.method, request.where.url)
+        capture_answer(stream.status, stream.headers, request.where.method, request.where.url)
         # The body's errors (a stall, a size past the limit) hide this client's key too.
         with self.scrubber.active():
             if complete:

@@ -180,3 +180,34 @@ def test_only_namespaces_and_their_methods_are_offered() -> None:
         _ = raw.threads._client
     assert callable(raw.threads.runs.steps.retrieve)
     assert callable(raw.chat.pro.create)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_raw_responses_work_over_aiohttp() -> None:
+    """On the aiohttp backend a raw response has the same status, headers and ids."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(ok(**THREAD), headers=IDS)
+
+    app = web.Application()
+    app.router.add_get("/v1/threads/retrieve", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with mm.AsyncMiniMax(
+            api_key=API_KEY,
+            group_id=GROUP_ID,
+            base_url=str(server.make_url("/v1")),
+            http_backend="aiohttp",
+        ) as client:
+            raw = await client.with_raw_response.threads.retrieve("thread_1")
+    finally:
+        await server.close()
+    assert raw.status_code == 200
+    assert raw.trace_id == "trace-123"
+    assert raw.request_id == "req-456"
+    assert raw.headers["content-type"].startswith("application/json")
+    assert raw.http_request.url.endswith("/v1/threads/retrieve")
+    assert raw.parse().id == "thread_1"

@@ -118,7 +118,12 @@ def unwrap(data: dict[str, Any], key: str) -> Any:
 
 
 class Resource:
-    """Base of the resource namespaces (``client.files``, ``client.threads.runs``, ...)."""
+    """Base of the resource namespaces (``client.files``, ``client.threads.runs``, ...).
+
+    Every public method takes, keyword-only, ``extra_headers``, ``extra_query``,
+    ``extra_body`` and ``timeout`` (left out: the client's; ``None``: no limit), and
+    resolves them once, through :meth:`_resolve`, before building its request.
+    """
 
     def __init__(self, client: AsyncMiniMax) -> None:
         self._client = client
