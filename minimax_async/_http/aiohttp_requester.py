@@ -39,6 +39,9 @@ class AiohttpRequester:
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
+        # The last timeout seen and aiohttp's spelling of it: calls share their client's
+        # timeout object, so this is built once, not per request.
+        self._timeouts: tuple[httpx.Timeout, aiohttp.ClientTimeout] | None = None
 
     @property
     def closed(self) -> bool:
@@ -82,12 +85,27 @@ class AiohttpRequester:
         attempt: int = 1,
     ) -> Answer:
         response = await self._start(request, timeout, attempt)
-        stream = _AiohttpStream(response, request.where, self)
+        where = request.where
+        headers = response.headers
         try:
-            body = await stream.read_all(max_bytes)
-        finally:
-            await stream.aclose()
-        return Answer(response.status, response.headers, body)
+            check_size(headers, max_bytes, where)
+            content = response.content
+            pieces: list[bytes] = []
+            size = 0
+            try:
+                while piece := await content.readany():
+                    pieces.append(piece)
+                    size += len(piece)
+                    if max_bytes is not None and size > max_bytes:
+                        raise too_large(max_bytes, where)
+            except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
+                raise self.error(exc, where) from exc
+        except BaseException:
+            response.close()  # unread bytes: the connection is dropped
+            raise
+        response.release()  # read to its end: the connection is reused
+        body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        return Answer(response.status, headers, body)
 
     async def open(
         self, request: HttpRequest, timeout: httpx.Timeout, *, attempt: int = 1
@@ -108,17 +126,19 @@ class AiohttpRequester:
             for name, value in (request.form or {}).items():
                 form.add_field(name, value)
             data = form
-        started = time.perf_counter()
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
+        client_timeout = self._client_timeout(timeout)
         try:
             if request.upload is not None:
                 async with request.upload.open() as content:
                     data.add_field("file", content, filename=request.upload.filename)
-                    response = await self._request(session, request, headers, data, timeout)
+                    response = await self._request(session, request, headers, data, client_timeout)
                     # The upload was sent whole once the answer's headers arrived.
             else:
-                response = await self._request(session, request, headers, data, timeout)
+                response = await self._request(session, request, headers, data, client_timeout)
         except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
-            if logger.isEnabledFor(logging.DEBUG):
+            if debug:
                 logger.debug(
                     "%s %s -> %s (attempt %d, %.1f ms)",
                     request.where.method,
@@ -128,7 +148,7 @@ class AiohttpRequester:
                     (time.perf_counter() - started) * 1000,
                 )
             raise self.error(exc, request.where) from exc
-        if logger.isEnabledFor(logging.DEBUG):
+        if debug:
             logger.debug(
                 "%s %s -> HTTP %d (attempt %d, %.1f ms, trace id %s)",
                 request.where.method,
@@ -140,22 +160,30 @@ class AiohttpRequester:
             )
         return response
 
+    def _client_timeout(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
+        cached = self._timeouts
+        if cached is not None and cached[0] is timeout:
+            return cached[1]
+        converted = aiohttp.ClientTimeout(
+            total=None, sock_connect=timeout.connect, sock_read=timeout.read
+        )
+        self._timeouts = (timeout, converted)
+        return converted
+
     @staticmethod
     async def _request(
         session: aiohttp.ClientSession,
         request: HttpRequest,
         headers: Mapping[str, str],
         data: Any,
-        timeout: httpx.Timeout,
+        timeout: aiohttp.ClientTimeout,
     ) -> aiohttp.ClientResponse:
         return await session.request(
             request.method,
             request.url,
             headers=headers,
             data=data,
-            timeout=aiohttp.ClientTimeout(
-                total=None, sock_connect=timeout.connect, sock_read=timeout.read
-            ),
+            timeout=timeout,
             allow_redirects=False,
         )
 
