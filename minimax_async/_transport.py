@@ -126,10 +126,14 @@ class Transport:
         scrub_library_logs()
         # The httpx client (None with aiohttp); tests of the built-in pool reach it.
         self._http: httpx.AsyncClient | None = None
+        # Whether the requester's send bounds the whole answer itself (aiohttp's total
+        # timeout): then the retry loop enters no cancel scope of its own for it.
+        self._send_bounded = False
         if http_backend == "aiohttp":
             self._requester = _aiohttp_requester(
                 self.scrubber, limits or default_limits(limiter.config.max_in_flight)
             )
+            self._send_bounded = True
             return
         owns = http_client is None
         # The built-in client's requests go straight to its transport: httpx's client layer
@@ -221,7 +225,7 @@ class Transport:
             answer = await requester.send(request, options.timeout, max_bytes=limit, attempt=number)
             return decode_json(answer, call, request.where)
 
-        return await self._retrying(call, request, options, attempt)
+        return await self._retrying(call, request, options, attempt, self._send_bounded)
 
     async def send_bytes(self, call: Call, options: RequestOptions) -> bytes:
         """Make *call* and return the raw body (file contents, at most 512 MB)."""
@@ -234,7 +238,7 @@ class Transport:
             )
             return decode_bytes(answer, call, request.where)
 
-        return await self._retrying(call, request, options, attempt)
+        return await self._retrying(call, request, options, attempt, self._send_bounded)
 
     async def open_events(
         self, call: Call, options: RequestOptions, is_final: FinalFrame
@@ -349,6 +353,7 @@ class Transport:
         request: HttpRequest,
         options: RequestOptions,
         attempt: Callable[[int], Awaitable[R]],
+        self_bounded: bool = False,
     ) -> R:
         # Errors and log lines built while the call runs hide this client's key.
         with self.scrubber.active():
@@ -360,6 +365,7 @@ class Transport:
                 limiter=self.limiter,
                 counters=self._counters,
                 before_attempt=self._before_attempt,
+                self_bounded=self_bounded,
             )
 
 

@@ -81,14 +81,18 @@ async def call_with_retries(
     limiter: Limiter,
     counters: Counters,
     before_attempt: Callable[[], Awaitable[None]],
+    self_bounded: bool = False,
 ) -> R:
     """Run *attempt* in a rate-limit slot, retrying as *options* allow, and return its result.
 
     *before_attempt* runs once the slot is held (it checks that the client is still open).
+    *self_bounded* says that *attempt* bounds its whole answer by the attempt timeout itself
+    (the aiohttp adapter does, with aiohttp's total timeout), so no cancel scope is entered
+    for it here.
     """
     policy = options.retry
     total = options.total_timeout
-    bound = answer_seconds(options.timeout)
+    bound = None if self_bounded else answer_seconds(options.timeout)
     deadline = None if total is None else anyio.current_time() + total
     retries = 0  # all retries, reported on errors
     taken = {False: 0, True: 0}  # retries per kind: rate-limited or not

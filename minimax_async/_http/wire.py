@@ -22,6 +22,7 @@ import attrs
 from .._exceptions import (
     APIError,
     APIResponseValidationError,
+    APITimeoutError,
     ResponseTooLargeError,
     error_class_for,
     excerpt,
@@ -38,6 +39,7 @@ __all__ = [
     "Method",
     "Upload",
     "Where",
+    "attempt_timeout",
     "build_request",
     "check_frame",
     "check_size",
@@ -254,6 +256,17 @@ def too_large(limit: int, where: Where, *, what: str = "the answer") -> Response
         f"{what} is larger than the {limit} bytes this client accepts "
         "(raise max_response_bytes if that is expected); the connection was dropped",
         limit=limit,
+        method=where.method,
+        url=where.url,
+    )
+
+
+def attempt_timeout(bound: float, where: Where) -> APITimeoutError:
+    """Return the error for an attempt whose whole answer did not arrive within *bound* s."""
+    unknown = where.method == Method.POST
+    return APITimeoutError(
+        f"no complete answer within the attempt timeout of {bound:g} s",
+        outcome_unknown=unknown,
         method=where.method,
         url=where.url,
     )
