@@ -7,6 +7,7 @@ retry loop (``_http.retrying``), and decodes the answer back (``_http.wire``, ``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -195,7 +196,11 @@ class Transport:
     def _check_usable(self) -> None:
         if self._requester.closed:
             raise closed_error()
-        loop = anyio.lowlevel.current_token().native_token
+        try:
+            # On asyncio the loop is anyio's native token; asking asyncio is one C call.
+            loop: object = asyncio.get_running_loop()
+        except RuntimeError:  # trio
+            loop = anyio.lowlevel.current_token().native_token
         if self._loop is None:
             self._loop = loop
         elif loop is not self._loop:
