@@ -230,7 +230,18 @@ class Transport:
             answer = await requester.send(request, options.timeout, max_bytes=limit, attempt=number)
             return decode_json(answer, call, request.where)
 
-        return await self._retrying(call, request, options, attempt, self._send_bounded)
+        # As _retrying does, written out: this is every JSON call's path, one frame less.
+        with self.scrubber.active():
+            return await call_with_retries(
+                call,
+                request.where,
+                options,
+                attempt,
+                limiter=self.limiter,
+                counters=self._counters,
+                before_attempt=self._before_attempt,
+                self_bounded=self._send_bounded,
+            )
 
     async def send_bytes(self, call: Call, options: RequestOptions) -> bytes:
         """Make *call* and return the raw body (file contents, at most 512 MB)."""

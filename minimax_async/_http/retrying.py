@@ -99,17 +99,16 @@ async def call_with_retries(
     rate_limit_slept = 0.0
     while True:
         try:
-            result = await _bounded_attempt(
-                call,
-                where,
-                functools.partial(attempt, retries + 1),
-                limiter,
-                counters,
-                before_attempt,
-                bound,
-                deadline,
-                total,
-            )
+            numbered = functools.partial(attempt, retries + 1)
+            if deadline is None:
+                # No total deadline (the usual case): no scope, and one frame less.
+                result = await _slot_and_attempt(
+                    call, where, numbered, limiter, counters, before_attempt, bound
+                )
+            else:
+                result = await _bounded_attempt(
+                    call, where, numbered, limiter, counters, before_attempt, bound, deadline, total
+                )
             # Fed only once the envelope is read: a 1002 arrives with HTTP 200, and
             # counting it as accepted would overstate what the server allows.
             limiter.on_response(rate_limited=False)
@@ -166,14 +165,9 @@ async def _bounded_attempt(
     counters: Counters,
     before_attempt: Callable[[], Awaitable[None]],
     bound: float | None,
-    deadline: float | None,
+    deadline: float,
     total: float | None,
 ) -> R:
-    if deadline is None:
-        # No total deadline (the usual case): no scope to enter and leave on every call.
-        return await _slot_and_attempt(
-            call, where, attempt, limiter, counters, before_attempt, bound
-        )
     with anyio.CancelScope(deadline=deadline) as total_scope:
         return await _slot_and_attempt(
             call, where, attempt, limiter, counters, before_attempt, bound
