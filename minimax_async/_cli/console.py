@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .._fanout import RunResult
+from .._orchestration.fanout import RunResult
 from .._transport import Transport
 from .bulk import BadLine, BulkSummary, Reporter
 

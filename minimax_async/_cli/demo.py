@@ -18,7 +18,8 @@ from rich.console import Console
 
 from .._client import AsyncMiniMax
 from .._exceptions import MiniMaxError
-from .._fanout import RunResult
+from .._orchestration.fanout import RunResult
+from .._orchestration.polling import WaitPolicy
 from .._records import (
     File,
     FileCitationAnnotation,
@@ -27,7 +28,6 @@ from .._records import (
     RetrievalTool,
 )
 from .._retry import RetryPolicy, outcome_unknown
-from .._runs import WaitPolicy
 from .bulk import BulkSummary, create_marked
 from .console import RichReporter, results_table, summary_table
 
