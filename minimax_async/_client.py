@@ -12,9 +12,11 @@ import httpx
 
 from . import _validate as check
 from ._codes import DEFAULT_BASE_URL
-from ._fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
 from ._limiter import Limiter, RateLimit
 from ._options import Headers, check_headers
+from ._orchestration.fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
+from ._orchestration.polling import PhaseEstimates, WaitPolicy
+from ._orchestration.tools import ToolMapping, check_tools
 from ._pool import PoolStats
 from ._raw import RawResponses
 from ._records import Assistant
@@ -24,7 +26,6 @@ from ._resources.embeddings import Embeddings
 from ._resources.files import Files
 from ._resources.threads import Threads
 from ._retry import RetryPolicy
-from ._runs import PhaseEstimates, ToolMapping, WaitPolicy, check_tools
 from ._transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,

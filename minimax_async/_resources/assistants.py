@@ -25,7 +25,7 @@ from ._base import (
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
-    from .._runs import WaitPolicy
+    from .._orchestration.polling import WaitPolicy
 
 __all__ = ["AssistantFiles", "Assistants"]
 
@@ -252,7 +252,7 @@ class Assistants(Resource):
         says the indexing failed (it would never become ready), and ``WaitTimeoutError``
         after *timeout* seconds.
         """
-        from .._runs import wait_for_assistant
+        from .._orchestration.wait import wait_for_assistant
 
         check.require_id("assistant_id", assistant_id)
         return await wait_for_assistant(self, assistant_id, timeout=timeout, policy=policy)

@@ -36,7 +36,9 @@ from ._base import (
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
-    from .._runs import RunObserver, ToolMapping, WaitPolicy
+    from .._orchestration.polling import WaitPolicy
+    from .._orchestration.tools import ToolMapping
+    from .._orchestration.wait import RunObserver
 
 __all__ = ["RunSteps", "Runs"]
 
@@ -402,7 +404,7 @@ class Runs(Resource):
         cancel_on_exit: bool | None,
         tool_errors: Literal["return", "raise"],
     ) -> Run:
-        from .._runs import wait_for_run
+        from .._orchestration.wait import wait_for_run
 
         return await wait_for_run(
             self,
