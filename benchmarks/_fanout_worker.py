@@ -243,8 +243,7 @@ async def _batch(
     rss_before = c.rss_kib()
     peak_reset = c.reset_peak_rss()
     before = await _server_stats(stats_url)
-    transport = client._transport
-    requests0, retries0 = transport.requests, transport.retries
+    requests0, retries0 = client.stats.requests, client.stats.retries
     cpu0, wall0 = time.process_time(), time.perf_counter()
     statuses = await strategy(client, assistant_id, args.n, timeline, args)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -265,8 +264,8 @@ async def _batch(
         "requests": total,
         "requests_per_run": total / args.n,
         "requests_by_path": {k: v for k, v in paths.items() if v},
-        "client_requests": transport.requests - requests0,
-        "client_retries": transport.retries - retries0,
+        "client_requests": client.stats.requests - requests0,
+        "client_retries": client.stats.retries - retries0,
         "rate_limited": after["rate_limited"] - before["rate_limited"],
         "server_cpu_s": after["cpu"] - before["cpu"],
         "server_busy": (after["cpu"] - before["cpu"]) / wall if wall else math.nan,
@@ -347,7 +346,7 @@ async def _rate_batch(
         "caller_errors": sum(1 for s in statuses if s != "completed"),
         "still_running_at_end": unfinished != 0,
         "samples": samples,
-        "client_retries": client._transport.retries,
+        "client_retries": client.stats.retries,
         "limiter_rate_limited_answers": client.limiter.rate_limited_answers,
         "limiter_rpm_at_end": client.limiter.current_rpm,
         "limiter_wakeups": client.limiter.wakeups,

@@ -12,6 +12,7 @@ import httpx
 
 from . import _validate as check
 from ._codes import DEFAULT_BASE_URL
+from ._hooks import Hooks, Stats
 from ._limiter import Limiter, RateLimit
 from ._options import Headers, check_headers
 from ._orchestration.fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
@@ -118,6 +119,8 @@ class AsyncMiniMax:
             asyncio only, with aiohttp's own pool; not with ``http_client``/``transport``).
         default_headers: headers sent with every call (a call's ``extra_headers`` win);
             ``Authorization`` is refused with ValueError: it is built from ``api_key``.
+        hooks: synchronous callables called with each event (request sent and answered,
+            retry, look-up, rate wait, run status, tool call); see :class:`Hooks`.
 
     Every resource method also takes, keyword-only, ``timeout`` (left out: this client's;
     ``None``: no limit), ``extra_headers``, ``extra_query`` and ``extra_body``.
@@ -148,6 +151,7 @@ class AsyncMiniMax:
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         http_backend: str = "httpx",
         default_headers: Headers | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
         group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
@@ -191,6 +195,7 @@ class AsyncMiniMax:
                 account=(group_id, httpx.URL(url).netloc.decode("ascii")),
             ),
             http_backend=http_backend,
+            hooks=None if hooks is None else check.instance("hooks", hooks, Hooks),
         )
         self._options = RequestOptions(
             timeout=as_timeout(timeout),
@@ -365,6 +370,20 @@ class AsyncMiniMax:
     def limiter(self) -> Limiter:
         """The live rate budget (in flight, waiting, current rate), for monitoring."""
         return self._transport.limiter
+
+    @property
+    def hooks(self) -> Hooks:
+        """The hooks this client (and its ``with_options`` copies) calls with each event."""
+        return self._transport.observer.hooks
+
+    @property
+    def stats(self) -> Stats:
+        """What this client and its copies have done so far: a frozen, read-only snapshot.
+
+        Requests sent, retries, lost answers resolved, rate-limit answers, calls now in
+        flight, ...; counted whether or not hooks are registered.
+        """
+        return self._transport.stats
 
     @property
     def pool_stats(self) -> PoolStats | None:

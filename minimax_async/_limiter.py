@@ -186,6 +186,7 @@ class Limiter:
         # that waited behind another), never a spin.
         self.wakeups = 0
         self._shared: SharedBudget | None = None
+        self._on_wait: Callable[[float, str], None] | None = None
         if config.shared is not None:
             if account is None:
                 raise ValueError("a shared budget needs the account: (GroupId, API host)")
@@ -212,6 +213,10 @@ class Limiter:
             self._pending_refused = 0
             self._pending_persistent = False
             self._rate = None
+
+    def observe_waits(self, report: Callable[[float, str], None]) -> None:
+        """Have *report* called with (seconds, priority name) after each wait for a slot."""
+        self._on_wait = report
 
     # ----------------------------------------------------------------------- inspection
 
@@ -390,6 +395,8 @@ class Limiter:
             while True:
                 self._pump()
                 if waiter.admitted:
+                    if self._on_wait is not None:
+                        self._on_wait(self._clock() - now, priority.name.lower())
                     return
                 # Sleep until the token is due, or until woken (nothing can happen between
                 # reading the state and sleeping, so no wake-up is lost).

@@ -20,11 +20,11 @@ import httpx
 
 from ._codes import MAX_FILE_BYTES
 from ._exceptions import APIResponseValidationError, ClientClosedError, excerpt
+from ._hooks import Hooks, Observer, Stats
 from ._http.requester import HttpxRequester, Requester, ResponseStream, URLCache, closed_error
 from ._http.retrying import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
-    Counters,
     RequestOptions,
     answer_seconds,
     call_with_retries,
@@ -110,6 +110,7 @@ class Transport:
         limits: httpx.Limits | None,
         limiter: Limiter,
         http_backend: str = "httpx",
+        hooks: Hooks | None = None,
     ) -> None:
         self.group_id = group_id
         self.base_url = base_url.rstrip("/")
@@ -118,7 +119,8 @@ class Transport:
         self._group_query: Final = urlencode({"GroupId": group_id})
         self._orphans = Orphans()
         self._loop: object | None = None
-        self._counters = Counters()
+        self.observer: Final = Observer(hooks)
+        limiter.observe_waits(self.observer.rate_wait)
         self._requester: Requester
         # The key lives only in the scrubber, whose repr hides it: the adapters build the
         # Authorization header from it as each request is sent, and it is the current one
@@ -157,26 +159,10 @@ class Transport:
             scrubber=self.scrubber, http_client=http_client, direct=direct, owns_client=owns
         )
 
-    # Counters read by progress displays and benchmarks.
     @property
-    def requests(self) -> int:
-        return self._counters.requests
-
-    @property
-    def retries(self) -> int:
-        return self._counters.retries
-
-    @property
-    def retrying(self) -> int:
-        return self._counters.retrying
-
-    @property
-    def reconciliations(self) -> int:
-        return self._counters.reconciliations
-
-    @reconciliations.setter
-    def reconciliations(self, value: int) -> None:
-        self._counters.reconciliations = value
+    def stats(self) -> Stats:
+        """What this transport's calls have done so far, as a frozen snapshot."""
+        return self.observer.snapshot(self.limiter.in_flight)
 
     @property
     def closed(self) -> bool:
@@ -241,7 +227,7 @@ class Transport:
                 options,
                 attempt,
                 limiter=self.limiter,
-                counters=self._counters,
+                counters=self.observer,
                 before_attempt=self._before_attempt,
                 self_bounded=self._send_bounded,
             )
@@ -388,7 +374,7 @@ class Transport:
                 options,
                 attempt,
                 limiter=self.limiter,
-                counters=self._counters,
+                counters=self.observer,
                 before_attempt=self._before_attempt,
                 self_bounded=self_bounded,
             )

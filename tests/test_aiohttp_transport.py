@@ -75,7 +75,7 @@ async def test_lost_answers_over_aiohttp_are_resolved_exactly_once() -> None:
                 assistant=assistant.id,
                 tools={"get_weather": lambda city: "rain"},
             )
-            reconciliations = client._transport.reconciliations
+            reconciliations = client.stats.reconciliations
     assert all(r.ok for r in results)
     for result in results:
         assert [m.role for m in fake.messages(result.thread_id)] == ["user", "ai"]

@@ -256,7 +256,7 @@ def report(
     orphans: int,
 ) -> None:
     """Print the figures of a chaos batch (shown by ``pytest -s``)."""
-    stats, transport = fake.stats, client._transport
+    stats, transport = fake.stats, client.stats
     faults = ", ".join(f"{kind.value} {n}" for kind, n in sorted(stats.faults.items()))
     paths = ", ".join(f"{path} {n}" for path, n in stats.requests.most_common())
     lines = [
@@ -295,7 +295,7 @@ async def test_a_fan_out_of_1000_runs_survives_20_percent_faults_of_every_kind(
     split = reconciliations(caplog.records)
     assert split["found"]
     assert split["resent"]
-    assert client._transport.reconciliations == sum(sum(c.values()) for c in split.values())
+    assert client.stats.reconciliations == sum(sum(c.values()) for c in split.values())
     report(
         f"{anyio_backend}, {count} runs, 20 % faults", fake, client, sleeps, wall, split, orphans
     )
@@ -355,7 +355,7 @@ async def test_lost_answers_on_every_create_are_reconciled_exactly_once(
         assert split["resent"][what] > 0, what
     # Only lost answers here: nothing is retried blindly, every resend was reconciled first.
     assert set(fake.stats.faults) == set(AMBIGUOUS_KINDS)
-    assert client._transport.retries == 0
+    assert client.stats.retries == 0
     report(
         f"{count} runs, 30 % lost answers on creates", fake, client, sleeps, wall, split, orphans
     )

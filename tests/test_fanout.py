@@ -281,7 +281,7 @@ async def test_exactly_once_creates_hold_under_lost_answers(sleeps: SleepRecorde
         assert [m.role for m in fake.messages(result.thread_id)] == ["user", "ai"]
         assert len(fake.runs(result.thread_id)) == 1
         assert [s.accepted for s in fake.submissions(result.run_id)] == [True]
-    assert client._transport.reconciliations >= 9
+    assert client.stats.reconciliations >= 9
 
 
 @pytest.mark.anyio

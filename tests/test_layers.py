@@ -25,7 +25,9 @@ ROOT = Path(minimax_async.__file__).parent
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "leaves",
-        frozenset({"_codes", "_clock", "_types", "_version", "_secrets", "_logging", "_shard"}),
+        frozenset(
+            {"_codes", "_clock", "_types", "_version", "_secrets", "_logging", "_shard", "_hooks"}
+        ),
     ),
     (
         "policies and errors",

@@ -355,8 +355,7 @@ async def run_bulk(
     """
     reporter = reporter or Reporter()
     started = time.monotonic()
-    transport = client._transport
-    before = (transport.requests, transport.retries, transport.reconciliations)
+    before = client.stats
     results = ResultsFile(out_path)
     journal = Journal(journal_path(out_path))
     bad: list[BadLine] = []
@@ -421,9 +420,9 @@ async def run_bulk(
         skipped=skipped,
         bad_lines=tuple(bad),
         elapsed=time.monotonic() - started,
-        requests=transport.requests - before[0],
-        retries=transport.retries - before[1],
-        reconciliations=transport.reconciliations - before[2],
+        requests=client.stats.requests - before.requests,
+        retries=client.stats.retries - before.retries,
+        reconciliations=client.stats.reconciliations - before.reconciliations,
     )
     reporter.finish(summary)
     return summary

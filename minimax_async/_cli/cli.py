@@ -274,7 +274,7 @@ def _run_bulk(args: argparse.Namespace) -> int:
                 assistant_id = await ensure_assistant(
                     client, config, journal_file=journal_path(out)
                 )
-            reporter = RichReporter(client._transport, title="inputs")
+            reporter = RichReporter(client, title="inputs")
             try:
                 async with reporter, anyio.create_task_group() as group:
                     group.start_soon(reporter.refresh_forever)

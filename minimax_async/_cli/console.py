@@ -19,8 +19,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from .._client import AsyncMiniMax
 from .._orchestration.fanout import RunResult
-from .._transport import Transport
 from .bulk import BadLine, BulkSummary, Reporter
 
 __all__ = ["RichReporter", "summary_table"]
@@ -30,14 +30,14 @@ class RichReporter(Reporter):
     """Draws progress (done, failed, retrying, rate) while a batch runs, then its summary.
 
     Use it as an async context manager around the batch: it refreshes the "retrying" count
-    from the client's transport a few times a second.
+    from the client's stats a few times a second.
     """
 
     def __init__(
-        self, transport: Transport, *, console: Console | None = None, title: str = "runs"
+        self, client: AsyncMiniMax, *, console: Console | None = None, title: str = "runs"
     ) -> None:
         self.console = console or Console(stderr=True)
-        self._transport = transport
+        self._client = client
         self._title = title
         self._progress = Progress(
             SpinnerColumn(),
@@ -87,7 +87,7 @@ class RichReporter(Reporter):
         self._progress.update(
             self._task,
             failed=self._failed,
-            retrying=self._transport.retrying,
+            retrying=self._client.stats.retrying,
             rate=self._done / elapsed,
         )
 

@@ -220,9 +220,8 @@ async def run_demo(
         console.print(
             f"Assistant {assistant.id} is {assistant.status}; asking {len(chosen)} questions."
         )
-        reporter = RichReporter(client._transport, title="questions")
-        transport = client._transport
-        before = (transport.requests, transport.retries, transport.reconciliations)
+        reporter = RichReporter(client, title="questions")
+        before = client.stats
         batch_started = time.monotonic()
         async with reporter, anyio.create_task_group() as group:
             group.start_soon(reporter.refresh_forever)
@@ -255,9 +254,9 @@ async def run_demo(
         skipped=0,
         bad_lines=(),
         elapsed=time.monotonic() - batch_started,
-        requests=transport.requests - before[0],
-        retries=transport.retries - before[1],
-        reconciliations=transport.reconciliations - before[2],
+        requests=client.stats.requests - before.requests,
+        retries=client.stats.retries - before.retries,
+        reconciliations=client.stats.reconciliations - before.reconciliations,
     )
     console.print(summary_table(summary, title="Fan-out"))
     console.print(f"Total time, setup included: {time.monotonic() - started:.2f} s")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar
 
@@ -24,6 +25,7 @@ from .._exceptions import (
     MiniMaxError,
     RateLimitError,
 )
+from .._hooks import Observer, RequestAnswered, RequestSent, RetryScheduled
 from .._limiter import Limiter
 from .._retry import RetryPolicy, is_retryable, outcome_unknown, parse_retry_after
 from .requester import UsageError
@@ -32,7 +34,6 @@ from .wire import Call, Method, Where
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
-    "Counters",
     "RequestOptions",
     "answer_seconds",
     "call_with_retries",
@@ -57,16 +58,6 @@ class RequestOptions:
     max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
 
 
-@attrs.define
-class Counters:
-    """Counters for progress displays and benchmarks (not part of any decision)."""
-
-    requests: int = 0
-    retries: int = 0
-    retrying: int = 0
-    reconciliations: int = 0
-
-
 def answer_seconds(timeout: httpx.Timeout) -> float | None:
     """The bound on one whole answer: the timeout's read value (``None``: no bound)."""
     return timeout.read
@@ -79,7 +70,7 @@ async def call_with_retries(
     attempt: Callable[[int], Awaitable[R]],
     *,
     limiter: Limiter,
-    counters: Counters,
+    counters: Observer,
     before_attempt: Callable[[], Awaitable[None]],
     self_bounded: bool = False,
 ) -> R:
@@ -118,6 +109,7 @@ async def call_with_retries(
             rate_limited = isinstance(exc, RateLimitError)
             retry_after = parse_retry_after(exc.headers) if isinstance(exc, APIError) else None
             if isinstance(exc, RateLimitError):
+                counters.rate_limited += 1
                 limiter.on_response(rate_limited=True)
                 exc.retry_after = retry_after
             elif isinstance(exc, APIError):
@@ -148,6 +140,13 @@ async def call_with_retries(
             error,
         )
         counters.retries += 1
+        if counters.on_retry is not None:
+            counters.call(
+                counters.on_retry,
+                RetryScheduled(
+                    call.method.value, call.path, retries, wait, f"{type(error).__name__}: {error}"
+                ),
+            )
         counters.retrying += 1
         try:
             await policy.sleep(wait)
@@ -162,7 +161,7 @@ async def _bounded_attempt(
     where: Where,
     attempt: Callable[[], Awaitable[R]],
     limiter: Limiter,
-    counters: Counters,
+    counters: Observer,
     before_attempt: Callable[[], Awaitable[None]],
     bound: float | None,
     deadline: float,
@@ -187,26 +186,87 @@ async def _slot_and_attempt(
     where: Where,
     attempt: Callable[[], Awaitable[R]],
     limiter: Limiter,
-    counters: Counters,
+    counters: Observer,
     before_attempt: Callable[[], Awaitable[None]],
     bound: float | None,
 ) -> R:
     async with limiter.slot(call.priority):
         await before_attempt()
         counters.requests += 1
+        if counters.on_request is not None or counters.on_response is not None:
+            return await _observed(call, where, attempt, counters, bound)
         if bound is None:
             return await attempt()
         with anyio.move_on_after(bound):
             return await attempt()
-        # Only reached when the attempt's own bound cut it short.
-        unknown = call.method is Method.POST
-        hint = "; the request may have taken effect" if unknown and not call.idempotent else ""
-        raise APITimeoutError(
-            f"no complete answer within the attempt timeout of {bound:g} s{hint}",
-            outcome_unknown=unknown,
-            method=where.method,
-            url=where.url,
+        raise _attempt_timed_out(call, where, bound)
+
+
+async def _observed(
+    call: Call,
+    where: Where,
+    attempt: Callable[[], Awaitable[R]],
+    counters: Observer,
+    bound: float | None,
+) -> R:
+    """Run *attempt* as `_slot_and_attempt` does, reporting it to the request hooks."""
+    number = attempt.args[0] if isinstance(attempt, functools.partial) else 1
+    if counters.on_request is not None:
+        counters.call(counters.on_request, RequestSent(call.method.value, call.path, number))
+    started = time.perf_counter()
+    try:
+        result = await _within(call, where, attempt, bound)
+    except MiniMaxError as exc:
+        if counters.on_response is not None:
+            status = trace = None
+            if isinstance(exc, APIError):
+                status, trace = exc.http_status, exc.trace_id
+            counters.call(
+                counters.on_response,
+                RequestAnswered(
+                    call.method.value,
+                    call.path,
+                    number,
+                    ok=False,
+                    status=status,
+                    elapsed=time.perf_counter() - started,
+                    trace_id=trace,
+                    error=type(exc).__name__,
+                ),
+            )
+        raise
+    if counters.on_response is not None:
+        elapsed = time.perf_counter() - started
+        counters.call(
+            counters.on_response,
+            RequestAnswered(
+                call.method.value, call.path, number, ok=True, status=None, elapsed=elapsed
+            ),
         )
+    return result
+
+
+async def _within(
+    call: Call, where: Where, attempt: Callable[[], Awaitable[R]], bound: float | None
+) -> R:
+    if bound is None:
+        return await attempt()
+    with anyio.move_on_after(bound):
+        return await attempt()
+    raise _attempt_timed_out(call, where, bound)
+
+
+def _attempt_timed_out(call: Call, where: Where, bound: float) -> APITimeoutError:
+    """The error of an attempt its own bound cut short."""
+    # Only reached when the attempt's own bound cut it short.
+    unknown = call.method is Method.POST
+    hint = "; the request may have taken effect" if unknown and not call.idempotent else ""
+    return APITimeoutError(
+        f"no complete answer within the attempt timeout of {bound:g} s{hint}",
+        outcome_unknown=unknown,
+        method=where.method,
+        url=where.url,
+    )
 
 
 def _finalise(error: MiniMaxError, call: Call, retries: int) -> None:

@@ -14,6 +14,7 @@ import inspect
 import json
 import logging
 import math
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
 
@@ -23,6 +24,7 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from .._exceptions import ToolExecutionError, UnknownToolError
+from .._hooks import Observer
 from .._records import FunctionToolCall, Run
 
 __all__ = ["ToolCaller", "ToolFunction", "ToolMapping", "check_tools"]
@@ -55,10 +57,12 @@ class ToolCaller:
         *,
         concurrency: int,
         tool_errors: Literal["return", "raise"],
+        observer: Observer | None = None,
     ) -> None:
         self.tools = tools
         self.concurrency = concurrency
         self.tool_errors = tool_errors
+        self.observer = observer
 
     async def outputs(self, run: Run) -> list[dict[str, str]]:
         """Call every tool *run* asks for; the outputs to submit, in call order."""
@@ -133,6 +137,30 @@ class ToolCaller:
         outputs: list[str],
         limiter: anyio.CapacityLimiter | None,
     ) -> None:
+        """Call one tool (see `_run_tool`), and report it to the observer."""
+        observer = self.observer
+        if observer is None:
+            await self._run_tool(run, call, index, outputs, limiter, None)
+            return
+        failures: list[BaseException] = []
+        started = time.perf_counter()
+        try:
+            await self._run_tool(run, call, index, outputs, limiter, failures)
+        finally:
+            # A caller's cancellation is not the tool's doing: only its own failures count.
+            error = failures[0] if failures else None
+            if error is not None or not _caller_cancelled():
+                observer.tool_called(call.function.name, time.perf_counter() - started, error)
+
+    async def _run_tool(
+        self,
+        run: Run,
+        call: FunctionToolCall,
+        index: int,
+        outputs: list[str],
+        limiter: anyio.CapacityLimiter | None,
+        failures: list[BaseException] | None,
+    ) -> None:
         """Call one tool and store its output; every failure of the tool is a tool error.
 
         That covers arguments that do not parse, a call that raises (``TypeError`` for
@@ -143,7 +171,9 @@ class ToolCaller:
         try:
             arguments = _parse_arguments(call.function.arguments)
         except Exception as exc:
-            await self._tool_failed(run, call, index, outputs, exc, "got invalid arguments")
+            await self._tool_failed(
+                run, call, index, outputs, failures, exc, "got invalid arguments"
+            )
             return
         try:
             function = (self.tools or {})[call.function.name]
@@ -153,19 +183,19 @@ class ToolCaller:
                 async with limiter:
                     result = await _invoke(function, arguments)
         except Exception as exc:
-            await self._tool_failed(run, call, index, outputs, exc, "raised")
+            await self._tool_failed(run, call, index, outputs, failures, exc, "raised")
             return
         except BaseException as exc:
             if _caller_cancelled() or not _is_tools_own(exc):
                 raise
             what = "raised" if isinstance(exc, BaseExceptionGroup) else "was cancelled on its own"
-            await self._tool_failed(run, call, index, outputs, exc, what)
+            await self._tool_failed(run, call, index, outputs, failures, exc, what)
             return
         try:
             outputs[index] = _encode_output(result)
         except Exception as exc:
             what = f"returned a {type(result).__name__} that cannot be sent as JSON"
-            await self._tool_failed(run, call, index, outputs, exc, what)
+            await self._tool_failed(run, call, index, outputs, failures, exc, what)
 
     async def _tool_failed(
         self,
@@ -173,9 +203,12 @@ class ToolCaller:
         call: FunctionToolCall,
         index: int,
         outputs: list[str],
+        failures: list[BaseException] | None,
         exc: BaseException,
         what: str,
     ) -> None:
+        if failures is not None:
+            failures.append(exc)
         # A tool that turned the caller's cancellation into an error of its own: the
         # cancellation wins (a pending one is raised here), not a report about the tool.
         await anyio.lowlevel.checkpoint_if_cancelled()

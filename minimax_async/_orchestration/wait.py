@@ -203,8 +203,12 @@ class _RunWaiter:
         self.runs = runs
         self.policy = policy
         self.on_status = on_status
+        self.observer = runs._client._transport.observer
         self.tool_caller = ToolCaller(
-            tools, concurrency=policy.tool_concurrency, tool_errors=tool_errors
+            tools,
+            concurrency=policy.tool_concurrency,
+            tool_errors=tool_errors,
+            observer=self.observer,
         )
         self.estimates: PhaseEstimates = runs._client._estimates
         self.last: Run = Run(id="")
@@ -263,6 +267,7 @@ class _RunWaiter:
     async def _update(self, run: Run) -> None:
         previous, self.last = self.last, run
         if run.status != previous.status:
+            self.observer.run_status(run.id, run.thread_id, previous.status, run.status)
             await self._notify(run)
 
     async def _notify(self, run: Run) -> None:

@@ -237,8 +237,13 @@ class Resource:
                 if not outcome_unknown(exc) or (find is None and attempt == attempts):
                     raise
                 lost = exc
-            found = None if find is None else await _look_twice(what, find, lost, retry.sleep)
-            self._client._transport.reconciliations += 1
+            observer = self._client._transport.observer
+            try:
+                found = None if find is None else await _look_twice(what, find, lost, retry.sleep)
+            except MiniMaxError:
+                observer.lookup(what, "failed")
+                raise
+            observer.lookup(what, "not_found" if found is None else "found")
             if found is not None:
                 logger.info("%s took effect although its answer was lost: %s", what, lost)
                 return found

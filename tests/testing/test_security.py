@@ -199,7 +199,7 @@ async def test_another_tenants_ids_are_refused_on_every_endpoint_and_change_noth
     assert info.value.status_code == 2013
     assert info.value.retries_taken == 0
     assert fake.stats.total_requests == requests + 1  # refused once: not retried, not reconciled
-    assert other._transport.reconciliations == 0
+    assert other.stats.reconciliations == 0
     assert snapshot(fake, A) == before_a
     assert snapshot(fake, B) == before_b
     run = fake.run(owned.run_id, group_id=A)
@@ -361,7 +361,7 @@ async def test_oversize_json_bodies_are_refused_with_2013_and_change_nothing(
             assert info.value.status_code == 2013, what
             assert "larger than" in info.value.status_msg, what
             assert small.stats.total_requests == requests + 1, what
-        assert client._transport.reconciliations == 0
+        assert client.stats.reconciliations == 0
         assert snapshot(small) == before
         assert (await client.threads.retrieve(thread.id)).metadata == {"k": "v"}
         assert small.submissions(run.id) == []
