@@ -143,9 +143,7 @@ async def call_with_retries(
         if counters.on_retry is not None:
             counters.call(
                 counters.on_retry,
-                RetryScheduled(
-                    call.method.value, call.path, retries, wait, f"{type(error).__name__}: {error}"
-                ),
+                RetryScheduled(call.method.value, call.path, retries, wait, _reason(error)),
             )
         counters.retrying += 1
         try:
@@ -267,6 +265,15 @@ def _attempt_timed_out(call: Call, where: Where, bound: float) -> APITimeoutErro
         method=where.method,
         url=where.url,
     )
+
+
+def _reason(error: MiniMaxError) -> str:
+    """Why a retry happens, without the server's text (it may echo the GroupId)."""
+    name = type(error).__name__
+    if isinstance(error, APIError):
+        code = error.status_code if error.status_code is not None else error.http_status
+        return name if code is None else f"{name} ({code})"
+    return name
 
 
 def _finalise(error: MiniMaxError, call: Call, retries: int) -> None:
