@@ -215,7 +215,10 @@ class Limiter:
             self._rate = None
 
     def observe_waits(self, report: Callable[[float, str], None]) -> None:
-        """Have *report* called with (seconds, priority name) after each wait for a slot."""
+        """Have *report* called with (seconds, priority name) after each wait for the budget.
+
+        A wait for a local slot and a wait for a turn in the shared budget are each one.
+        """
         self._on_wait = report
 
     # ----------------------------------------------------------------------- inspection
@@ -331,12 +334,12 @@ class Limiter:
         await self._admission(priority)
         if self._shared is not None:
             try:
-                await self._shared_turn()
+                await self._shared_turn(priority)
             except BaseException:
                 self._release()
                 raise
 
-    async def _shared_turn(self) -> None:
+    async def _shared_turn(self, priority: Priority) -> None:
         """Take this request's turn in the shared budget (one round trip), and wait for it."""
         assert self._shared is not None
         now = self._clock()
@@ -360,6 +363,8 @@ class Limiter:
         self._participants = turn.participants
         if turn.wait > 0:
             await self._sleep(turn.wait)
+            if self._on_wait is not None:
+                self._on_wait(turn.wait, priority.name.lower())
 
     def _leave(self, now: float) -> None:
         """Redis did not answer in time: go on with this client's share of the last rate."""

@@ -263,3 +263,18 @@ async def test_no_event_carries_the_api_key_or_the_group_id(
     for event in events:
         assert API_KEY not in repr(event)
         assert GROUP_ID not in repr(event)
+
+
+async def test_stats_count_without_any_hook(
+    mock_api: respx.MockRouter, sleeps: SleepRecorder
+) -> None:
+    """A client with no hooks still counts its requests and retries in client.stats."""
+    mock_api.post("/threads/create").mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json=THREAD)]
+    )
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY, group_id=GROUP_ID, base_url=BASE_URL, retry=mm.RetryPolicy(sleep=sleeps)
+    ) as client:
+        assert client.hooks == mm.Hooks()
+        await client.threads.create()
+        assert (client.stats.requests, client.stats.retries) == (2, 1)
