@@ -106,3 +106,46 @@ def test_the_aiohttp_backend_takes_no_httpx_client_or_transport() -> None:
         )
     with pytest.raises(ValueError, match="http_backend must be"):
         mm.AsyncMiniMax(api_key="k", group_id="g", http_backend="requests")
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_fake_client_over_aiohttp_serves_the_fake_until_the_client_closes() -> None:
+    """fake.client(http_backend="aiohttp") talks to the fake on loopback; closing stops it."""
+    import socket
+    from urllib.parse import urlsplit
+
+    fake = FakeMiniMax()
+    async with fake.client(http_backend="aiohttp", max_retries=0) as client:
+        address = urlsplit(client.base_url)
+        thread = await client.threads.create()
+        copy = client.with_options(timeout=5)
+        await copy.aclose()  # a copy closes nothing: the server keeps serving
+        await copy.threads.retrieve(thread.id)
+    assert address.hostname == "127.0.0.1"
+    assert client.is_closed
+    assert fake.threads() == [thread.id]
+    assert fake.stats.requests["threads/retrieve"] == 1
+    with pytest.raises(ConnectionRefusedError), socket.socket() as probe:
+        probe.connect((address.hostname, address.port or 0))
+
+
+@pytest.mark.httpx_only  # it checks what fake.client() does by default
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_fake_client_stays_in_process_over_httpx_by_default() -> None:
+    """Without http_backend, fake.client() uses the fake's in-process URL, on asyncio and trio."""
+    fake = FakeMiniMax()
+    async with fake.client() as client:
+        await client.threads.create()
+    assert client.base_url == fake.base_url
+    assert len(fake.threads()) == 1
+
+
+def test_fake_client_refuses_an_unknown_backend_and_httpx_objects_with_aiohttp() -> None:
+    """An unknown backend, or aiohttp with an httpx transport, is a ValueError up front."""
+    import httpx
+
+    fake = FakeMiniMax()
+    with pytest.raises(ValueError, match="http_backend must be"):
+        fake.client(http_backend="requests")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cannot use an httpx"):
+        fake.client(http_backend="aiohttp", transport=httpx.MockTransport(print))
