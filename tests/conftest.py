@@ -8,6 +8,7 @@ running on httpx, as does a test marked ``httpx_only`` (it inspects httpx itself
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -52,28 +53,40 @@ def skip_on_aiohttp(reason: str) -> pytest.MarkDecorator:
 
 
 @pytest.fixture(autouse=True)
-def _fake_client_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def _fake_client_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Under ``MINIMAX_TEST_HTTP_BACKEND=aiohttp``, make ``fake.client()`` default to aiohttp.
 
     A call that names its backend, transport or http_client is left alone. On trio such a
-    test is skipped when it asks for its client, since aiohttp runs on asyncio only.
+    test is skipped when it asks for its client, since aiohttp runs on asyncio only. A test
+    that leaves such a client open fails: its served fake would outlive it.
     """
     if not ON_AIOHTTP or request.node.get_closest_marker("httpx_only") is not None:
+        yield
         return
     on_trio = (
         "anyio_backend" in request.fixturenames
         and request.getfixturevalue("anyio_backend") == "trio"
     )
     make = FakeMiniMax.client
+    made: list[mm.AsyncMiniMax] = []
 
+    @functools.wraps(make)
     def client(self: FakeMiniMax, **kwargs: Any) -> mm.AsyncMiniMax:
         if not {"http_backend", "transport", "http_client"} & kwargs.keys():
             if on_trio:
                 pytest.skip("aiohttp does not run on trio (MINIMAX_TEST_HTTP_BACKEND=aiohttp)")
             kwargs["http_backend"] = "aiohttp"
+            made.append(make(self, **kwargs))
+            return made[-1]
         return make(self, **kwargs)
 
     monkeypatch.setattr(FakeMiniMax, "client", client)
+    yield
+    left_open = sum(not c.is_closed for c in made)
+    if left_open:
+        pytest.fail(f"{left_open} fake.client() left open: close it (async with)")
 
 
 @pytest.fixture(params=["asyncio", "trio"])
