@@ -149,3 +149,25 @@ def test_fake_client_refuses_an_unknown_backend_and_httpx_objects_with_aiohttp()
         fake.client(http_backend="requests")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="cannot use an httpx"):
         fake.client(http_backend="aiohttp", transport=httpx.MockTransport(print))
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_closing_a_fake_client_over_aiohttp_stops_its_server_despite_a_held_request() -> None:
+    """A request the fake still holds (a 60 s slow fault) does not keep the served fake alive."""
+    import threading
+
+    def servers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "FakeMiniMax-uvicorn"}
+
+    slow = Faults(
+        rate=1.0, paths=["threads/create"], weights={FaultKind.SLOW: 1.0}, slow_seconds=60
+    )
+    fake = FakeMiniMax(faults=slow)
+    before = servers()
+    async with fake.client(
+        http_backend="aiohttp", max_retries=0, timeout=0.05, exactly_once=False
+    ) as client:
+        assert servers() > before
+        with pytest.raises(mm.APITimeoutError):
+            await client.threads.create()
+    assert servers() <= before

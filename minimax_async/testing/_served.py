@@ -14,7 +14,7 @@ import anyio.to_thread
 
 from minimax_async import AsyncMiniMax
 
-from ._serve import serve_in_thread
+from ._serve import serving
 
 if TYPE_CHECKING:
     from ._fake import FakeMiniMax
@@ -26,12 +26,13 @@ class ServedClient(AsyncMiniMax):
     """An `AsyncMiniMax` over native aiohttp to a fake served on loopback until it is closed.
 
     Closing it (``aclose()`` or leaving ``async with``) closes the client first, then stops
-    the server. A ``with_options`` copy shares the server and, as any copy, closes nothing.
+    the server without waiting for requests the fake still holds (nobody is left to read
+    their answers). A ``with_options`` copy shares the server and, as any copy, closes nothing.
     """
 
     def __init__(self, fake: FakeMiniMax, **options: Any) -> None:
         server = ExitStack()
-        url = server.enter_context(serve_in_thread(fake))
+        url = server.enter_context(serving(fake, host="127.0.0.1", port=0, drain=False))
         try:
             super().__init__(
                 **{
