@@ -42,14 +42,9 @@ ON_AIOHTTP = TEST_HTTP_BACKEND == "aiohttp"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "httpx_only(reason): keep this test's fake.client() on httpx under "
+        "httpx_only: keep this test's fake.client() on httpx under "
         "MINIMAX_TEST_HTTP_BACKEND=aiohttp (the test inspects httpx itself)",
     )
-
-
-def skip_on_aiohttp(reason: str) -> pytest.MarkDecorator:
-    """Skip a test when the run's clients use aiohttp (``MINIMAX_TEST_HTTP_BACKEND``)."""
-    return pytest.mark.skipif(ON_AIOHTTP, reason=f"not on aiohttp: {reason}")
 
 
 @pytest.fixture(autouse=True)
