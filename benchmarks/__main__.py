@@ -57,6 +57,7 @@ QUICK: dict[str, Any] = {
 PERCALL_CONTENDERS = [
     "raw_httpx",
     "raw_aiohttp",
+    "raw_aiohttp_same_request",
     "minimax_async",
     "openai",
     "minimax_client",

@@ -31,11 +31,15 @@ from ._exceptions import (
     UnknownToolError,
     WaitTimeoutError,
 )
-from ._fanout import Checkpoint, Progress, RunInput, RunResult
 from ._limiter import Limiter, Priority, RateLimit
 from ._logging import configure_from_environment as _configure_logging_from_environment
+from ._orchestration.fanout import Checkpoint, Progress, RunInput, RunResult
+from ._orchestration.polling import WaitPolicy
+from ._orchestration.tools import ToolFunction, ToolMapping
+from ._orchestration.wait import RunObserver
 from ._pagination import AsyncPaginator
 from ._pool import PoolStats
+from ._raw import RawResponse, RawResponses, RequestInfo
 from ._records import (
     Annotation,
     Assistant,
@@ -107,7 +111,6 @@ from ._records import (
 )
 from ._retry import RetryPolicy
 from ._run_stream import RunStream, RunStreamEvent
-from ._runs import RunObserver, ToolFunction, ToolMapping, WaitPolicy
 from ._serde import structure, unstructure
 from ._streaming import Stream, TextDeltas
 from ._version import __version__
@@ -178,7 +181,10 @@ __all__ = [
     "Progress",
     "RateLimit",
     "RateLimitError",
+    "RawResponse",
+    "RawResponses",
     "RequestDisconnectedError",
+    "RequestInfo",
     "RequiredAction",
     "ResponseTooLargeError",
     "RetrievalCall",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, Iterable, Mapping
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 import attrs
@@ -12,18 +12,20 @@ import httpx
 
 from . import _validate as check
 from ._codes import DEFAULT_BASE_URL
-from ._fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
 from ._limiter import Limiter, RateLimit
+from ._options import Headers, check_headers
+from ._orchestration.fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
+from ._orchestration.polling import PhaseEstimates, WaitPolicy
+from ._orchestration.tools import ToolMapping, check_tools
 from ._pool import PoolStats
+from ._raw import RawResponses
 from ._records import Assistant
-from ._resources._base import Timeout
 from ._resources.assistants import Assistants
 from ._resources.chat import Chat
 from ._resources.embeddings import Embeddings
 from ._resources.files import Files
 from ._resources.threads import Threads
 from ._retry import RetryPolicy
-from ._runs import PhaseEstimates, ToolMapping, WaitPolicy, check_tools
 from ._transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
@@ -69,6 +71,12 @@ def _check_max_bytes(value: object) -> int | None:
     return value
 
 
+def _default_headers(value: object) -> Mapping[str, str]:
+    if value is None:
+        return {}
+    return MappingProxyType(check_headers("default_headers", value))
+
+
 def _credential(name: str, value: object, variable: str) -> str:
     """The given credential, or the environment's, stripped of surrounding whitespace."""
     if value is None:
@@ -108,6 +116,11 @@ class AsyncMiniMax:
             ``None``: no limit); a larger one raises ``ResponseTooLargeError``.
         http_backend: ``"httpx"`` (the default) or ``"aiohttp"`` (the ``aiohttp`` extra;
             asyncio only, with aiohttp's own pool; not with ``http_client``/``transport``).
+        default_headers: headers sent with every call (a call's ``extra_headers`` win);
+            ``Authorization`` is refused with ValueError: it is built from ``api_key``.
+
+    Every resource method also takes, keyword-only, ``timeout`` (left out: this client's;
+    ``None``: no limit), ``extra_headers``, ``extra_query`` and ``extra_body``.
     """
 
     files: Files
@@ -134,6 +147,7 @@ class AsyncMiniMax:
         exactly_once: bool = True,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         http_backend: str = "httpx",
+        default_headers: Headers | None = None,
     ) -> None:
         api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
         group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
@@ -164,6 +178,7 @@ class AsyncMiniMax:
         if wait_policy is not None:
             check.instance("wait_policy", wait_policy, WaitPolicy)
         self._exactly_once = check.instance("exactly_once", exactly_once, bool)
+        self._default_headers = _default_headers(default_headers)
         self._transport = Transport(
             api_key=api_key,
             group_id=group_id,
@@ -207,11 +222,14 @@ class AsyncMiniMax:
         wait_policy: WaitPolicy | NotGiven = NOT_GIVEN,
         exactly_once: bool | NotGiven = NOT_GIVEN,
         max_response_bytes: int | NotGiven | None = NOT_GIVEN,
+        default_headers: Headers | NotGiven | None = NOT_GIVEN,
     ) -> AsyncMiniMax:
         """Return a copy with other options that shares this client's pool and rate budget.
 
         ``client.with_options(timeout=5).threads.runs.retrieve(...)`` changes one call's
-        options. Closing a copy does nothing; closing the original closes the shared pool.
+        options; an option left out keeps this client's, and ``timeout=None`` means no
+        limit. ``default_headers`` replaces this client's default headers (``None``: none).
+        Closing a copy does nothing; closing the original closes the shared pool.
         """
         options = self._options
         if not isinstance(timeout, NotGiven):
@@ -241,15 +259,30 @@ class AsyncMiniMax:
             if isinstance(exactly_once, NotGiven)
             else check.instance("exactly_once", exactly_once, bool)
         )
+        copy._default_headers = (
+            self._default_headers
+            if isinstance(default_headers, NotGiven)
+            else _default_headers(default_headers)
+        )
         copy._estimates = self._estimates
         copy._is_copy = True
         copy._mount()
         return copy
 
-    def _request_options(self, timeout: Timeout) -> RequestOptions:
-        if timeout is None:
-            return self._options
-        return attrs.evolve(self._options, timeout=as_timeout(timeout))
+    @property
+    def with_raw_response(self) -> RawResponses:
+        """The namespaces again, each method returning a :class:`RawResponse`.
+
+        ``await client.with_raw_response.threads.retrieve(tid)`` gives the answer's
+        ``status_code``, ``headers``, ``request_id``/``trace_id`` and ``http_request``;
+        ``.parse()`` is the record (a ``list`` method: one page; ``stream=True``: the stream).
+        """
+        return RawResponses(self)
+
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        """The headers sent with every call of this client (a call's ``extra_headers`` win)."""
+        return self._default_headers
 
     # ---------------------------------------------------------------------------- fan-out
 

@@ -27,7 +27,9 @@ from typing import (
 import attrs
 
 if TYPE_CHECKING:
-    from ._runs import RunObserver, ToolMapping, WaitPolicy
+    from ._orchestration.polling import WaitPolicy
+    from ._orchestration.tools import ToolMapping
+    from ._orchestration.wait import RunObserver
 
 __all__ = [
     "TERMINAL_RUN_STATUSES",

@@ -7,6 +7,7 @@ retry loop (``_http.retrying``), and decodes the answer back (``_http.wire``, ``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -43,6 +44,7 @@ from ._http.wire import (
 )
 from ._limiter import Limiter
 from ._pool import KEEPALIVE_EXPIRY, PoolStats, PoolTransport
+from ._raw import capture_answer
 from ._secrets import Scrubber, scrub_library_logs
 
 __all__ = [
@@ -126,10 +128,14 @@ class Transport:
         scrub_library_logs()
         # The httpx client (None with aiohttp); tests of the built-in pool reach it.
         self._http: httpx.AsyncClient | None = None
+        # Whether the requester's send bounds the whole answer itself (aiohttp's total
+        # timeout): then the retry loop enters no cancel scope of its own for it.
+        self._send_bounded = False
         if http_backend == "aiohttp":
             self._requester = _aiohttp_requester(
                 self.scrubber, limits or default_limits(limiter.config.max_in_flight)
             )
+            self._send_bounded = True
             return
         owns = http_client is None
         # The built-in client's requests go straight to its transport: httpx's client layer
@@ -191,7 +197,11 @@ class Transport:
     def _check_usable(self) -> None:
         if self._requester.closed:
             raise closed_error()
-        loop = anyio.lowlevel.current_token().native_token
+        try:
+            # On asyncio the loop is anyio's native token; asking asyncio is one C call.
+            loop: object = asyncio.get_running_loop()
+        except RuntimeError:  # trio
+            loop = anyio.lowlevel.current_token().native_token
         if self._loop is None:
             self._loop = loop
         elif loop is not self._loop:
@@ -215,13 +225,26 @@ class Transport:
     async def send(self, call: Call, options: RequestOptions) -> JSONObject:
         """Make *call*, retrying as the policy allows, and return the checked JSON body."""
         request = self._prepare(call)
-        requester, limit = self._requester, options.max_response_bytes
+        requester, limit, where = self._requester, options.max_response_bytes, request.where
 
         async def attempt(number: int) -> JSONObject:
             answer = await requester.send(request, options.timeout, max_bytes=limit, attempt=number)
-            return decode_json(answer, call, request.where)
+            data = decode_json(answer, call, request.where)
+            capture_answer(answer.status, answer.headers, where.method, where.url)
+            return data
 
-        return await self._retrying(call, request, options, attempt)
+        # As _retrying does, written out: this is every JSON call's path, one frame less.
+        with self.scrubber.active():
+            return await call_with_retries(
+                call,
+                request.where,
+                options,
+                attempt,
+                limiter=self.limiter,
+                counters=self._counters,
+                before_attempt=self._before_attempt,
+                self_bounded=self._send_bounded,
+            )
 
     async def send_bytes(self, call: Call, options: RequestOptions) -> bytes:
         """Make *call* and return the raw body (file contents, at most 512 MB)."""
@@ -232,9 +255,11 @@ class Transport:
             answer = await requester.send(
                 request, options.timeout, max_bytes=MAX_FILE_BYTES, attempt=number
             )
-            return decode_bytes(answer, call, request.where)
+            body = decode_bytes(answer, call, request.where)
+            capture_answer(answer.status, answer.headers, request.where.method, request.where.url)
+            return body
 
-        return await self._retrying(call, request, options, attempt)
+        return await self._retrying(call, request, options, attempt, self._send_bounded)
 
     async def open_events(
         self, call: Call, options: RequestOptions, is_final: FinalFrame
@@ -252,6 +277,9 @@ class Transport:
         async def attempt(number: int) -> ResponseStream:
             stream = await self._requester.open(request, options.timeout, attempt=number)
             if 200 <= stream.status < 300 and not is_json(stream.headers):
+                capture_answer(
+                    stream.status, stream.headers, request.where.method, request.where.url
+                )
                 return stream
             try:
                 await self._reject(stream, call, request, options)
@@ -312,6 +340,7 @@ class Transport:
                 raise
 
         stream, head, complete = await self._retrying(call, request, options, attempt)
+        capture_answer(stream.status, stream.headers, request.where.method, request.where.url)
         # The body's errors (a stall, a size past the limit) hide this client's key too.
         with self.scrubber.active():
             if complete:
@@ -349,6 +378,7 @@ class Transport:
         request: HttpRequest,
         options: RequestOptions,
         attempt: Callable[[int], Awaitable[R]],
+        self_bounded: bool = False,
     ) -> R:
         # Errors and log lines built while the call runs hide this client's key.
         with self.scrubber.active():
@@ -360,6 +390,7 @@ class Transport:
                 limiter=self.limiter,
                 counters=self._counters,
                 before_attempt=self._before_attempt,
+                self_bounded=self_bounded,
             )
 
 

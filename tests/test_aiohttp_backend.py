@@ -171,3 +171,42 @@ async def test_closing_a_fake_client_over_aiohttp_stops_its_server_despite_a_hel
         with pytest.raises(mm.APITimeoutError):
             await client.threads.create()
     assert servers() <= before
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_server_that_never_answers_a_post_times_out_within_the_attempt_timeout() -> None:
+    """aiohttp's own total timeout bounds a whole answer: an unanswered POST is APITimeoutError."""
+    import asyncio
+
+    done = asyncio.Event()
+    handlers: list[asyncio.Task[Any]] = []
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        await reader.read(1 << 16)  # take the request, never answer it
+        await done.wait()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with mm.AsyncMiniMax(
+            api_key="k" * 20,
+            group_id="g",
+            base_url=f"http://127.0.0.1:{port}/v1",
+            http_backend="aiohttp",
+            timeout=0.2,
+            max_retries=0,
+        ) as client:
+            with pytest.raises(mm.APITimeoutError) as info:
+                await client.chat.v2.create(
+                    model="abab6.5s-chat", messages=[{"role": "user", "content": "hi"}]
+                )
+    finally:
+        done.set()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        server.close()
+        await server.wait_closed()
+    assert "attempt timeout of 0.2 s" in str(info.value)
+    assert info.value.outcome_unknown  # a POST that may have reached the server

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from minimax_async import Progress
-from minimax_async._bulk import Journal, ResultsFile, plan
+from minimax_async._cli.bulk import Journal, ResultsFile, plan
 
 
 def make_files(

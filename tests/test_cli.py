@@ -18,8 +18,9 @@ import anyio
 import pytest
 
 import minimax_async as mm
-from minimax_async import RateLimit, cli
-from minimax_async._bulk import (
+from minimax_async import RateLimit
+from minimax_async._cli import cli
+from minimax_async._cli.bulk import (
     ASSISTANT_TOKEN_KEY,
     config_digest,
     ensure_assistant,

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 import minimax_async as mm
-from minimax_async import Limiter, Priority, RateLimit, cli
+from minimax_async import Limiter, Priority, RateLimit
+from minimax_async._cli import cli
 from minimax_async.testing import FakeMiniMax, Latency, serve_in_thread
 
 from .redis_server import RedisServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -100,6 +100,21 @@ def test_get_params_go_into_the_query_and_are_mirrored_as_a_json_body() -> None:
         "flag": ["true"],
     }
     assert json.loads(request.content or b"") == params
+
+
+def test_get_params_are_escaped_in_the_query_exactly_as_urlencode_does() -> None:
+    """Ids pass as they are; spaces, reserved and non-ASCII text and numbers are escaped."""
+    params = {
+        "id": "run_a-b.c~1",
+        "q": "a b&c=d/é+",
+        "empty": "",
+        "n": 1.5,
+        "flag": False,
+        "clé": "v",
+    }
+    request = request_for(Call(Method.GET, "/threads/messages/list", params=params))
+    expected = urlencode({k: "false" if v is False else v for k, v in params.items()})
+    assert request.url.split("?", 1)[1] == f"{GROUP}&{expected}"
 
 
 def test_no_credentials_are_in_a_built_request() -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any, Final
 
 import aiohttp
@@ -21,7 +22,7 @@ from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError, hea
 from .._pool import PoolStats
 from .._secrets import Scrubber
 from .requester import ResponseStream, UsageError, closed_error
-from .wire import Answer, HttpRequest, Method, Where, check_size, too_large
+from .wire import Answer, HttpRequest, Method, Where, attempt_timeout, check_size, too_large
 
 __all__ = ["AiohttpRequester"]
 
@@ -39,6 +40,13 @@ class AiohttpRequester:
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
+        # The last timeout seen and aiohttp's spellings of it (for a stream, for a whole
+        # answer): calls share their client's timeout object, so these are built once.
+        self._timeouts: tuple[httpx.Timeout, aiohttp.ClientTimeout, aiohttp.ClientTimeout] | None
+        self._timeouts = None
+
+    #: ``send`` bounds the whole answer by ``timeout.read`` itself (aiohttp's total timeout).
+    bounds_answers: Final = True
 
     @property
     def closed(self) -> bool:
@@ -81,22 +89,47 @@ class AiohttpRequester:
         max_bytes: int | None,
         attempt: int = 1,
     ) -> Answer:
-        response = await self._start(request, timeout, attempt)
-        stream = _AiohttpStream(response, request.where, self)
+        """Send *request* and read its whole answer, all of it within ``timeout.read``.
+
+        aiohttp's own total timeout bounds the answer (connection, headers and body), so the
+        retry loop needs no cancel scope of its own around this call (``bounds_answers``).
+        """
+        bound = timeout.read
+        response = await self._start(request, self._client_timeouts(timeout)[1], attempt, bound)
+        where = request.where
+        headers = response.headers
         try:
-            body = await stream.read_all(max_bytes)
-        finally:
-            await stream.aclose()
-        return Answer(response.status, response.headers, body)
+            check_size(headers, max_bytes, where)
+            content = response.content
+            pieces: list[bytes] = []
+            size = 0
+            try:
+                while piece := await content.readany():
+                    pieces.append(piece)
+                    size += len(piece)
+                    if max_bytes is not None and size > max_bytes:
+                        raise too_large(max_bytes, where)
+            except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
+                raise self.error(exc, where, bound=bound) from exc
+        except BaseException:
+            response.close()  # unread bytes: the connection is dropped
+            raise
+        response.release()  # read to its end: the connection is reused
+        body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        return Answer(response.status, headers, body)
 
     async def open(
         self, request: HttpRequest, timeout: httpx.Timeout, *, attempt: int = 1
     ) -> ResponseStream:
-        response = await self._start(request, timeout, attempt)
+        response = await self._start(request, self._client_timeouts(timeout)[0], attempt, None)
         return _AiohttpStream(response, request.where, self)
 
     async def _start(
-        self, request: HttpRequest, timeout: httpx.Timeout, attempt: int
+        self,
+        request: HttpRequest,
+        client_timeout: aiohttp.ClientTimeout,
+        attempt: int,
+        bound: float | None,
     ) -> aiohttp.ClientResponse:
         if self._closed:
             raise closed_error()
@@ -108,17 +141,18 @@ class AiohttpRequester:
             for name, value in (request.form or {}).items():
                 form.add_field(name, value)
             data = form
-        started = time.perf_counter()
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
         try:
             if request.upload is not None:
                 async with request.upload.open() as content:
                     data.add_field("file", content, filename=request.upload.filename)
-                    response = await self._request(session, request, headers, data, timeout)
+                    response = await self._request(session, request, headers, data, client_timeout)
                     # The upload was sent whole once the answer's headers arrived.
             else:
-                response = await self._request(session, request, headers, data, timeout)
+                response = await self._request(session, request, headers, data, client_timeout)
         except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
-            if logger.isEnabledFor(logging.DEBUG):
+            if debug:
                 logger.debug(
                     "%s %s -> %s (attempt %d, %.1f ms)",
                     request.where.method,
@@ -127,8 +161,8 @@ class AiohttpRequester:
                     attempt,
                     (time.perf_counter() - started) * 1000,
                 )
-            raise self.error(exc, request.where) from exc
-        if logger.isEnabledFor(logging.DEBUG):
+            raise self.error(exc, request.where, bound=bound) from exc
+        if debug:
             logger.debug(
                 "%s %s -> HTTP %d (attempt %d, %.1f ms, trace id %s)",
                 request.where.method,
@@ -140,32 +174,66 @@ class AiohttpRequester:
             )
         return response
 
+    def _client_timeouts(
+        self, timeout: httpx.Timeout
+    ) -> tuple[aiohttp.ClientTimeout, aiohttp.ClientTimeout]:
+        """aiohttp's timeouts for *timeout*: for a stream, and for a whole answer."""
+        cached = self._timeouts
+        if cached is not None and cached[0] is timeout:
+            return cached[1], cached[2]
+        # A stream: each read waits at most the read timeout (the stream bounds the rest).
+        streamed = aiohttp.ClientTimeout(
+            total=None, sock_connect=timeout.connect, sock_read=timeout.read
+        )
+        # A whole answer: its total, from the connection to the last body byte, is bounded.
+        # No rounding up of long timeouts (aiohttp's ceil_threshold), so the bound is exact.
+        whole = aiohttp.ClientTimeout(
+            total=timeout.read,
+            sock_connect=timeout.connect,
+            sock_read=None,
+            ceil_threshold=math.inf,
+        )
+        self._timeouts = (timeout, streamed, whole)
+        return streamed, whole
+
     @staticmethod
-    async def _request(
+    def _request(
         session: aiohttp.ClientSession,
         request: HttpRequest,
         headers: Mapping[str, str],
         data: Any,
-        timeout: httpx.Timeout,
-    ) -> aiohttp.ClientResponse:
-        return await session.request(
+        timeout: aiohttp.ClientTimeout,
+    ) -> Awaitable[aiohttp.ClientResponse]:
+        # Not a coroutine of its own: one frame less for every resumption of the call.
+        return session.request(
             request.method,
             request.url,
             headers=headers,
             data=data,
-            timeout=aiohttp.ClientTimeout(
-                total=None, sock_connect=timeout.connect, sock_read=timeout.read
-            ),
+            timeout=timeout,
             allow_redirects=False,
         )
 
-    def error(self, exc: BaseException, where: Where) -> MiniMaxError:
-        """Translate an aiohttp failure, saying whether the request may have reached the server."""
+    def error(
+        self, exc: BaseException, where: Where, *, bound: float | None = None
+    ) -> MiniMaxError:
+        """Translate an aiohttp failure, saying whether the request may have reached the server.
+
+        *bound* is the whole answer's time limit when aiohttp's total timeout enforced it.
+        """
         if self._closed:
             return closed_error()
         name = type(exc).__name__
         method, url = where.method, where.url
         unknown = method == Method.POST
+        # With a bound, a plain TimeoutError is aiohttp's total timeout (a socket's is a
+        # ClientError): the whole answer did not arrive in time.
+        if (
+            bound is not None
+            and isinstance(exc, TimeoutError)
+            and not isinstance(exc, aiohttp.ClientError)
+        ):
+            return attempt_timeout(bound, where)
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             return APITimeoutError(
                 f"could not get a connection in time ({name}); nothing was sent",

@@ -81,31 +81,34 @@ async def call_with_retries(
     limiter: Limiter,
     counters: Counters,
     before_attempt: Callable[[], Awaitable[None]],
+    self_bounded: bool = False,
 ) -> R:
     """Run *attempt* in a rate-limit slot, retrying as *options* allow, and return its result.
 
     *before_attempt* runs once the slot is held (it checks that the client is still open).
+    *self_bounded* says that *attempt* bounds its whole answer by the attempt timeout itself
+    (the aiohttp adapter does, with aiohttp's total timeout), so no cancel scope is entered
+    for it here.
     """
     policy = options.retry
     total = options.total_timeout
-    bound = answer_seconds(options.timeout)
+    bound = None if self_bounded else answer_seconds(options.timeout)
     deadline = None if total is None else anyio.current_time() + total
     retries = 0  # all retries, reported on errors
     taken = {False: 0, True: 0}  # retries per kind: rate-limited or not
     rate_limit_slept = 0.0
     while True:
         try:
-            result = await _bounded_attempt(
-                call,
-                where,
-                functools.partial(attempt, retries + 1),
-                limiter,
-                counters,
-                before_attempt,
-                bound,
-                deadline,
-                total,
-            )
+            numbered = functools.partial(attempt, retries + 1)
+            if deadline is None:
+                # No total deadline (the usual case): no scope, and one frame less.
+                result = await _slot_and_attempt(
+                    call, where, numbered, limiter, counters, before_attempt, bound
+                )
+            else:
+                result = await _bounded_attempt(
+                    call, where, numbered, limiter, counters, before_attempt, bound, deadline, total
+                )
             # Fed only once the envelope is read: a 1002 arrives with HTTP 200, and
             # counting it as accepted would overstate what the server allows.
             limiter.on_response(rate_limited=False)
@@ -162,14 +165,9 @@ async def _bounded_attempt(
     counters: Counters,
     before_attempt: Callable[[], Awaitable[None]],
     bound: float | None,
-    deadline: float | None,
+    deadline: float,
     total: float | None,
 ) -> R:
-    if deadline is None:
-        # No total deadline (the usual case): no scope to enter and leave on every call.
-        return await _slot_and_attempt(
-            call, where, attempt, limiter, counters, before_attempt, bound
-        )
     with anyio.CancelScope(deadline=deadline) as total_scope:
         return await _slot_and_attempt(
             call, where, attempt, limiter, counters, before_attempt, bound

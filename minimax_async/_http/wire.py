@@ -15,13 +15,14 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import attrs
 
 from .._exceptions import (
     APIError,
     APIResponseValidationError,
+    APITimeoutError,
     ResponseTooLargeError,
     error_class_for,
     excerpt,
@@ -38,6 +39,7 @@ __all__ = [
     "Method",
     "Upload",
     "Where",
+    "attempt_timeout",
     "build_request",
     "check_frame",
     "check_size",
@@ -101,6 +103,11 @@ class Call:
     upload: Upload | None = None
     idempotent: bool = False
     priority: Priority = Priority.WRITE
+    #: The caller's per-call (and default) headers, query parameters and body fields,
+    #: already checked; laid over what the resource built.
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, str] | None = None
+    extra_body: Mapping[str, Any] | None = None
 
 
 @attrs.frozen
@@ -150,22 +157,48 @@ def build_request(call: Call, *, base_url: str, group_query: str) -> HttpRequest
     """
     where = Where(call.method, f"{base_url}{call.path}", call.path)
     body: Any
+    query = group_query
     if call.method is Method.GET and call.params:
-        _check_text(call.params, "params")
-        url = f"{base_url}{call.path}?{group_query}&{_query(call.params)}"
+        try:
+            params = _query(call.params)
+        except UnicodeEncodeError:
+            # Only text that cannot be encoded is walked, to name the field that holds it.
+            _check_text(call.params, "params")
+            raise  # pragma: no cover - _check_text finds what the encoder refused
+        query = f"{group_query}&{params}"
         body = call.params
     else:
-        url = f"{base_url}{call.path}?{group_query}"
         body = call.json
+    if call.extra_query:
+        _check_text(call.extra_query, "extra_query")
+        query = f"{query}&{_query(call.extra_query)}"
+    url = f"{base_url}{call.path}?{query}"
+    extra_body = call.extra_body
     if call.upload is not None:
-        if call.form is not None:
-            _check_text(call.form, "form")
-        return HttpRequest(
-            call.method, url, where, _BASE_HEADERS, form=call.form, upload=call.upload
-        )
+        form = call.form
+        if extra_body:
+            if not all(isinstance(v, str) for v in extra_body.values()):
+                raise TypeError("extra_body values must be str for an upload (form fields)")
+            form = {**(form or {}), **extra_body}
+        if form is not None:
+            _check_text(form, "form")
+        headers = _with_extras(_BASE_HEADERS, call.extra_headers)
+        return HttpRequest(call.method, url, where, headers, form=form, upload=call.upload)
+    if extra_body:
+        body = {**(body or {}), **extra_body}
     if body is None:
-        return HttpRequest(call.method, url, where, _BASE_HEADERS)
-    return HttpRequest(call.method, url, where, _JSON_HEADERS, content=encode_json(body))
+        return HttpRequest(call.method, url, where, _with_extras(_BASE_HEADERS, call.extra_headers))
+    headers = _with_extras(_JSON_HEADERS, call.extra_headers)
+    return HttpRequest(call.method, url, where, headers, content=encode_json(body))
+
+
+def _with_extras(base: Mapping[str, str], extras: Mapping[str, str] | None) -> Mapping[str, str]:
+    """*base* headers with the caller's laid over them (names compared without case)."""
+    if not extras:
+        return base
+    _check_text(extras, "extra_headers")
+    replaced = {name.lower() for name in extras}
+    return {**{k: v for k, v in base.items() if k.lower() not in replaced}, **extras}
 
 
 def encode_json(value: Any) -> bytes:
@@ -213,11 +246,25 @@ def _join(path: str, key: object) -> str:
     return str(key) if path in ("body", "params", "form") else f"{path}.{key}"
 
 
+#: What ``quote_plus`` leaves as it is: text made only of these needs no quoting (ids do).
+_QUERY_SAFE: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+
+
 def _query(params: Mapping[str, Any]) -> str:
-    # The same text httpx would produce for these values (booleans as true/false).
-    return urlencode(
-        {k: ("true" if v else "false") if isinstance(v, bool) else v for k, v in params.items()}
-    )
+    # The same text httpx would produce for these values (booleans as true/false), and the
+    # same as urlencode, built directly: this runs on every GET.
+    return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in params.items())
+
+
+def _quote(value: Any) -> str:
+    if isinstance(value, str):
+        # An id or a word: nothing to escape (strip is one C call over the text).
+        return value if not value.strip(_QUERY_SAFE) else quote_plus(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes):
+        return quote_plus(value)
+    return quote_plus(str(value))
 
 
 def host_of(base_url: str) -> str:
@@ -239,6 +286,17 @@ def too_large(limit: int, where: Where, *, what: str = "the answer") -> Response
         f"{what} is larger than the {limit} bytes this client accepts "
         "(raise max_response_bytes if that is expected); the connection was dropped",
         limit=limit,
+        method=where.method,
+        url=where.url,
+    )
+
+
+def attempt_timeout(bound: float, where: Where) -> APITimeoutError:
+    """Return the error for an attempt whose whole answer did not arrive within *bound* s."""
+    unknown = where.method == Method.POST
+    return APITimeoutError(
+        f"no complete answer within the attempt timeout of {bound:g} s",
+        outcome_unknown=unknown,
         method=where.method,
         url=where.url,
     )

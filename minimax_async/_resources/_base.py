@@ -9,24 +9,29 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
-import httpx
 
 from .. import _validate as check
 from .._exceptions import APIResponseValidationError, APITimeoutError, MiniMaxError, excerpt
 from .._limiter import Priority
+from .._options import CallOptions, Headers, Query, Timeout, resolve
 from .._pagination import AsyncPaginator
 from .._records import Page
 from .._retry import RetryPolicy, outcome_unknown
 from .._serde import structure
-from .._transport import Call, Method, RequestOptions
-from .._types import NotGiven
+from .._transport import Call, Method
+from .._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
 
 __all__ = [
+    "NOT_GIVEN",
     "SECOND_LOOK_DELAY",
     "TOKEN_KEY",
+    "CallOptions",
+    "Headers",
+    "NotGiven",
+    "Query",
     "Resource",
     "Timeout",
     "new_token",
@@ -35,7 +40,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Timeout = float | httpx.Timeout | None
 
 logger: Final = logging.getLogger("minimax_async")
 
@@ -114,16 +118,35 @@ def unwrap(data: dict[str, Any], key: str) -> Any:
 
 
 class Resource:
-    """Base of the resource namespaces (``client.files``, ``client.threads.runs``, ...)."""
+    """Base of the resource namespaces (``client.files``, ``client.threads.runs``, ...).
+
+    Every public method takes, keyword-only, ``extra_headers``, ``extra_query``,
+    ``extra_body`` and ``timeout`` (left out: the client's; ``None``: no limit), and
+    resolves them once, through :meth:`_resolve`, before building its request.
+    """
 
     def __init__(self, client: AsyncMiniMax) -> None:
         self._client = client
 
-    def _options(self, timeout: Timeout) -> RequestOptions:
-        return self._client._request_options(timeout)  # validates timeout
+    def _resolve(
+        self,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> CallOptions:
+        """This call's options over the client's (checked here, before anything is sent)."""
+        return resolve(
+            self._client._options,
+            self._client.default_headers,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
 
-    async def _send(self, call: Call, timeout: Timeout) -> dict[str, Any]:
-        return await self._client._transport.send(call, self._options(timeout))
+    async def _send(self, call: Call, options: CallOptions) -> dict[str, Any]:
+        return await self._client._transport.send(options.apply(call), options.request)
 
     def _parse(self, data: Any, cls: type[T], call: Call) -> T:
         """:func:`parse`, with an error built from *data* scrubbed of this client's key."""
@@ -136,12 +159,12 @@ class Resource:
         params: Mapping[str, Any],
         cls: type[T],
         *,
-        timeout: Timeout,
+        options: CallOptions,
         key: str | None = None,
         priority: Priority = Priority.READ,
     ) -> T:
         call = Call(Method.GET, path, params=params, idempotent=True, priority=priority)
-        data = await self._send(call, timeout)
+        data = await self._send(call, options)
         return self._parse(data if key is None else unwrap(data, key), cls, call)
 
     async def _post(
@@ -150,13 +173,13 @@ class Resource:
         body: Mapping[str, Any] | None,
         cls: type[T],
         *,
-        timeout: Timeout,
+        options: CallOptions,
         key: str | None = None,
         idempotent: bool = False,
         priority: Priority = Priority.WRITE,
     ) -> T:
         call = Call(Method.POST, path, json=body, idempotent=idempotent, priority=priority)
-        data = await self._send(call, timeout)
+        data = await self._send(call, options)
         return self._parse(data if key is None else unwrap(data, key), cls, call)
 
     def _resolves(self, exactly_once: bool | NotGiven) -> bool:
@@ -171,7 +194,7 @@ class Resource:
         send: Callable[[], Awaitable[T]],
         find: Callable[[], Awaitable[T | None]] | None,
         *,
-        timeout: Timeout,
+        options: CallOptions,
     ) -> T:
         """Create something at most once even when an answer is lost.
 
@@ -187,19 +210,19 @@ class Resource:
         wait between them): past it, ``APITimeoutError`` is raised with
         ``outcome_unknown=True``, since a send may have landed.
         """
-        options = self._options(timeout)
-        total = options.total_timeout
+        total = options.request.total_timeout
+        retry = options.request.retry
         if total is None:
-            return await self._resolve(what, send, find, options.retry)
+            return await self._settle(what, send, find, retry)
         with anyio.move_on_after(total):
-            return await self._resolve(what, send, find, options.retry)
+            return await self._settle(what, send, find, retry)
         raise APITimeoutError(
             f"{what} did not finish within total_timeout={total:g} s, look-ups included; "
             "it may have taken effect",
             outcome_unknown=True,
         )
 
-    async def _resolve(
+    async def _settle(
         self,
         what: str,
         send: Callable[[], Awaitable[T]],
@@ -238,7 +261,7 @@ class Resource:
         after: str | None,
         before: str | None,
         max_items: int | None,
-        timeout: Timeout,
+        options: CallOptions,
         convert: Callable[[Page[T]], Page[T]] | None = None,
     ) -> AsyncPaginator[T]:
         base = dict(params)
@@ -255,7 +278,7 @@ class Resource:
 
         def fetch(cursor: str | None) -> Awaitable[Page[T]]:
             query = base if cursor is None else {**base, "after": cursor}
-            return self._fetch_page(path, query, cls, timeout, convert)
+            return self._fetch_page(path, query, cls, options, convert)
 
         return AsyncPaginator(fetch, after=after, limit=limit, max_items=max_items)
 
@@ -264,8 +287,8 @@ class Resource:
         path: str,
         query: Mapping[str, Any],
         cls: type[T],
-        timeout: Timeout,
+        options: CallOptions,
         convert: Callable[[Page[T]], Page[T]] | None,
     ) -> Page[T]:
-        page: Page[T] = await self._get(path, query, Page[cls], timeout=timeout)  # type: ignore[valid-type]
+        page: Page[T] = await self._get(path, query, Page[cls], options=options)  # type: ignore[valid-type]
         return page if convert is None else convert(page)

@@ -11,12 +11,21 @@ from typing import TYPE_CHECKING, Any
 from .. import _validate as check
 from .._pagination import AsyncPaginator
 from .._records import Assistant, AssistantDeleted, AssistantFile, AssistantFileDeleted, Tool
-from .._types import NOT_GIVEN, NotGiven
-from ._base import Resource, Timeout, new_token, token_of, with_token
+from ._base import (
+    NOT_GIVEN,
+    Headers,
+    NotGiven,
+    Query,
+    Resource,
+    Timeout,
+    new_token,
+    token_of,
+    with_token,
+)
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
-    from .._runs import WaitPolicy
+    from .._orchestration.polling import WaitPolicy
 
 __all__ = ["AssistantFiles", "Assistants"]
 
@@ -76,7 +85,10 @@ class Assistants(Resource):
         role_meta: Mapping[str, str] | None = None,
         t2a_option: Mapping[str, Any] | None = None,
         exactly_once: bool | NotGiven = NOT_GIVEN,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Assistant:
         """Create an assistant.
 
@@ -88,6 +100,7 @@ class Assistants(Resource):
         are searched for it before it is created again. ``exactly_once=False`` raises with
         ``outcome_unknown=True`` instead.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body = _assistant_body(
             model=model,
             name=name,
@@ -102,7 +115,7 @@ class Assistants(Resource):
         )
 
         async def send() -> Assistant:
-            return await self._post("/assistants/create", body, Assistant, timeout=timeout)
+            return await self._post("/assistants/create", body, Assistant, options=options)
 
         if not self._resolves(exactly_once):
             return await send()
@@ -110,18 +123,34 @@ class Assistants(Resource):
         body["metadata"] = with_token(body.get("metadata"), token)
 
         async def find() -> Assistant | None:
-            pages = self.list(order="desc", limit=20, max_items=100, timeout=timeout)
+            pages = self.list(
+                order="desc",
+                limit=20,
+                max_items=100,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            )
             async for assistant in pages:
                 if token_of(assistant.metadata) == token:
                     return assistant
             return None
 
-        return await self._exactly_once("creating an assistant", send, find, timeout=timeout)
+        return await self._exactly_once("creating an assistant", send, find, options=options)
 
-    async def retrieve(self, assistant_id: str, *, timeout: Timeout = None) -> Assistant:
+    async def retrieve(
+        self,
+        assistant_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Assistant:
         """Return an assistant's current record (``status == "available"`` once usable)."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {"assistant_id": check.require_id("assistant_id", assistant_id)}
-        return await self._get("/assistants/retrieve", params, Assistant, timeout=timeout)
+        return await self._get("/assistants/retrieve", params, Assistant, options=options)
 
     async def update(
         self,
@@ -136,12 +165,16 @@ class Assistants(Resource):
         metadata: Mapping[str, Any] | None = None,
         role_meta: Mapping[str, str] | None = None,
         t2a_option: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Assistant:
         """Change an assistant (wire: ``/assistants/modify``).
 
         MiniMax requires ``model``, ``name`` and ``instructions`` on every change.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         # MiniMax requires these on every modify: refuse None rather than send without them.
         check.non_empty_str("name", name)
         check.text("instructions", instructions)
@@ -161,13 +194,22 @@ class Assistants(Resource):
             ),
         }
         return await self._post(
-            "/assistants/modify", body, Assistant, timeout=timeout, key="assistant", idempotent=True
+            "/assistants/modify", body, Assistant, options=options, key="assistant", idempotent=True
         )
 
-    async def delete(self, assistant_id: str, *, timeout: Timeout = None) -> AssistantDeleted:
+    async def delete(
+        self,
+        assistant_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> AssistantDeleted:
         """Delete an assistant."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body = {"assistant_id": check.require_id("assistant_id", assistant_id)}
-        return await self._post("/assistants/delete", body, AssistantDeleted, timeout=timeout)
+        return await self._post("/assistants/delete", body, AssistantDeleted, options=options)
 
     def list(
         self,
@@ -177,9 +219,13 @@ class Assistants(Resource):
         after: str | None = None,
         before: str | None = None,
         max_items: int | None = None,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> AsyncPaginator[Assistant]:
         """List assistants: ``await`` for one page, ``async for`` for all (up to ``max_items``)."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         return self._paginate(
             "/assistants/list",
             {},
@@ -189,7 +235,7 @@ class Assistants(Resource):
             after=after,
             before=before,
             max_items=max_items,
-            timeout=timeout,
+            options=options,
         )
 
     async def wait_until_ready(
@@ -206,7 +252,7 @@ class Assistants(Resource):
         says the indexing failed (it would never become ready), and ``WaitTimeoutError``
         after *timeout* seconds.
         """
-        from .._runs import wait_for_assistant
+        from .._orchestration.wait import wait_for_assistant
 
         check.require_id("assistant_id", assistant_id)
         return await wait_for_assistant(self, assistant_id, timeout=timeout, policy=policy)
@@ -216,24 +262,40 @@ class AssistantFiles(Resource):
     """Files attached to an assistant (``client.assistants.files``)."""
 
     async def create(
-        self, assistant_id: str, *, file_id: str | int, timeout: Timeout = None
+        self,
+        assistant_id: str,
+        *,
+        file_id: str | int,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> AssistantFile:
         """Attach an uploaded file to an assistant."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body = {
             "assistant_id": check.require_id("assistant_id", assistant_id),
             "file_id": check.file_id_str(file_id),
         }
-        return await self._post("/assistants/files/create", body, AssistantFile, timeout=timeout)
+        return await self._post("/assistants/files/create", body, AssistantFile, options=options)
 
     async def retrieve(
-        self, assistant_id: str, file_id: str | int, *, timeout: Timeout = None
+        self,
+        assistant_id: str,
+        file_id: str | int,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> AssistantFile:
         """Return one attached file's record."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {
             "assistant_id": check.require_id("assistant_id", assistant_id),
             "file_id": check.file_id_str(file_id),
         }
-        return await self._get("/assistants/files/retrieve", params, AssistantFile, timeout=timeout)
+        return await self._get("/assistants/files/retrieve", params, AssistantFile, options=options)
 
     def list(
         self,
@@ -244,9 +306,13 @@ class AssistantFiles(Resource):
         after: str | None = None,
         before: str | None = None,
         max_items: int | None = None,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> AsyncPaginator[AssistantFile]:
         """List an assistant's files: ``await`` for one page, ``async for`` for all."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         return self._paginate(
             "/assistants/files/list",
             {"assistant_id": check.require_id("assistant_id", assistant_id)},
@@ -256,17 +322,25 @@ class AssistantFiles(Resource):
             after=after,
             before=before,
             max_items=max_items,
-            timeout=timeout,
+            options=options,
         )
 
     async def delete(
-        self, assistant_id: str, file_id: str | int, *, timeout: Timeout = None
+        self,
+        assistant_id: str,
+        file_id: str | int,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> AssistantFileDeleted:
         """Detach a file from an assistant."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body = {
             "assistant_id": check.require_id("assistant_id", assistant_id),
             "file_id": check.file_id_str(file_id),
         }
         return await self._post(
-            "/assistants/files/delete", body, AssistantFileDeleted, timeout=timeout
+            "/assistants/files/delete", body, AssistantFileDeleted, options=options
         )

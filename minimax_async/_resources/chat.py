@@ -19,7 +19,7 @@ from .._limiter import Priority
 from .._records import ChatCompletion, ChatCompletionPro, ChatCompletionV2
 from .._streaming import Stream
 from .._transport import Call, Method
-from ._base import Resource, Timeout, parse
+from ._base import NOT_GIVEN, CallOptions, Headers, NotGiven, Query, Resource, Timeout, parse
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
@@ -35,14 +35,11 @@ def _common(
     *,
     temperature: float | None,
     top_p: float | None,
-    extra_body: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     if temperature is not None:
         body["temperature"] = check.unit_interval("temperature", temperature)
     if top_p is not None:
         body["top_p"] = check.unit_interval("top_p", top_p)
-    if extra_body is not None:
-        body.update(check.json_object("extra_body", extra_body))
     return body
 
 
@@ -50,15 +47,15 @@ class _ChatAPI(Resource):
     path: str
 
     async def _complete(
-        self, body: dict[str, Any], cls: type[T], *, stream: bool, timeout: Timeout
+        self, body: dict[str, Any], cls: type[T], *, stream: bool, options: CallOptions
     ) -> T | Stream[T]:
         if stream:
             body["stream"] = True
         call = Call(Method.POST, self.path, json=body, idempotent=True, priority=Priority.WRITE)
-        options = self._options(timeout)
+        call, request = options.apply(call), options.request
         if not stream:
-            return self._parse(await self._client._transport.send(call, options), cls, call)
-        frames = await self._client._transport.open_events(call, options, is_final_chat_frame)
+            return self._parse(await self._client._transport.send(call, request), cls, call)
+        frames = await self._client._transport.open_events(call, request, is_final_chat_frame)
         return Stream(
             frames,
             lambda frame: parse(frame, cls, call),
@@ -93,8 +90,10 @@ class ChatV1(_ChatAPI):
         skip_info_mask: bool | None = None,
         continue_last_message: bool | None = None,
         knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> ChatCompletion: ...
 
     @overload
@@ -113,8 +112,10 @@ class ChatV1(_ChatAPI):
         skip_info_mask: bool | None = None,
         continue_last_message: bool | None = None,
         knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Stream[ChatCompletion]: ...
 
     async def create(
@@ -132,8 +133,10 @@ class ChatV1(_ChatAPI):
         skip_info_mask: bool | None = None,
         continue_last_message: bool | None = None,
         knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> ChatCompletion | Stream[ChatCompletion]:
         """Complete a conversation of ``{"sender_type": "USER"|"BOT", "text": ...}`` messages.
 
@@ -142,6 +145,7 @@ class ChatV1(_ChatAPI):
         framing is requested for you).
         ``extra_body`` adds fields this version does not name.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body: dict[str, Any] = {
             "model": check.non_empty_str("model", model),
             "messages": check.messages(messages),
@@ -168,8 +172,8 @@ class ChatV1(_ChatAPI):
             # Two-newline framing; the one-newline kind is read too
             # (docs/wire-format.md#chat-v1-streams).
             body["use_standard_sse"] = True
-        _common(body, temperature=temperature, top_p=top_p, extra_body=extra_body)
-        return await self._complete(body, ChatCompletion, stream=stream, timeout=timeout)
+        _common(body, temperature=temperature, top_p=top_p)
+        return await self._complete(body, ChatCompletion, stream=stream, options=options)
 
 
 class ChatPro(_ChatAPI):
@@ -195,8 +199,10 @@ class ChatPro(_ChatAPI):
         function_call: Mapping[str, Any] | None = None,
         plugins: Sequence[str] | None = None,
         knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> ChatCompletionPro: ...
 
     @overload
@@ -217,8 +223,10 @@ class ChatPro(_ChatAPI):
         function_call: Mapping[str, Any] | None = None,
         plugins: Sequence[str] | None = None,
         knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Stream[ChatCompletionPro]: ...
 
     async def create(
@@ -238,8 +246,10 @@ class ChatPro(_ChatAPI):
         function_call: Mapping[str, Any] | None = None,
         plugins: Sequence[str] | None = None,
         knowledge_base_param: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> ChatCompletionPro | Stream[ChatCompletionPro]:
         """Complete a conversation of ``{"sender_type", "sender_name", "text"}`` messages.
 
@@ -249,6 +259,7 @@ class ChatPro(_ChatAPI):
         ``choices[0].delta.content`` is the text its messages add; the last frame, with the
         whole reply and ``usage``, is ``stream.final``.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         settings = [check.json_object("bot_setting[]", s) for s in bot_setting]
         if not settings:
             raise ValueError("bot_setting must name at least one bot")
@@ -278,8 +289,8 @@ class ChatPro(_ChatAPI):
             body["knowledge_base_param"] = check.json_object(
                 "knowledge_base_param", knowledge_base_param
             )
-        _common(body, temperature=temperature, top_p=top_p, extra_body=extra_body)
-        return await self._complete(body, ChatCompletionPro, stream=stream, timeout=timeout)
+        _common(body, temperature=temperature, top_p=top_p)
+        return await self._complete(body, ChatCompletionPro, stream=stream, options=options)
 
 
 class ChatV2(_ChatAPI):
@@ -299,8 +310,10 @@ class ChatV2(_ChatAPI):
         top_p: float | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         tool_choice: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> ChatCompletionV2: ...
 
     @overload
@@ -315,8 +328,10 @@ class ChatV2(_ChatAPI):
         top_p: float | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         tool_choice: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Stream[ChatCompletionV2]: ...
 
     async def create(
@@ -330,8 +345,10 @@ class ChatV2(_ChatAPI):
         top_p: float | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         tool_choice: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> ChatCompletionV2 | Stream[ChatCompletionV2]:
         """Complete ``{"role", "content"}`` messages (roles system, user, assistant, tool).
 
@@ -339,6 +356,7 @@ class ChatV2(_ChatAPI):
         ``None``); the ``"chat.completion"`` frame that ends it, holding the whole message
         and ``usage``, is ``stream.final``.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body: dict[str, Any] = {
             "model": check.non_empty_str("model", model),
             "messages": check.messages(messages),
@@ -351,8 +369,8 @@ class ChatV2(_ChatAPI):
             if tool_choice not in ("none", "auto"):
                 raise ValueError(f"tool_choice must be 'none' or 'auto', got {tool_choice!r}")
             body["tool_choice"] = tool_choice
-        _common(body, temperature=temperature, top_p=top_p, extra_body=extra_body)
-        return await self._complete(body, ChatCompletionV2, stream=stream, timeout=timeout)
+        _common(body, temperature=temperature, top_p=top_p)
+        return await self._complete(body, ChatCompletionV2, stream=stream, options=options)
 
 
 class Chat:

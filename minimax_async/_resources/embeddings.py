@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 from .. import _validate as check
 from .._limiter import Priority
 from .._records import Embeddings as EmbeddingsRecord
 from .._transport import Call, Method
-from ._base import Resource, Timeout
+from ._base import NOT_GIVEN, Headers, NotGiven, Query, Resource, Timeout
 
 __all__ = ["Embeddings"]
 
@@ -23,13 +23,17 @@ class Embeddings(Resource):
         *,
         type: Literal["db", "query"],
         model: str = "embo-01",
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> EmbeddingsRecord:
         """Embed *texts*: ``type="db"`` for documents you store, ``"query"`` for searches.
 
         Note: on this endpoint code 1013 means "more than 10% illegal characters" and raises
         ``InvalidRequestError``, not ``ServerError``.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         if type not in ("db", "query"):
             raise ValueError(f"type must be 'db' or 'query', got {type!r}")
         body = {
@@ -38,5 +42,5 @@ class Embeddings(Resource):
             "type": type,
         }
         call = Call(Method.POST, "/embeddings", json=body, idempotent=True, priority=Priority.WRITE)
-        data = await self._send(call, timeout)
+        data = await self._send(call, options)
         return self._parse(data, EmbeddingsRecord, call)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,7 +18,7 @@ from .._limiter import Priority
 from .._pagination import AsyncPaginator
 from .._records import File, FileDeleted, Page
 from .._transport import Call, Method, Upload
-from ._base import Resource, Timeout, unwrap
+from ._base import NOT_GIVEN, Headers, NotGiven, Query, Resource, Timeout, unwrap
 
 __all__ = ["Files"]
 
@@ -33,7 +34,10 @@ class Files(Resource):
         *,
         purpose: str = "assistants",
         filename: str | None = None,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> File:
         """Upload *file* (a path, bytes, or a binary file object) and return its record.
 
@@ -41,6 +45,7 @@ class Files(Resource):
         one. A file object is uploaded whole, from its start. Files over 512 MB are refused
         before sending. A retried upload sends the whole file again.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         check.non_empty_str("purpose", purpose)
         upload = _upload_of(file, filename)
         call = Call(
@@ -50,41 +55,71 @@ class Files(Resource):
             upload=upload,
             priority=Priority.WRITE,
         )
-        data = await self._send(call, timeout)
+        data = await self._send(call, options)
         return self._parse(unwrap(data, "file"), File, call)
 
-    def list(self, *, purpose: str = "assistants", timeout: Timeout = None) -> AsyncPaginator[File]:
+    def list(
+        self,
+        *,
+        purpose: str = "assistants",
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> AsyncPaginator[File]:
         """List the files uploaded with *purpose* (one page; the endpoint does not paginate)."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         check.non_empty_str("purpose", purpose)
         call = Call(Method.GET, "/files/list", params={"purpose": purpose}, idempotent=True)
 
         async def fetch(_: str | None) -> Page[File]:
-            data = await self._send(call, timeout)
+            data = await self._send(call, options)
             files = self._parse(data.get("files"), tuple[File, ...], call)
             return Page(data=files, has_more=False)
 
         return AsyncPaginator(fetch, after=None, limit=None, max_items=None)
 
-    async def retrieve(self, file_id: int | str, *, timeout: Timeout = None) -> File:
+    async def retrieve(
+        self,
+        file_id: int | str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> File:
         """Return the record of a file (with ``download_url`` when MiniMax gives one)."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {"file_id": check.file_id_int_or_str(file_id)}
-        return await self._get("/files/retrieve", params, File, timeout=timeout, key="file")
+        return await self._get("/files/retrieve", params, File, options=options, key="file")
 
-    async def content(self, file_id: int | str, *, timeout: Timeout = None) -> bytes:
+    async def content(
+        self,
+        file_id: int | str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> bytes:
         """Return the file's bytes exactly as stored (in memory: up to the 512 MB file limit).
 
         For large files prefer :meth:`download`, which writes to disk in constant memory.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {"file_id": check.file_id_int_or_str(file_id)}
         call = Call(Method.GET, "/files/retrieve_content", params=params, idempotent=True)
-        return await self._client._transport.send_bytes(call, self._options(timeout))
+        return await self._client._transport.send_bytes(options.apply(call), options.request)
 
     async def download(
         self,
         file_id: int | str,
         destination: str | os.PathLike[str] | IO[bytes],
         *,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> int:
         """Write the file's bytes to *destination* as they arrive; return how many were written.
 
@@ -93,9 +128,10 @@ class Files(Resource):
         (written from its current position). Memory use does not depend on the file's size.
         Pieces arrive at most ``timeout`` apart; ``total_timeout`` bounds the whole download.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {"file_id": check.file_id_int_or_str(file_id)}
         call = Call(Method.GET, "/files/retrieve_content", params=params, idempotent=True)
-        options = self._options(timeout)
+        call, request = options.apply(call), options.request
         transport = self._client._transport
         if isinstance(destination, str | os.PathLike):
             path = anyio.Path(destination)
@@ -104,7 +140,7 @@ class Files(Resource):
             partial = path.with_name(path.name + ".part")
             try:
                 async with await anyio.open_file(partial, "wb") as handle:
-                    written = await transport.download(call, options, handle.write)
+                    written = await transport.download(call, request, handle.write)
                 await partial.replace(path)
             except BaseException:
                 with anyio.CancelScope(shield=True):
@@ -123,16 +159,24 @@ class Files(Resource):
         async def write_piece(piece: bytes) -> None:
             write(piece)
 
-        return await transport.download(call, options, write_piece)
+        return await transport.download(call, request, write_piece)
 
     async def delete(
-        self, file_id: int | str, *, purpose: str | None = None, timeout: Timeout = None
+        self,
+        file_id: int | str,
+        *,
+        purpose: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> FileDeleted:
         """Delete a file (newer API versions also want its ``purpose``)."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body: dict[str, Any] = {"file_id": check.file_id_int_or_str(file_id)}
         if purpose is not None:
             body["purpose"] = check.non_empty_str("purpose", purpose)
-        return await self._post("/files/delete", body, FileDeleted, timeout=timeout)
+        return await self._post("/files/delete", body, FileDeleted, options=options)
 
 
 def _upload_of(file: object, filename: str | None) -> Upload:

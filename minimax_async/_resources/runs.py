@@ -20,12 +20,25 @@ from .._run_stream import RunStream, RunStreamEvent
 from .._serde import structure
 from .._streaming import Stream
 from .._transport import Call, Method
-from .._types import NOT_GIVEN, NotGiven
-from ._base import Resource, Timeout, new_token, parse, token_of, with_token
+from ._base import (
+    NOT_GIVEN,
+    CallOptions,
+    Headers,
+    NotGiven,
+    Query,
+    Resource,
+    Timeout,
+    new_token,
+    parse,
+    token_of,
+    with_token,
+)
 
 if TYPE_CHECKING:
     from .._client import AsyncMiniMax
-    from .._runs import RunObserver, ToolMapping, WaitPolicy
+    from .._orchestration.polling import WaitPolicy
+    from .._orchestration.tools import ToolMapping
+    from .._orchestration.wait import RunObserver
 
 __all__ = ["RunSteps", "Runs"]
 
@@ -63,7 +76,10 @@ class Runs(Resource):
         metadata: Mapping[str, Any] | None = None,
         truncation_strategy: Mapping[str, Any] | None = None,
         exactly_once: bool | NotGiven = NOT_GIVEN,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Run:
         """Start a run of *assistant_id* on the thread; it begins ``queued``.
 
@@ -73,6 +89,7 @@ class Runs(Resource):
         runs are searched for it before the run is created again. ``exactly_once=False``
         raises with ``outcome_unknown=True`` instead.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body = self._run_body(
             thread_id,
             assistant_id=assistant_id,
@@ -84,7 +101,7 @@ class Runs(Resource):
         )
 
         async def send() -> Run:
-            return self._bind(await self._post("/threads/run/create", body, Run, timeout=timeout))
+            return self._bind(await self._post("/threads/run/create", body, Run, options=options))
 
         if not self._resolves(exactly_once):
             return await send()
@@ -92,14 +109,22 @@ class Runs(Resource):
         body["metadata"] = with_token(body.get("metadata"), token)
 
         async def find() -> Run | None:
-            pages = self.list(thread_id, order="desc", limit=20, max_items=100, timeout=timeout)
+            pages = self.list(
+                thread_id,
+                order="desc",
+                limit=20,
+                max_items=100,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            )
             async for run in pages:
                 if token_of(run.metadata) == token:
                     return run
             return None
 
         return await self._exactly_once(
-            f"creating a run on {thread_id}", send, find, timeout=timeout
+            f"creating a run on {thread_id}", send, find, options=options
         )
 
     @staticmethod
@@ -144,7 +169,10 @@ class Runs(Resource):
         metadata: Mapping[str, Any] | None = None,
         truncation_strategy: Mapping[str, Any] | None = None,
         t2a_option: Mapping[str, Any] | None = None,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> RunStream:
         """Add *messages* and run the assistant, streaming ``Run``/``Message``/``RunStep`` updates.
 
@@ -154,6 +182,7 @@ class Runs(Resource):
         and ``until_done()`` / ``final_run`` the run as the last frame (the one with
         ``base_resp``) leaves it.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body = self._run_body(
             thread_id,
             assistant_id=assistant_id,
@@ -181,7 +210,7 @@ class Runs(Resource):
             raise ValueError("t2a_option is required when audio=True")
         call = Call(Method.POST, "/threads/run/create_stream", json=body, priority=Priority.WRITE)
         frames = await self._client._transport.open_events(
-            call, self._options(timeout), is_final_run_frame
+            options.apply(call), options.request, is_final_run_frame
         )
         events: Stream[RunStreamEvent] = Stream(
             frames, lambda frame: self._parse_run_event(frame, call)
@@ -201,19 +230,33 @@ class Runs(Resource):
             return parse(data, RunStep, call)
         return None  # a kind of update this version does not know
 
-    async def retrieve(self, thread_id: str, run_id: str, *, timeout: Timeout = None) -> Run:
+    async def retrieve(
+        self,
+        thread_id: str,
+        run_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Run:
         """Return the run's current snapshot."""
-        return await self._retrieve(thread_id, run_id, timeout=timeout, priority=Priority.READ)
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
+        return await self._retrieve(thread_id, run_id, options=options, priority=Priority.READ)
 
     async def _retrieve(
-        self, thread_id: str, run_id: str, *, timeout: Timeout, priority: Priority
+        self, thread_id: str, run_id: str, *, options: CallOptions | None = None, priority: Priority
     ) -> Run:
         params = {
             "thread_id": check.require_id("thread_id", thread_id),
             "run_id": check.require_id("run_id", run_id),
         }
         run = await self._get(
-            "/threads/run/retrieve", params, Run, timeout=timeout, priority=priority
+            "/threads/run/retrieve",
+            params,
+            Run,
+            options=self._resolve() if options is None else options,
+            priority=priority,
         )
         return self._bind(run)
 
@@ -226,9 +269,13 @@ class Runs(Resource):
         after: str | None = None,
         before: str | None = None,
         max_items: int | None = None,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> AsyncPaginator[Run]:
         """List a thread's runs: ``await`` for one page, ``async for`` for all."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         return self._paginate(
             "/threads/run/list",
             {"thread_id": check.require_id("thread_id", thread_id)},
@@ -238,21 +285,30 @@ class Runs(Resource):
             after=after,
             before=before,
             max_items=max_items,
-            timeout=timeout,
+            options=options,
             convert=self._bind_page,
         )
 
     async def update(
-        self, thread_id: str, run_id: str, *, metadata: Mapping[str, Any], timeout: Timeout = None
+        self,
+        thread_id: str,
+        run_id: str,
+        *,
+        metadata: Mapping[str, Any],
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Run:
         """Replace a run's metadata (wire: ``/threads/run/modify``)."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body = {
             "thread_id": check.require_id("thread_id", thread_id),
             "run_id": check.require_id("run_id", run_id),
             "metadata": check.metadata(metadata),
         }
         run = await self._post(
-            "/threads/run/modify", body, Run, timeout=timeout, key="run", idempotent=True
+            "/threads/run/modify", body, Run, options=options, key="run", idempotent=True
         )
         return self._bind(run)
 
@@ -261,7 +317,10 @@ class Runs(Resource):
         thread_id: str,
         run_id: str,
         *,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
         priority: Priority = Priority.WRITE,
     ) -> Run:
         """Ask MiniMax to cancel the run; safe to repeat, so lost answers are retried.
@@ -270,6 +329,7 @@ class Runs(Resource):
         caller waits for goes with the writes; ``wait_until``'s clean-up uses
         ``Priority.CANCEL`` (after reads, before polls).
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         if not isinstance(priority, Priority):
             raise TypeError(f"priority must be a minimax_async.Priority, got {priority!r}")
         body = {
@@ -280,7 +340,7 @@ class Runs(Resource):
             "/threads/run/cancel",
             body,
             Run,
-            timeout=timeout,
+            options=options,
             key="run",
             idempotent=True,
             priority=priority,
@@ -294,7 +354,10 @@ class Runs(Resource):
         *,
         tool_outputs: Sequence[ToolOutput],
         exactly_once: bool | NotGiven = NOT_GIVEN,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Run:
         """Answer a ``requires_action`` run: one output per tool call, in one call.
 
@@ -304,6 +367,7 @@ class Runs(Resource):
         tool calls the outputs were taken, otherwise they are sent again (with exactly-once
         on, the client's default; ``exactly_once=False`` raises instead).
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         outputs = check.tool_outputs(tool_outputs)
         body = {
             "thread_id": check.require_id("thread_id", thread_id),
@@ -312,7 +376,7 @@ class Runs(Resource):
         }
 
         async def send() -> Run:
-            run = await self._post("/threads/run/submit_tool_outputs", body, Run, timeout=timeout)
+            run = await self._post("/threads/run/submit_tool_outputs", body, Run, options=options)
             return self._bind(run)
 
         if not self._resolves(exactly_once):
@@ -320,12 +384,12 @@ class Runs(Resource):
         submitted = {o["tool_call_id"] for o in outputs}
 
         async def find() -> Run | None:
-            run = await self._retrieve(thread_id, run_id, timeout=timeout, priority=Priority.WRITE)
+            run = await self._retrieve(thread_id, run_id, options=options, priority=Priority.WRITE)
             waiting = {c.id for c in run.tool_calls} if run.status == "requires_action" else set()
             return run if not waiting & submitted else None
 
         return await self._exactly_once(
-            f"submitting tool outputs to {run_id}", send, find, timeout=timeout
+            f"submitting tool outputs to {run_id}", send, find, options=options
         )
 
     async def _wait(
@@ -340,7 +404,7 @@ class Runs(Resource):
         cancel_on_exit: bool | None,
         tool_errors: Literal["return", "raise"],
     ) -> Run:
-        from .._runs import wait_for_run
+        from .._orchestration.wait import wait_for_run
 
         return await wait_for_run(
             self,
@@ -359,15 +423,24 @@ class RunSteps(Resource):
     """The steps of a run (``client.threads.runs.steps``)."""
 
     async def retrieve(
-        self, thread_id: str, run_id: str, step_id: str, *, timeout: Timeout = None
+        self,
+        thread_id: str,
+        run_id: str,
+        step_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> RunStep:
         """Return one run step."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {
             "thread_id": check.require_id("thread_id", thread_id),
             "run_id": check.require_id("run_id", run_id),
             "step_id": check.require_id("step_id", step_id),
         }
-        return await self._get("/threads/run_steps/retrieve", params, RunStep, timeout=timeout)
+        return await self._get("/threads/run_steps/retrieve", params, RunStep, options=options)
 
     def list(
         self,
@@ -379,9 +452,13 @@ class RunSteps(Resource):
         after: str | None = None,
         before: str | None = None,
         max_items: int | None = None,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> AsyncPaginator[RunStep]:
         """List a run's steps (message creations and tool calls): ``await`` or ``async for``."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         return self._paginate(
             "/threads/run_steps/list",
             {
@@ -394,5 +471,5 @@ class RunSteps(Resource):
             after=after,
             before=before,
             max_items=max_items,
-            timeout=timeout,
+            options=options,
         )

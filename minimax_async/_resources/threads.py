@@ -12,8 +12,17 @@ from typing import TYPE_CHECKING, Any
 from .. import _validate as check
 from .._pagination import AsyncPaginator
 from .._records import Message, Thread
-from .._types import NOT_GIVEN, NotGiven
-from ._base import Resource, Timeout, new_token, token_of, with_token
+from ._base import (
+    NOT_GIVEN,
+    Headers,
+    NotGiven,
+    Query,
+    Resource,
+    Timeout,
+    new_token,
+    token_of,
+    with_token,
+)
 from .runs import Runs
 
 if TYPE_CHECKING:
@@ -35,7 +44,10 @@ class Threads(Resource):
         *,
         metadata: Mapping[str, Any] | None = None,
         exactly_once: bool | NotGiven = NOT_GIVEN,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Thread:
         """Create an empty thread.
 
@@ -43,30 +55,48 @@ class Threads(Resource):
         looked up: with exactly-once on (the client's default; ``exactly_once=False``
         raises instead) it is sent again, and the worst case is one unused empty thread.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body = None if metadata is None else {"metadata": check.metadata(metadata)}
 
         async def send() -> Thread:
-            return await self._post("/threads/create", body, Thread, timeout=timeout)
+            return await self._post("/threads/create", body, Thread, options=options)
 
         if not self._resolves(exactly_once):
             return await send()
-        return await self._exactly_once("creating a thread", send, None, timeout=timeout)
+        return await self._exactly_once("creating a thread", send, None, options=options)
 
-    async def retrieve(self, thread_id: str, *, timeout: Timeout = None) -> Thread:
+    async def retrieve(
+        self,
+        thread_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+    ) -> Thread:
         """Return a thread's record."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {"thread_id": check.require_id("thread_id", thread_id)}
-        return await self._get("/threads/retrieve", params, Thread, timeout=timeout)
+        return await self._get("/threads/retrieve", params, Thread, options=options)
 
     async def update(
-        self, thread_id: str, *, metadata: Mapping[str, Any], timeout: Timeout = None
+        self,
+        thread_id: str,
+        *,
+        metadata: Mapping[str, Any],
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Thread:
         """Replace a thread's metadata (wire: ``/threads/modify``)."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body = {
             "id": check.require_id("thread_id", thread_id),
             "metadata": check.metadata(metadata),
         }
         return await self._post(
-            "/threads/modify", body, Thread, timeout=timeout, key="thread", idempotent=True
+            "/threads/modify", body, Thread, options=options, key="thread", idempotent=True
         )
 
 
@@ -82,7 +112,10 @@ class Messages(Resource):
         file_ids: Iterable[str | int] | None = None,
         metadata: Mapping[str, Any] | None = None,
         exactly_once: bool | NotGiven = NOT_GIVEN,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Message:
         """Add a message to a thread (wire: ``/threads/messages/add``).
 
@@ -92,6 +125,7 @@ class Messages(Resource):
         newest messages are searched for it before the message is sent again.
         ``exactly_once=False`` raises with ``outcome_unknown=True`` instead.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         body: dict[str, Any] = {
             "thread_id": check.require_id("thread_id", thread_id),
             "role": check.non_empty_str("role", role),
@@ -102,12 +136,20 @@ class Messages(Resource):
         if metadata is not None:
             body["metadata"] = check.metadata(metadata)
         if not self._resolves(exactly_once):
-            return await self._post("/threads/messages/add", body, Message, timeout=timeout)
+            return await self._post("/threads/messages/add", body, Message, options=options)
         token = new_token()
         body["metadata"] = with_token(body.get("metadata"), token)
 
         async def find() -> Message | None:
-            pages = self.list(thread_id, order="desc", limit=20, max_items=100, timeout=timeout)
+            pages = self.list(
+                thread_id,
+                order="desc",
+                limit=20,
+                max_items=100,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            )
             async for message in pages:
                 if token_of(message.metadata) == token:
                     return message
@@ -115,20 +157,28 @@ class Messages(Resource):
 
         return await self._exactly_once(
             f"adding a message to {thread_id}",
-            lambda: self._post("/threads/messages/add", body, Message, timeout=timeout),
+            lambda: self._post("/threads/messages/add", body, Message, options=options),
             find,
-            timeout=timeout,
+            options=options,
         )
 
     async def retrieve(
-        self, thread_id: str, message_id: str, *, timeout: Timeout = None
+        self,
+        thread_id: str,
+        message_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> Message:
         """Return one message."""
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {
             "thread_id": check.require_id("thread_id", thread_id),
             "message_id": check.require_id("message_id", message_id),
         }
-        return await self._get("/threads/messages/retrieve", params, Message, timeout=timeout)
+        return await self._get("/threads/messages/retrieve", params, Message, options=options)
 
     def list(
         self,
@@ -139,13 +189,17 @@ class Messages(Resource):
         after: str | None = None,
         before: str | None = None,
         max_items: int | None = None,
-        timeout: Timeout = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
     ) -> AsyncPaginator[Message]:
         """List a thread's messages: ``await`` for one page, ``async for`` for all.
 
         Replies from the model have ``role == "ai"``; ``message.text`` joins the text parts
         and ``message.annotations`` holds the citations.
         """
+        options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         return self._paginate(
             "/threads/messages/list",
             {"thread_id": check.require_id("thread_id", thread_id)},
@@ -155,5 +209,5 @@ class Messages(Resource):
             after=after,
             before=before,
             max_items=max_items,
-            timeout=timeout,
+            options=options,
         )

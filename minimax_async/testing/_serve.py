@@ -8,7 +8,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
@@ -20,7 +20,7 @@ from ._faults import Faults
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["main", "run_server", "serve_in_thread"]
+__all__ = ["run_server", "serve_in_thread"]
 
 STARTUP_TIMEOUT = 10.0
 
@@ -164,10 +164,3 @@ def run_server(
     finally:
         sock.close()
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``minimax-async serve`` with `argv` (the arguments after ``serve``)."""
-    from minimax_async import cli
-
-    return cli.main(["serve", *(sys.argv[1:] if argv is None else argv)])

@@ -10,7 +10,7 @@ import threading
 import httpx
 import pytest
 
-from minimax_async import cli
+from minimax_async._cli import cli
 
 
 def test_no_subcommand_prints_help_and_returns_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,20 +16,20 @@ from typing import Final
 import anyio
 from rich.console import Console
 
-from ._bulk import BulkSummary, create_marked
-from ._client import AsyncMiniMax
-from ._console import RichReporter, results_table, summary_table
-from ._exceptions import MiniMaxError
-from ._fanout import RunResult
-from ._records import (
+from .._client import AsyncMiniMax
+from .._exceptions import MiniMaxError
+from .._orchestration.fanout import RunResult
+from .._orchestration.polling import WaitPolicy
+from .._records import (
     File,
     FileCitationAnnotation,
     FunctionDefinition,
     FunctionTool,
     RetrievalTool,
 )
-from ._retry import RetryPolicy, outcome_unknown
-from ._runs import WaitPolicy
+from .._retry import RetryPolicy, outcome_unknown
+from .bulk import BulkSummary, create_marked
+from .console import RichReporter, results_table, summary_table
 
 __all__ = ["HANDBOOK", "QUESTIONS", "get_order_status", "run_demo"]
 
@@ -165,7 +165,7 @@ async def run_demo(
         model = os.environ.get("MINIMAX_MODEL", "abab5.5-chat")
         policy = WaitPolicy()
     else:
-        from .testing import REFUSAL_KINDS, FakeMiniMax, FaultKind, Faults, Latency
+        from ..testing import REFUSAL_KINDS, FakeMiniMax, FaultKind, Faults, Latency
 
         # The faults a client can absorb: rate limits, server errors, 5xx, dropped and refused
         # connections, slow answers. Runs that end failed or expired are the model's outcome,

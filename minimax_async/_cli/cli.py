@@ -181,7 +181,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     try:
         import anyio
 
-        from minimax_async._demo import run_demo
+        from minimax_async._cli.demo import run_demo
     except ImportError as exc:
         return _missing_extra("demo", exc)
     return _run_job(
@@ -235,15 +235,15 @@ def _run_bulk(args: argparse.Namespace) -> int:
         import anyio
         from rich.console import Console
 
-        from minimax_async._bulk import (
+        from minimax_async._cli.bulk import (
             ensure_assistant,
             journal_path,
             load_assistant_config,
             load_tools,
             run_bulk,
         )
+        from minimax_async._cli.console import RichReporter, summary_table
         from minimax_async._client import AsyncMiniMax
-        from minimax_async._console import RichReporter, summary_table
         from minimax_async._limiter import RateLimit
         from minimax_async._shard import Shard
     except ImportError as exc:

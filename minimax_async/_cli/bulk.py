@@ -34,13 +34,14 @@ from typing import IO, Any, Final, Literal
 
 import attrs
 
-from ._client import AsyncMiniMax
-from ._exceptions import MiniMaxError
-from ._fanout import Progress, RunInput, RunResult
-from ._records import Annotation, FileCitationAnnotation, WebCitationAnnotation
-from ._retry import RetryPolicy, is_retryable, outcome_unknown
-from ._runs import ToolMapping, WaitPolicy
-from ._shard import Shard
+from .._client import AsyncMiniMax
+from .._exceptions import MiniMaxError
+from .._orchestration.fanout import Progress, RunInput, RunResult
+from .._orchestration.polling import WaitPolicy
+from .._orchestration.tools import ToolMapping
+from .._records import Annotation, FileCitationAnnotation, WebCitationAnnotation
+from .._retry import RetryPolicy, is_retryable, outcome_unknown
+from .._shard import Shard
 
 __all__ = [
     "BadLine",

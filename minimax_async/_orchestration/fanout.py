@@ -18,12 +18,13 @@ import anyio
 import anyio.abc
 import attrs
 
-from ._exceptions import ClientClosedError, RunError, WaitTimeoutError
-from ._records import Annotation, Message, Run
-from ._runs import ToolMapping, WaitPolicy
+from .._exceptions import ClientClosedError, RunError, WaitTimeoutError
+from .._records import Annotation, Message, Run
+from .polling import WaitPolicy
+from .tools import ToolMapping
 
 if TYPE_CHECKING:
-    from ._client import AsyncMiniMax
+    from .._client import AsyncMiniMax
 
 __all__ = ["Checkpoint", "Progress", "RunInput", "RunResult", "fan_out"]
 

@@ -19,9 +19,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ._bulk import BadLine, BulkSummary, Reporter
-from ._fanout import RunResult
-from ._transport import Transport
+from .._orchestration.fanout import RunResult
+from .._transport import Transport
+from .bulk import BadLine, BulkSummary, Reporter
 
 __all__ = ["RichReporter", "summary_table"]
 

@@ -1,0 +1,1 @@
+"""The command line (``minimax-async``: demo, bulk, serve): the top layer of the package."""

@@ -1,0 +1,290 @@
+"""When to poll a run next: adaptive polling from what this client has observed.
+
+Each phase of a run (from creation, or from a submission, to the next state that needs the
+caller) is timed per assistant on this client, and shared live between the runs being waited
+on:
+
+- a phase nobody has timed yet gets up to two *scouts*, runs that poll early and densely
+  (``scout_poll``, growing by ``scout_growth``); the other runs entering it wait for what
+  the scouts find (at most ``max_interval``) instead of polling blind;
+- what is known is a pair of bounds (a run was seen still going at ``lo`` seconds, and over
+  by ``hi``); each run polls once, 90 % of the way from ``lo`` to ``hi`` after its
+  own phase began, and after a miss in steps starting at a tenth of that;
+- hits lower ``hi``, misses raise ``lo``, a run still going past ``hi`` raises both (the
+  service slowed down), and ``lo`` reopens when the two meet, so the schedule follows the
+  service while a typical run costs one poll per phase.
+
+Without ``adaptive`` (or for a run whose start was not seen) polls start at ``first_poll``
+and grow by ``growth`` up to ``max_interval``. Every wait reads and sleeps on the policy's
+clock, so tests drive it with a manual clock.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Final
+
+import anyio
+import attrs
+
+from .._clock import EVENT_LOOP_CLOCK, Clock, clock_deadline
+
+__all__ = ["Phase", "PhaseEstimates", "WaitPolicy"]
+
+#: How many max_intervals a run waits for scouts before polling on its own regardless.
+_FOLLOWER_PATIENCE: Final = 12
+#: Bounds closer than this share of hi count as met; after this many on-time hits the lower
+#: bound is reopened a little, to notice a service that got faster.
+_TIGHT: Final = 0.03
+_PROBE_AFTER: Final = 20
+#: Where between the bounds a run aims its poll: near hi, since a miss costs a poll and
+#: every run of a concurrent batch would miss together.
+_AIM: Final = 0.9
+_MARGIN: Final = 0.02
+
+
+@attrs.frozen
+class WaitPolicy:
+    """How ``wait_until`` polls, runs tools and cleans up. The defaults suit the real API.
+
+    Args:
+        first_poll: seconds before the first poll of a phase whose duration is unknown
+            (when ``adaptive`` is off, or for a run whose start was not seen).
+        scout_poll: the first poll of a scout: a run timing a phase nobody on this
+            client has timed yet polls early and densely, so the others need not.
+        scout_growth: how a scout's intervals grow (gently: the first ones to see a phase
+            end set how long every other run waits).
+        growth: each later interval is the previous one times this.
+        min_interval: the shortest wait between two polls of one run (never a busy loop).
+        max_interval: the longest wait between two polls of one run.
+        jitter: a random +/- fraction of each wait, so many runs do not poll in lockstep.
+        adaptive: learn phase durations per assistant and aim the first poll at them.
+        tool_concurrency: tool calls of one run executed at once.
+        cancel_on_exit: cancel the remote run if the wait ends without reaching its target
+            (timeout, cancellation, or an error); the cancel is shielded from cancellation
+            and queues for the client's budget at ``Priority.CANCEL`` (after writes and
+            reads, before polls).
+        cancel_timeout: how long that cleanup cancel may take, queueing included; a cancel
+            that fails or runs out of time is counted, and the client logs one warning
+            per burst of cleanups.
+        max_poll_failures: consecutive failed polls (after the transport's own retries)
+            tolerated before the wait gives up with the last error.
+        clock: the time the wait reads and sleeps on: its pauses between polls, its
+            ``timeout`` (which covers polls and tools alike) and the cleanup's
+            ``cancel_timeout``. The default is the event loop's clock; a test passes
+            ``minimax_async.testing.ManualClock()`` and advances it instead of sleeping.
+    """
+
+    first_poll: float = 0.5
+    scout_poll: float = 0.1
+    scout_growth: float = 1.25
+    growth: float = 1.5
+    min_interval: float = 0.05
+    max_interval: float = 5.0
+    jitter: float = 0.1
+    adaptive: bool = True
+    tool_concurrency: int = 8
+    cancel_on_exit: bool = False
+    cancel_timeout: float = 3.0
+    max_poll_failures: int = 5
+    clock: Clock = attrs.field(default=EVENT_LOOP_CLOCK, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 < self.min_interval <= self.max_interval:
+            raise ValueError("need 0 < min_interval <= max_interval")
+        if self.first_poll < 0 or self.scout_poll < 0:
+            raise ValueError("need first_poll >= 0 and scout_poll >= 0")
+        if self.growth < 1 or self.scout_growth < 1 or not 0 <= self.jitter < 1:
+            raise ValueError("need growth >= 1, scout_growth >= 1 and 0 <= jitter < 1")
+        if self.tool_concurrency < 1:
+            raise ValueError("tool_concurrency must be >= 1")
+        if not self.cancel_timeout >= 0:
+            raise ValueError("need cancel_timeout >= 0")
+        if not isinstance(self.clock, Clock):
+            raise TypeError(f"clock must have now() and sleep(), got {type(self.clock).__name__}")
+
+
+class PhaseEstimates:
+    """What one client has learnt about phase durations, per ``(assistant_id, phase)``.
+
+    Besides the estimates it coordinates *scouts*: while a phase has no estimate, up to
+    ``SCOUTS`` of the runs entering it poll densely to time it, and the others wait for what
+    the scouts find (or ``max_interval``, whichever is first) instead of polling blind.
+    """
+
+    SCOUTS: Final = 2
+
+    def __init__(self) -> None:
+        # Per key: (lo, hi), a phase was seen still running at lo and over by hi seconds.
+        self._bounds: dict[tuple[str, str], tuple[float, float]] = {}
+        self._hits: dict[tuple[str, str], int] = {}
+        self._scouts: dict[tuple[str, str], int] = {}
+        self._news: dict[tuple[str, str], anyio.Event] = {}
+
+    def get(self, key: tuple[str, str]) -> float | None:
+        """When to poll a phase of *key*: 90 % of the way from lo to hi, or hi once they meet."""
+        bounds = self._bounds.get(key)
+        if bounds is None:
+            return None
+        lo, hi = bounds
+        return hi if hi - lo <= _TIGHT * hi else lo + _AIM * (hi - lo)
+
+    def observe(self, key: tuple[str, str], missed_at: float, seen_at: float) -> None:
+        """Record a phase seen over *seen_at* s after it began, still running at *missed_at*.
+
+        ``hi`` only falls (a run saw the phase over earlier) unless a run was still going
+        past it, which means the service slowed down; ``lo`` rises with runs seen still
+        going. Once the two meet, runs aim at ``hi``; every ``_PROBE_AFTER`` on-time hits
+        ``lo`` is reopened a little below, so a service that speeds up is noticed. Many
+        concurrent observations cannot compound: each is compared with the bounds, not
+        applied as a factor.
+        """
+        bounds = self._bounds.get(key)
+        if bounds is None:
+            self._bounds[key] = (min(max(missed_at, 0.0), seen_at * 0.9), seen_at)
+            self._hits[key] = 0
+            self._announce(key)
+            return
+        lo, hi = bounds
+        if missed_at >= hi:  # still running past hi: slower than we thought
+            lo, hi = missed_at, seen_at
+        else:
+            hi = min(hi, seen_at)
+            lo = min(max(lo, missed_at), hi)
+        if missed_at <= 0:
+            self._hits[key] = hits = self._hits.get(key, 0) + 1
+            if hits >= _PROBE_AFTER and hi - lo <= _TIGHT * hi:
+                lo, self._hits[key] = hi * (1 - 2 * _TIGHT), 0
+        self._bounds[key] = (lo, hi)
+
+    def enlist(self, key: tuple[str, str]) -> int:
+        """Become a scout for *key* if it needs one: the scout's number (1, 2), or 0."""
+        count = self._scouts.get(key, 0)
+        if count >= self.SCOUTS:
+            return 0
+        self._scouts[key] = count + 1
+        return count + 1
+
+    def scouting(self, key: tuple[str, str]) -> bool:
+        """Whether some run is timing *key* right now."""
+        return self._scouts.get(key, 0) > 0
+
+    def discharge(self, key: tuple[str, str]) -> None:
+        """A scout leaves (its phase ended, or its wait did); followers re-evaluate."""
+        left = self._scouts.get(key, 0) - 1
+        if left > 0:
+            self._scouts[key] = left
+        else:
+            self._scouts.pop(key, None)
+        if key not in self._bounds:
+            self._announce(key)
+
+    def news(self, key: tuple[str, str]) -> anyio.Event:
+        """An event set the next time something is learnt about *key*."""
+        event = self._news.get(key)
+        if event is None:
+            event = self._news[key] = anyio.Event()
+        return event
+
+    def _announce(self, key: tuple[str, str]) -> None:
+        event = self._news.pop(key, None)
+        if event is not None:
+            event.set()
+
+
+class Phase:
+    """The polling schedule of one phase of one run (see the module docstring)."""
+
+    __slots__ = ("estimates", "interval", "key", "missed_at", "policy", "polls", "scout", "start")
+
+    def __init__(
+        self,
+        key: tuple[str, str],
+        start: float | None,
+        estimates: PhaseEstimates,
+        policy: WaitPolicy,
+    ) -> None:
+        self.key = key
+        self.start = start if policy.adaptive else None
+        self.estimates = estimates
+        self.policy = policy
+        self.polls = 0
+        self.interval = 0.0
+        self.missed_at = 0.0
+        self.scout = 0
+        if self.start is not None and estimates.get(key) is None:
+            self.scout = estimates.enlist(key)
+
+    async def pause(self) -> None:
+        """Wait until this run should be polled next."""
+        policy, estimates, clock = self.policy, self.estimates, self.policy.clock
+        if (
+            self.start is not None
+            and not self.scout
+            and self.polls == 0
+            and estimates.get(self.key) is None
+        ):
+            # Scouts are timing this phase: wait for what they find rather than poll blind,
+            # for as long as one is at it (phases can outlast max_interval), but not forever.
+            give_up = clock.now() + _FOLLOWER_PATIENCE * policy.max_interval
+            while estimates.get(self.key) is None and clock.now() < give_up:
+                async with clock_deadline(clock, policy.max_interval):
+                    await estimates.news(self.key).wait()
+                if estimates.get(self.key) is None and not estimates.scouting(self.key):
+                    self.scout = estimates.enlist(self.key)
+                    if self.scout:
+                        self.start = clock.now()
+                    break
+        await clock.sleep(self._next_delay(clock.now()))
+
+    def _next_delay(self, now: float) -> float:
+        policy = self.policy
+        estimate = None if self.start is None else self.estimates.get(self.key)
+        aimed = False
+        if estimate is not None and self.start is not None:
+            # Known phase: poll when it should end, then in small growing steps.
+            # A small margin: a run that recorded its phase start a little late (a busy
+            # event loop) reports a phase slightly short, and a poll a hair early misses.
+            due = self.start + estimate * (1 + _MARGIN) - now
+            if due > 0:
+                delay, aimed = due, True
+                self.interval = estimate / 10
+            elif self.polls == 0:  # woken after its phase should have ended: look now
+                delay = policy.min_interval
+                self.interval = estimate / 10
+            else:
+                self.interval = self.interval * policy.growth if self.interval else estimate / 10
+                delay = self.interval
+        elif self.polls == 0 and self.scout:
+            # The second scout polls between the first one's polls: together they bound
+            # the phase twice as tightly as one would.
+            offset = policy.scout_growth ** ((self.scout - 1) / PhaseEstimates.SCOUTS)
+            delay = self.interval = policy.scout_poll * offset
+        elif self.polls == 0:
+            delay = self.interval = policy.first_poll
+        else:
+            self.interval *= policy.scout_growth if self.scout else policy.growth
+            delay = self.interval
+        self.polls += 1
+        # max_interval caps blind waits; an aimed one rests on what this client measured.
+        delay = max(delay, policy.min_interval)
+        if not aimed:
+            delay = min(delay, policy.max_interval)
+        self.interval = min(max(self.interval, policy.min_interval), policy.max_interval)
+        if policy.jitter and not aimed and not self.scout:
+            delay *= 1 + policy.jitter * (2 * random.random() - 1)
+        return delay
+
+    def missed(self, now: float) -> None:
+        if self.start is not None:
+            self.missed_at = now - self.start
+
+    def ended(self, now: float) -> None:
+        if self.start is not None and self.polls:
+            self.estimates.observe(self.key, self.missed_at, now - self.start)
+        self.close()
+
+    def close(self) -> None:
+        if self.scout:
+            self.scout = 0
+            self.estimates.discharge(self.key)

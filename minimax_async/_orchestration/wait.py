@@ -1,0 +1,318 @@
+"""Waiting on runs and assistants: poll, answer tool calls, one deadline, clean cancellation.
+
+``run.wait_until(target, tools=...)`` loops: poll the run (when ``polling`` says); when it
+requires action, call every requested tool (``tools``), submit all outputs in one call in call
+order, and poll again; stop at *target* or raise on another terminal status. All polls go
+through the client's rate budget at the lowest priority (behind writes, reads and the cleanup
+cancels of ``cancel_on_exit``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import weakref
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Final, Literal
+
+import anyio
+import anyio.lowlevel
+
+from .._clock import Clock, clock_deadline
+from .._exceptions import (
+    AssistantIndexingError,
+    MiniMaxError,
+    RunCancelledError,
+    RunExpiredError,
+    RunFailedError,
+    WaitTimeoutError,
+)
+from .._limiter import Priority
+from .._records import Assistant, Run
+from .._retry import is_retryable
+from .polling import Phase, PhaseEstimates, WaitPolicy
+from .tools import ToolCaller, ToolMapping, check_tools
+
+if TYPE_CHECKING:
+    from .._resources.assistants import Assistants
+    from .._resources.runs import Runs
+
+__all__ = ["RunObserver", "indexing_failed", "wait_for_assistant", "wait_for_run"]
+
+logger: Final = logging.getLogger("minimax_async")
+
+#: Called with each new run snapshot whose status differs from the previous one.
+RunObserver = Callable[[Run], Awaitable[None] | None]
+
+TARGETS: Final = ("completed", "requires_action")
+#: Statuses at which a phase of polling ends (the caller is needed, or nothing more happens).
+_PHASE_ENDS: Final = frozenset({"requires_action", "completed", "failed", "cancelled", "expired"})
+_ERRORS: Final[Mapping[str, type[RunFailedError | RunCancelledError | RunExpiredError]]] = {
+    "failed": RunFailedError,
+    "cancelled": RunCancelledError,
+    "expired": RunExpiredError,
+}
+
+
+async def wait_for_run(
+    runs: Runs,
+    run: Run,
+    target: str,
+    *,
+    tools: ToolMapping | None,
+    timeout: float | None,
+    policy: WaitPolicy | None,
+    on_status: RunObserver | None,
+    cancel_on_exit: bool | None,
+    tool_errors: Literal["return", "raise"],
+) -> Run:
+    """Drive *run* to *target*; see ``Run.wait_until`` for the contract."""
+    if target not in TARGETS:
+        raise ValueError(f"target must be 'completed' or 'requires_action', got {target!r}")
+    if tool_errors not in ("return", "raise"):
+        raise ValueError(f"tool_errors must be 'return' or 'raise', got {tool_errors!r}")
+    if timeout is not None and (math.isnan(timeout) or timeout < 0):
+        raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
+    check_tools(tools)
+    if policy is not None and not isinstance(policy, WaitPolicy):
+        raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
+    policy = policy or runs._client._wait_policy
+    waiter = _RunWaiter(runs, policy, tools, on_status, tool_errors)
+    cleanup = policy.cancel_on_exit if cancel_on_exit is None else cancel_on_exit
+    try:
+        async with clock_deadline(policy.clock, math.inf if timeout is None else timeout):
+            return await waiter.drive(run, target)
+        raise WaitTimeoutError(
+            f"run {run.id} did not reach {target!r} within {timeout} s "
+            f"(last status {waiter.last.status!r})",
+            run=waiter.last,
+        )
+    except BaseException:
+        if cleanup and not waiter.last.is_terminal:
+            await _cancel_quietly(runs, waiter.last, policy.cancel_timeout, policy.clock)
+        raise
+
+
+class _CleanupReport:
+    """The cleanup cancels of one client, tallied while any is under way and reported once.
+
+    Ten thousand waits cancelled together make ten thousand cleanups that start within a
+    few event-loop turns of each other and overlap; the one that ends last (nothing else
+    under way, and nothing new for one turn of the loop) logs one warning for every
+    cleanup of the burst that failed.
+    """
+
+    __slots__ = ("ended", "errors", "example", "failed", "running", "started", "timed_out")
+
+    def __init__(self) -> None:
+        self.running = self.ended = 0
+        self.errors: Counter[str] = Counter()
+        self._clear()
+
+    def _clear(self) -> None:
+        self.started = self.failed = self.timed_out = 0
+        self.errors.clear()
+        self.example = ""
+
+    def begin(self) -> None:
+        self.running += 1
+        self.started += 1
+
+    async def end(self, run: Run, error: MiniMaxError | None, timed_out: float | None) -> None:
+        """Count one finished cleanup; the last of a burst reports it (call it shielded)."""
+        self.running -= 1
+        self.ended += 1
+        if error is not None:
+            self.failed += 1
+            self.errors[type(error).__name__] += 1
+            self.example = self.example or f"run {run.id}: {error}"
+        elif timed_out is not None:
+            self.failed += 1
+            self.timed_out += 1
+            self.example = self.example or f"run {run.id}: no answer within {timed_out} s"
+        if self.running:
+            return
+        # Cleanups whose cancellation was delivered in the same pass are ready to run: give
+        # them a turn to start, so a burst that does not overlap (answers that come back
+        # at once) is still reported once.
+        mark = self.ended
+        await anyio.lowlevel.checkpoint()
+        if self.running == 0 and self.ended == mark:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.failed:
+            causes = [f"{n} {name}" for name, n in self.errors.most_common()]
+            if self.timed_out:
+                causes.append(f"{self.timed_out} out of time")
+            logger.warning(
+                "could not cancel %d of %d runs while cleaning up after their waits (%s; "
+                "first: %s); they go on until they end or expire",
+                self.failed,
+                self.started,
+                ", ".join(causes),
+                self.example,
+            )
+        self._clear()
+
+
+#: Per ``Runs`` namespace, so per client; weak, so a dropped client takes its report along.
+_REPORTS: Final[weakref.WeakKeyDictionary[object, _CleanupReport]] = weakref.WeakKeyDictionary()
+
+
+async def _cancel_quietly(runs: Runs, run: Run, timeout: float, clock: Clock) -> None:
+    """Cancel *run* on the server, shielded from the cancellation that got us here.
+
+    The request waits for the client's budget at ``Priority.CANCEL`` (behind the calls
+    callers are waiting for, ahead of polls) and the whole attempt, queueing and retries
+    included, gets *timeout* seconds. Failures go to the client's cleanup report, not one
+    log line each.
+    """
+    report = _REPORTS.get(runs)
+    if report is None:
+        report = _REPORTS[runs] = _CleanupReport()
+    report.begin()
+    error: MiniMaxError | None = None
+    timed_out: float | None = None
+    with anyio.CancelScope(shield=True):
+        try:
+            async with clock_deadline(clock, timeout) as deadline:
+                try:
+                    await runs.cancel(run.thread_id, run.id, priority=Priority.CANCEL)
+                except MiniMaxError as exc:
+                    error = exc
+            if deadline.cancelled_caught:
+                timed_out = timeout
+        finally:
+            await report.end(run, error, timed_out)
+
+
+class _RunWaiter:
+    """The state of one ``wait_until`` call."""
+
+    def __init__(
+        self,
+        runs: Runs,
+        policy: WaitPolicy,
+        tools: ToolMapping | None,
+        on_status: RunObserver | None,
+        tool_errors: Literal["return", "raise"],
+    ) -> None:
+        self.runs = runs
+        self.policy = policy
+        self.on_status = on_status
+        self.tool_caller = ToolCaller(
+            tools, concurrency=policy.tool_concurrency, tool_errors=tool_errors
+        )
+        self.estimates: PhaseEstimates = runs._client._estimates
+        self.last: Run = Run(id="")
+
+    async def drive(self, run: Run, target: str) -> Run:
+        self.last = run
+        await self._notify(run)
+        # A run still queued was (most likely) just created: its first phase can be timed.
+        start = self.policy.clock.now() if run.status == "queued" else None
+        phase = Phase((run.assistant_id, "start"), start, self.estimates, self.policy)
+        try:
+            return await self._drive(run, target, phase)
+        finally:
+            self.phase.close()
+
+    async def _drive(self, run: Run, target: str, phase: Phase) -> Run:
+        self.phase = phase
+        failures = 0
+        while True:
+            status = run.status
+            if status == target or status == "completed":
+                phase.ended(self.policy.clock.now())
+                return run
+            error = _ERRORS.get(status)
+            if error is not None:
+                raise error(run)
+            if status == "requires_action" and run.tool_calls:
+                phase.ended(self.policy.clock.now())
+                run = await self._answer(run)
+                resumed = self.policy.clock.now()
+                phase = self.phase = Phase(
+                    (run.assistant_id, "resume"), resumed, self.estimates, self.policy
+                )
+                await self._update(run)
+                continue
+            await phase.pause()
+            # On asyncio a task woken from its pause in the same loop turn as its scope was
+            # cancelled runs on until its next wait: do not let that be a poll of a dead wait.
+            await anyio.lowlevel.checkpoint_if_cancelled()
+            try:
+                polled = await self.runs._retrieve(run.thread_id, run.id, priority=Priority.POLL)
+            except MiniMaxError as exc:
+                failures += 1
+                if failures > self.policy.max_poll_failures or not is_retryable(
+                    exc, idempotent=True
+                ):
+                    raise
+                logger.info("poll %d of run %s failed, polling on: %s", failures, run.id, exc)
+                continue
+            failures = 0
+            if polled.status not in _PHASE_ENDS:
+                phase.missed(self.policy.clock.now())
+            run = polled
+            await self._update(run)
+
+    async def _update(self, run: Run) -> None:
+        previous, self.last = self.last, run
+        if run.status != previous.status:
+            await self._notify(run)
+
+    async def _notify(self, run: Run) -> None:
+        if self.on_status is not None:
+            result = self.on_status(run)
+            if inspect.isawaitable(result):
+                await result
+
+    async def _answer(self, run: Run) -> Run:
+        tool_outputs = await self.tool_caller.outputs(run)
+        return await self.runs.submit_tool_outputs(
+            run.thread_id, run.id, tool_outputs=tool_outputs, exactly_once=True
+        )
+
+
+def indexing_failed(status: str) -> bool:
+    """Whether an assistant *status* says its indexing failed, so it will never be ready.
+
+    MiniMax documents only ``available``; other values are read as "not ready yet", except
+    the ones that say failure (``failed``, ``error`` and any spelling with "fail" in it).
+    """
+    folded = status.strip().lower()
+    return "fail" in folded or folded in {"error", "errored"}
+
+
+async def wait_for_assistant(
+    assistants: Assistants,
+    assistant_id: str,
+    *,
+    timeout: float | None,
+    policy: WaitPolicy | None,
+) -> Assistant:
+    """Poll an assistant until it is ``available``; see ``Assistants.wait_until_ready``."""
+    if timeout is not None and (math.isnan(timeout) or timeout < 0):
+        raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
+    if policy is not None and not isinstance(policy, WaitPolicy):
+        raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
+    policy = policy or assistants._client._wait_policy
+    interval = policy.first_poll
+    assistant = None
+    async with clock_deadline(policy.clock, math.inf if timeout is None else timeout):
+        while True:
+            assistant = await assistants.retrieve(assistant_id)
+            if assistant.status == "available":
+                return assistant
+            if indexing_failed(assistant.status):
+                raise AssistantIndexingError(assistant)
+            await policy.clock.sleep(min(max(interval, policy.min_interval), policy.max_interval))
+            interval *= policy.growth
+    status = "unknown" if assistant is None else repr(assistant.status)
+    raise WaitTimeoutError(
+        f"assistant {assistant_id} was not available within {timeout} s (last status {status})"
+    )
