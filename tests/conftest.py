@@ -1,7 +1,15 @@
-"""Shared fixtures: a client wired to respx, instant retries, and both anyio backends."""
+"""Shared fixtures: a client wired to respx, instant retries, and both anyio backends.
+
+``MINIMAX_TEST_HTTP_BACKEND=aiohttp`` runs the emulator-based tests (those that make their
+client with ``fake.client()``) over the native aiohttp backend on asyncio; their trio runs
+are skipped (aiohttp does not run on trio). respx-based tests mock httpx, so they keep
+running on httpx, as does a test marked ``httpx_only`` (it inspects httpx itself).
+"""
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
@@ -11,6 +19,7 @@ import pytest
 import respx
 
 import minimax_async as mm
+from minimax_async.testing import FakeMiniMax
 
 # A real redis-server per test, for the shared-budget tests (a fixture: imported to be seen).
 from .redis_server import redis_server  # noqa: F401
@@ -18,6 +27,61 @@ from .redis_server import redis_server  # noqa: F401
 API_KEY = "test-key-eyJhbGciOiJIUzI1NiJ9.secret-part"
 GROUP_ID = "1700000000000000001"
 BASE_URL = "https://api.minimax.chat/v1"
+
+
+# The backend of the clients that ``fake.client()`` makes in tests: "httpx" (the default,
+# in process) or "aiohttp" (the fake served on loopback for each client).
+TEST_HTTP_BACKEND = os.environ.get("MINIMAX_TEST_HTTP_BACKEND", "httpx")
+if TEST_HTTP_BACKEND not in ("httpx", "aiohttp"):
+    raise ValueError(
+        f"MINIMAX_TEST_HTTP_BACKEND must be 'httpx' or 'aiohttp', got {TEST_HTTP_BACKEND!r}"
+    )
+ON_AIOHTTP = TEST_HTTP_BACKEND == "aiohttp"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "httpx_only: keep this test's fake.client() on httpx under "
+        "MINIMAX_TEST_HTTP_BACKEND=aiohttp (the test inspects httpx itself)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fake_client_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Under ``MINIMAX_TEST_HTTP_BACKEND=aiohttp``, make ``fake.client()`` default to aiohttp.
+
+    A call that names its backend, transport or http_client is left alone. On trio such a
+    test is skipped when it asks for its client, since aiohttp runs on asyncio only. A test
+    that leaves such a client open fails: its served fake would outlive it.
+    """
+    if not ON_AIOHTTP or request.node.get_closest_marker("httpx_only") is not None:
+        yield
+        return
+    on_trio = (
+        "anyio_backend" in request.fixturenames
+        and request.getfixturevalue("anyio_backend") == "trio"
+    )
+    make = FakeMiniMax.client
+    made: list[mm.AsyncMiniMax] = []
+
+    @functools.wraps(make)
+    def client(self: FakeMiniMax, **kwargs: Any) -> mm.AsyncMiniMax:
+        if not {"http_backend", "transport", "http_client"} & kwargs.keys():
+            if on_trio:
+                pytest.skip("aiohttp does not run on trio (MINIMAX_TEST_HTTP_BACKEND=aiohttp)")
+            kwargs["http_backend"] = "aiohttp"
+            made.append(make(self, **kwargs))
+            return made[-1]
+        return make(self, **kwargs)
+
+    monkeypatch.setattr(FakeMiniMax, "client", client)
+    yield
+    left_open = sum(not c.is_closed for c in made)
+    if left_open:
+        pytest.fail(f"{left_open} fake.client() left open: close it (async with)")
 
 
 @pytest.fixture(params=["asyncio", "trio"])

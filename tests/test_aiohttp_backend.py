@@ -109,6 +109,71 @@ def test_the_aiohttp_backend_takes_no_httpx_client_or_transport() -> None:
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_fake_client_over_aiohttp_serves_the_fake_until_the_client_closes() -> None:
+    """fake.client(http_backend="aiohttp") talks to the fake on loopback; closing stops it."""
+    import socket
+    from urllib.parse import urlsplit
+
+    fake = FakeMiniMax()
+    async with fake.client(http_backend="aiohttp", max_retries=0) as client:
+        address = urlsplit(client.base_url)
+        thread = await client.threads.create()
+        copy = client.with_options(timeout=5)
+        await copy.aclose()  # a copy closes nothing: the server keeps serving
+        await copy.threads.retrieve(thread.id)
+    assert address.hostname == "127.0.0.1"
+    assert client.is_closed
+    assert fake.threads() == [thread.id]
+    assert fake.stats.requests["threads/retrieve"] == 1
+    with pytest.raises(ConnectionRefusedError), socket.socket() as probe:
+        probe.connect((address.hostname, address.port or 0))
+
+
+@pytest.mark.httpx_only  # it checks what fake.client() does by default
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_fake_client_stays_in_process_over_httpx_by_default() -> None:
+    """Without http_backend, fake.client() uses the fake's in-process URL, on asyncio and trio."""
+    fake = FakeMiniMax()
+    async with fake.client() as client:
+        await client.threads.create()
+    assert client.base_url == fake.base_url
+    assert len(fake.threads()) == 1
+
+
+def test_fake_client_refuses_an_unknown_backend_and_httpx_objects_with_aiohttp() -> None:
+    """An unknown backend, or aiohttp with an httpx transport, is a ValueError up front."""
+    import httpx
+
+    fake = FakeMiniMax()
+    with pytest.raises(ValueError, match="http_backend must be"):
+        fake.client(http_backend="requests")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cannot use an httpx"):
+        fake.client(http_backend="aiohttp", transport=httpx.MockTransport(print))
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_closing_a_fake_client_over_aiohttp_stops_its_server_despite_a_held_request() -> None:
+    """A request the fake still holds (a 60 s slow fault) does not keep the served fake alive."""
+    import threading
+
+    def servers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "FakeMiniMax-uvicorn"}
+
+    slow = Faults(
+        rate=1.0, paths=["threads/create"], weights={FaultKind.SLOW: 1.0}, slow_seconds=60
+    )
+    fake = FakeMiniMax(faults=slow)
+    before = servers()
+    async with fake.client(
+        http_backend="aiohttp", max_retries=0, timeout=0.05, exactly_once=False
+    ) as client:
+        assert servers() > before
+        with pytest.raises(mm.APITimeoutError):
+            await client.threads.create()
+    assert servers() <= before
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_a_server_that_never_answers_a_post_times_out_within_the_attempt_timeout() -> None:
     """aiohttp's own total timeout bounds a whole answer: an unanswered POST is APITimeoutError."""
     import asyncio

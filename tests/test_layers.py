@@ -68,6 +68,9 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     # FakeMiniMax.client() builds a ready AsyncMiniMax for the user's tests; the emulator
     # itself (the app, serving it) imports nothing of the client.
     ("minimax_async.testing._fake", "minimax_async"): "FakeMiniMax.client()",
+    # fake.client(http_backend="aiohttp") returns an AsyncMiniMax that owns its loopback
+    # server; _fake imports this module lazily, only when such a client is asked for.
+    ("minimax_async.testing._served", "minimax_async"): "fake.client(http_backend='aiohttp')",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from minimax_async._codes import MAX_FILE_BYTES
 
@@ -185,12 +185,28 @@ class FakeMiniMax:
         """
         return FakeTransport(self._app)
 
-    def client(self, **kwargs: Any) -> AsyncMiniMax:
-        """Return a ``minimax_async.AsyncMiniMax`` wired to this fake in process.
+    def client(
+        self, *, http_backend: Literal["httpx", "aiohttp"] = "httpx", **kwargs: Any
+    ) -> AsyncMiniMax:
+        """Return a ``minimax_async.AsyncMiniMax`` wired to this fake.
 
-        It gets this fake's key, GroupId, base URL and `transport()`; `kwargs` (for example
-        ``max_retries``) are passed on and may override those.
+        It gets this fake's key, GroupId and base URL; `kwargs` (for example ``max_retries``)
+        are passed on and may override those.
+
+        * ``http_backend="httpx"`` (the default): in process, through `transport()`, on
+          asyncio or trio.
+        * ``http_backend="aiohttp"``: the native aiohttp backend (asyncio only, the
+          ``aiohttp`` and ``emulator`` extras). The fake is served on loopback (as by
+          `serve_in_thread`) from this call until the client is closed; closing the client
+          (``aclose()`` or leaving ``async with``) stops that server, so always close it.
         """
+        if http_backend == "aiohttp":
+            # Imported lazily: it imports the client package (and uvicorn, to serve).
+            served = importlib.import_module("minimax_async.testing._served")
+            aiohttp_client: AsyncMiniMax = served.ServedClient(self, **kwargs)
+            return aiohttp_client
+        if http_backend != "httpx":
+            raise ValueError(f"http_backend must be 'httpx' or 'aiohttp', got {http_backend!r}")
         # Imported lazily: the emulator must not depend on the client package at import time.
         module = importlib.import_module("minimax_async")
         options: dict[str, Any] = {

@@ -90,6 +90,17 @@ def serve_in_thread(fake: FakeMiniMax, *, host: str = "127.0.0.1", port: int = 0
     ``port=0`` picks a free port. The server stops when the block exits. Only loopback hosts
     are accepted.
     """
+    with serving(fake, host=host, port=port, drain=True) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(fake: FakeMiniMax, *, host: str, port: int, drain: bool) -> Iterator[str]:
+    """`serve_in_thread`, saying whether stopping waits for the requests still being handled.
+
+    ``drain=False`` suits a server whose only client is already closed: a request the fake
+    is still holding (a slow fault, say) has nobody left to answer, so it is cancelled.
+    """
     sock = _bind(host, port)
     server = _server(fake)
     thread = threading.Thread(
@@ -104,6 +115,7 @@ def serve_in_thread(fake: FakeMiniMax, *, host: str = "127.0.0.1", port: int = 0
             time.sleep(0.005)
         yield _base_url(sock)
     finally:
+        server.force_exit = not drain
         server.should_exit = True
         thread.join(STARTUP_TIMEOUT)
         sock.close()

@@ -64,6 +64,8 @@ def test_inspecting_an_unseen_tenant_shows_nothing(fake: FakeMiniMax) -> None:
     assert fake.tenants() == []
 
 
+# It checks what the default fake.client() hands AsyncMiniMax: the in-process transport.
+@pytest.mark.httpx_only
 def test_client_is_the_real_client_wired_to_this_fake(
     fake: FakeMiniMax, monkeypatch: pytest.MonkeyPatch
 ) -> None:
