@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 import anyio
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .._client import AsyncMiniMax
 
 __all__ = [
+    "NEWEST",
     "NOT_GIVEN",
     "SECOND_LOOK_DELAY",
     "TOKEN_KEY",
@@ -34,6 +35,7 @@ __all__ = [
     "Query",
     "Resource",
     "Timeout",
+    "find_by_token",
     "new_token",
     "token_of",
     "with_token",
@@ -90,6 +92,32 @@ async def _look_twice(
 def token_of(metadata: Mapping[str, Any] | None) -> object:
     """Return the exactly-once token in a record's *metadata*, if it has one."""
     return None if metadata is None else metadata.get(TOKEN_KEY)
+
+
+#: How far back a look-up searches for a create's token: the newest 100 objects, 20 a page.
+NEWEST: Final[Mapping[str, Any]] = {"order": "desc", "limit": 20, "max_items": 100}
+
+
+class _HasMetadata(Protocol):
+    @property
+    def metadata(self) -> Mapping[str, Any] | None: ...
+
+
+R = TypeVar("R", bound=_HasMetadata)
+
+
+def find_by_token(
+    pages: Callable[[], AsyncIterable[R]], token: str
+) -> Callable[[], Awaitable[R | None]]:
+    """Return a look-up that walks *pages* (newest first) for the object carrying *token*."""
+
+    async def find() -> R | None:
+        async for item in pages():
+            if token_of(item.metadata) == token:
+                return item
+        return None
+
+    return find
 
 
 def parse(data: Any, cls: type[T], call: Call) -> T:

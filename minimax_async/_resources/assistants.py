@@ -12,14 +12,15 @@ from .. import _validate as check
 from .._pagination import AsyncPaginator
 from .._records import Assistant, AssistantDeleted, AssistantFile, AssistantFileDeleted, Tool
 from ._base import (
+    NEWEST,
     NOT_GIVEN,
     Headers,
     NotGiven,
     Query,
     Resource,
     Timeout,
+    find_by_token,
     new_token,
-    token_of,
     with_token,
 )
 
@@ -122,19 +123,15 @@ class Assistants(Resource):
         token = new_token()
         body["metadata"] = with_token(body.get("metadata"), token)
 
-        async def find() -> Assistant | None:
-            pages = self.list(
-                order="desc",
-                limit=20,
-                max_items=100,
+        find = find_by_token(
+            lambda: self.list(
+                **NEWEST,
                 timeout=timeout,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
-            )
-            async for assistant in pages:
-                if token_of(assistant.metadata) == token:
-                    return assistant
-            return None
+            ),
+            token,
+        )
 
         return await self._exactly_once("creating an assistant", send, find, options=options)
 

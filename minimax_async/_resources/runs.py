@@ -21,6 +21,7 @@ from .._serde import structure
 from .._streaming import Stream
 from .._transport import Call, Method
 from ._base import (
+    NEWEST,
     NOT_GIVEN,
     CallOptions,
     Headers,
@@ -28,9 +29,9 @@ from ._base import (
     Query,
     Resource,
     Timeout,
+    find_by_token,
     new_token,
     parse,
-    token_of,
     with_token,
 )
 
@@ -108,20 +109,16 @@ class Runs(Resource):
         token = new_token()
         body["metadata"] = with_token(body.get("metadata"), token)
 
-        async def find() -> Run | None:
-            pages = self.list(
+        find = find_by_token(
+            lambda: self.list(
                 thread_id,
-                order="desc",
-                limit=20,
-                max_items=100,
+                **NEWEST,
                 timeout=timeout,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
-            )
-            async for run in pages:
-                if token_of(run.metadata) == token:
-                    return run
-            return None
+            ),
+            token,
+        )
 
         return await self._exactly_once(
             f"creating a run on {thread_id}", send, find, options=options

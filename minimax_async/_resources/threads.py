@@ -13,14 +13,15 @@ from .. import _validate as check
 from .._pagination import AsyncPaginator
 from .._records import Message, Thread
 from ._base import (
+    NEWEST,
     NOT_GIVEN,
     Headers,
     NotGiven,
     Query,
     Resource,
     Timeout,
+    find_by_token,
     new_token,
-    token_of,
     with_token,
 )
 from .runs import Runs
@@ -140,20 +141,16 @@ class Messages(Resource):
         token = new_token()
         body["metadata"] = with_token(body.get("metadata"), token)
 
-        async def find() -> Message | None:
-            pages = self.list(
+        find = find_by_token(
+            lambda: self.list(
                 thread_id,
-                order="desc",
-                limit=20,
-                max_items=100,
+                **NEWEST,
                 timeout=timeout,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
-            )
-            async for message in pages:
-                if token_of(message.metadata) == token:
-                    return message
-            return None
+            ),
+            token,
+        )
 
         return await self._exactly_once(
             f"adding a message to {thread_id}",
