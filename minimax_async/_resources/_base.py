@@ -216,6 +216,24 @@ class Resource:
             return self._client.exactly_once
         return check.instance("exactly_once", exactly_once, bool)
 
+    async def _create_once(
+        self,
+        what: str,
+        body: dict[str, Any],
+        send: Callable[[], Awaitable[R]],
+        newest: Callable[[], AsyncIterable[R]],
+        *,
+        options: CallOptions,
+    ) -> R:
+        """Send a create that carries a token in its metadata, found in *newest* if lost.
+
+        *send* posts *body*, which gets the token here; *newest* lists the objects the create
+        would be among, newest first (``self.list(..., **NEWEST)``).
+        """
+        token = new_token()
+        body["metadata"] = with_token(body.get("metadata"), token)
+        return await self._exactly_once(what, send, find_by_token(newest, token), options=options)
+
     async def _exactly_once(
         self,
         what: str,

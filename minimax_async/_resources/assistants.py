@@ -19,9 +19,6 @@ from ._base import (
     Query,
     Resource,
     Timeout,
-    find_by_token,
-    new_token,
-    with_token,
 )
 
 if TYPE_CHECKING:
@@ -120,20 +117,18 @@ class Assistants(Resource):
 
         if not self._resolves(exactly_once):
             return await send()
-        token = new_token()
-        body["metadata"] = with_token(body.get("metadata"), token)
-
-        find = find_by_token(
+        return await self._create_once(
+            "creating an assistant",
+            body,
+            send,
             lambda: self.list(
                 **NEWEST,
                 timeout=timeout,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            token,
+            options=options,
         )
-
-        return await self._exactly_once("creating an assistant", send, find, options=options)
 
     async def retrieve(
         self,

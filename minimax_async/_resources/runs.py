@@ -29,10 +29,7 @@ from ._base import (
     Query,
     Resource,
     Timeout,
-    find_by_token,
-    new_token,
     parse,
-    with_token,
 )
 
 if TYPE_CHECKING:
@@ -106,10 +103,10 @@ class Runs(Resource):
 
         if not self._resolves(exactly_once):
             return await send()
-        token = new_token()
-        body["metadata"] = with_token(body.get("metadata"), token)
-
-        find = find_by_token(
+        return await self._create_once(
+            f"creating a run on {thread_id}",
+            body,
+            send,
             lambda: self.list(
                 thread_id,
                 **NEWEST,
@@ -117,11 +114,7 @@ class Runs(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            token,
-        )
-
-        return await self._exactly_once(
-            f"creating a run on {thread_id}", send, find, options=options
+            options=options,
         )
 
     @staticmethod

@@ -20,9 +20,6 @@ from ._base import (
     Query,
     Resource,
     Timeout,
-    find_by_token,
-    new_token,
-    with_token,
 )
 from .runs import Runs
 
@@ -138,10 +135,10 @@ class Messages(Resource):
             body["metadata"] = check.metadata(metadata)
         if not self._resolves(exactly_once):
             return await self._post("/threads/messages/add", body, Message, options=options)
-        token = new_token()
-        body["metadata"] = with_token(body.get("metadata"), token)
-
-        find = find_by_token(
+        return await self._create_once(
+            f"adding a message to {thread_id}",
+            body,
+            lambda: self._post("/threads/messages/add", body, Message, options=options),
             lambda: self.list(
                 thread_id,
                 **NEWEST,
@@ -149,13 +146,6 @@ class Messages(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            token,
-        )
-
-        return await self._exactly_once(
-            f"adding a message to {thread_id}",
-            lambda: self._post("/threads/messages/add", body, Message, options=options),
-            find,
             options=options,
         )
 
