@@ -19,7 +19,7 @@ import math
 import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Final, Literal, Protocol
+from typing import Final, Protocol
 
 import anyio
 import anyio.lowlevel
@@ -39,13 +39,14 @@ from .._limiter import Priority
 from .._records import Assistant, Run, WaitOptions
 from .._retry import is_retryable
 from .polling import Phase, PhaseEstimates, WaitPolicy
-from .tools import ToolCaller, ToolMapping, check_tools
+from .tools import ToolCaller, check_tools
 
 __all__ = [
     "AssistantsAPI",
     "RunObserver",
     "RunsAPI",
     "WaitDriver",
+    "check_wait_options",
     "indexing_failed",
     "wait_for_assistant",
     "wait_for_run",
@@ -132,25 +133,30 @@ class WaitDriver:
         return await wait_for_assistant(assistants, assistant_id, timeout=timeout, policy=chosen)
 
 
+def check_wait_options(options: WaitOptions) -> None:
+    """Refuse a target, tool mapping, timeout, policy or ``tool_errors`` that cannot work."""
+    target, timeout, policy = options.target, options.timeout, options.policy
+    if target not in TARGETS:
+        raise ValueError(f"target must be 'completed' or 'requires_action', got {target!r}")
+    if options.tool_errors not in ("return", "raise"):
+        raise ValueError(f"tool_errors must be 'return' or 'raise', got {options.tool_errors!r}")
+    if timeout is not None and (math.isnan(timeout) or timeout < 0):
+        raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
+    check_tools(options.tools)
+    if policy is not None and not isinstance(policy, WaitPolicy):
+        raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
+
+
 async def wait_for_run(runs: RunsAPI, run: Run, options: WaitOptions, *, driver: WaitDriver) -> Run:
     """Drive *run* to ``options.target``; see ``Run.wait_until`` for the contract.
 
-    Every option is checked here, before the first poll; ``None`` for the policy or for
+    Every option is checked before the first poll; ``None`` for the policy or for
     ``cancel_on_exit`` takes *driver*'s.
     """
-    target, tools, timeout, policy = options.target, options.tools, options.timeout, options.policy
-    tool_errors = options.tool_errors
-    if target not in TARGETS:
-        raise ValueError(f"target must be 'completed' or 'requires_action', got {target!r}")
-    if tool_errors not in ("return", "raise"):
-        raise ValueError(f"tool_errors must be 'return' or 'raise', got {tool_errors!r}")
-    if timeout is not None and (math.isnan(timeout) or timeout < 0):
-        raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
-    check_tools(tools)
-    if policy is not None and not isinstance(policy, WaitPolicy):
-        raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
-    policy = policy or driver.policy
-    waiter = _RunWaiter(runs, policy, tools, options.on_status, tool_errors, driver)
+    check_wait_options(options)
+    target, timeout = options.target, options.timeout
+    policy = options.policy or driver.policy
+    waiter = _RunWaiter(runs, policy, options, driver)
     cleanup = policy.cancel_on_exit if options.cancel_on_exit is None else options.cancel_on_exit
     try:
         async with clock_deadline(policy.clock, math.inf if timeout is None else timeout):
@@ -264,22 +270,16 @@ class _RunWaiter:
     """The state of one ``wait_until`` call."""
 
     def __init__(
-        self,
-        runs: RunsAPI,
-        policy: WaitPolicy,
-        tools: ToolMapping | None,
-        on_status: RunObserver | None,
-        tool_errors: Literal["return", "raise"],
-        driver: WaitDriver,
+        self, runs: RunsAPI, policy: WaitPolicy, options: WaitOptions, driver: WaitDriver
     ) -> None:
         self.runs = runs
         self.policy = policy
-        self.on_status = on_status
+        self.on_status = options.on_status
         self.observer = driver.observer
         self.tool_caller = ToolCaller(
-            tools,
+            options.tools,
             concurrency=policy.tool_concurrency,
-            tool_errors=tool_errors,
+            tool_errors=options.tool_errors,
             observer=self.observer,
         )
         self.estimates: PhaseEstimates = driver.estimates
