@@ -478,8 +478,8 @@ def _linked_run_hook(c: cattrs.Converter) -> Hook:
     """A hook that builds a Run with its link, read from `_LINK_KEY`, in one constructor call.
 
     The resources link every run they return, polls included: building it linked costs
-    nothing over building it plain, where copying it afterwards (``attrs.evolve``) would
-    cost as much again.
+    next to nothing over building it plain, where copying it afterwards (``attrs.evolve``)
+    would cost about as much again.
     """
     return make_dict_structure_fn(r.Run, c, _link=override(rename=_LINK_KEY, struct_hook=_as_given))
 
