@@ -310,7 +310,7 @@ VARIANTS = (
 )
 
 
-async def _burst(contender: Contender, concurrency: int, per_caller: int) -> tuple[float, float]:
+async def burst(contender: Contender, concurrency: int, per_caller: int) -> tuple[float, float]:
     """Make concurrency x per_caller calls; return (process CPU s, wall s)."""
 
     async def caller() -> None:
@@ -367,8 +367,8 @@ async def _run(
             for contender in order:
                 # Warm-up (connections open, caches filled), at most 100 at once: a burst of
                 # 1,000 on a cold httpx pool is its own (much slower) case, measured below.
-                await _burst(contender, min(level, 100), 1)
-                cpu, wall = await _burst(contender, level, per_caller)
+                await burst(contender, min(level, 100), 1)
+                cpu, wall = await burst(contender, level, per_caller)
                 total = level * per_caller
                 samples[contender.name][level].append(cpu / total * 1e6)
                 walls[contender.name][level].append(wall / total * 1e6)
@@ -386,7 +386,7 @@ async def _run(
     for contender in contenders:
         await contender.close()
         await contender.open(url)
-        cpu, _wall = await _burst(contender, top, 1)
+        cpu, _wall = await burst(contender, top, 1)
         cold[contender.name] = cpu / top * 1e6
         await contender.close()
     log("  per-call cold burst: " + ", ".join(f"{k} {v:.0f} us" for k, v in cold.items()))

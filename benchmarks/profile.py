@@ -78,10 +78,10 @@ async def _profile(url: str, name: str, concurrency: int, calls: int) -> tuple[p
     await contender.open(url)
     contender.check(await contender.call())
     per_caller = max(1, calls // concurrency)
-    await percall._burst(contender, concurrency, per_caller)  # warm-up
+    await percall.burst(contender, concurrency, per_caller)  # warm-up
     profiler = cProfile.Profile()
     profiler.enable()
-    await percall._burst(contender, concurrency, per_caller)
+    await percall.burst(contender, concurrency, per_caller)
     profiler.disable()
     await contender.close()
     return pstats.Stats(profiler), per_caller * concurrency

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, Iterable, Mapping
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import Any
 
 import attrs
@@ -14,13 +14,15 @@ from . import _validate as check
 from ._codes import DEFAULT_BASE_URL
 from ._hooks import Hooks, Stats
 from ._limiter import Limiter, RateLimit
-from ._options import Headers, check_headers
+from ._options import Headers
 from ._orchestration.fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
-from ._orchestration.polling import PhaseEstimates, WaitPolicy
+from ._orchestration.polling import WaitPolicy
 from ._orchestration.tools import ToolMapping, check_tools
+from ._orchestration.wait import WaitDriver
 from ._pool import PoolStats
 from ._raw import RawResponses
 from ._records import Assistant
+from ._requester import APIRequester, check_max_bytes, check_total_timeout, frozen_headers
 from ._resources.assistants import Assistants
 from ._resources.chat import Chat
 from ._resources.embeddings import Embeddings
@@ -44,12 +46,6 @@ def _env(name: str) -> str | None:
     return value or None
 
 
-def _check_total_timeout(value: object) -> None:
-    seconds = check.seconds("total_timeout", value)
-    if seconds == 0:
-        raise ValueError("total_timeout must be > 0 or None, got 0")
-
-
 def _check_http_options(http_client: object, transport: object, limits: object) -> None:
     for name, value, cls in (
         ("http_client", http_client, httpx.AsyncClient),
@@ -60,22 +56,6 @@ def _check_http_options(http_client: object, transport: object, limits: object) 
             raise TypeError(
                 f"{name} must be an {cls.__module__}.{cls.__name__}, got {type(value).__name__}"
             )
-
-
-def _check_max_bytes(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"max_response_bytes must be an int or None, got {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"max_response_bytes must be > 0 or None, got {value}")
-    return value
-
-
-def _default_headers(value: object) -> Mapping[str, str]:
-    if value is None:
-        return {}
-    return MappingProxyType(check_headers("default_headers", value))
 
 
 def _credential(name: str, value: object, variable: str) -> str:
@@ -176,14 +156,16 @@ class AsyncMiniMax:
         policy = RetryPolicy() if retry is None else check.instance("retry", retry, RetryPolicy)
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=max_retries)
-        _check_total_timeout(total_timeout)
+        check_total_timeout(total_timeout)
         if rate_limit is not None:
             check.instance("rate_limit", rate_limit, RateLimit)
         if wait_policy is not None:
             check.instance("wait_policy", wait_policy, WaitPolicy)
-        self._exactly_once = check.instance("exactly_once", exactly_once, bool)
-        self._default_headers = _default_headers(default_headers)
-        self._transport = Transport(
+        check.instance("exactly_once", exactly_once, bool)
+        headers = frozen_headers(default_headers)
+        max_bytes = check_max_bytes(max_response_bytes)
+        attempt_timeout = as_timeout(timeout)
+        shared = Transport(
             api_key=api_key,
             group_id=group_id,
             base_url=url,
@@ -197,23 +179,26 @@ class AsyncMiniMax:
             http_backend=http_backend,
             hooks=None if hooks is None else check.instance("hooks", hooks, Hooks),
         )
-        self._options = RequestOptions(
-            timeout=as_timeout(timeout),
+        options = RequestOptions(
+            timeout=attempt_timeout,
             total_timeout=total_timeout,
             retry=policy,
-            max_response_bytes=_check_max_bytes(max_response_bytes),
+            max_response_bytes=max_bytes,
         )
-        self._wait_policy = wait_policy or WaitPolicy()
-        self._estimates = PhaseEstimates()
-        self._is_copy = False
-        self._mount()
+        self._mount(
+            APIRequester(shared, options, default_headers=headers, exactly_once=exactly_once),
+            WaitDriver(wait_policy or WaitPolicy(), shared.observer),
+        )
 
-    def _mount(self) -> None:
-        self.files = Files(self)
-        self.assistants = Assistants(self)
-        self.threads = Threads(self)
-        self.chat = Chat(self)
-        self.embeddings = Embeddings(self)
+    def _mount(self, requester: APIRequester, waits: WaitDriver) -> None:
+        """Attach the namespaces, all sending through *requester* and waiting with *waits*."""
+        self._requester = requester
+        self._waits = waits
+        self.files = Files(requester)
+        self.assistants = Assistants(requester, waits=waits)
+        self.threads = Threads(requester, waits=waits)
+        self.chat = Chat(requester)
+        self.embeddings = Embeddings(requester)
 
     # ------------------------------------------------------------------------- options
 
@@ -236,43 +221,19 @@ class AsyncMiniMax:
         limit. ``default_headers`` replaces this client's default headers (``None``: none).
         Closing a copy does nothing; closing the original closes the shared pool.
         """
-        options = self._options
-        if not isinstance(timeout, NotGiven):
-            options = attrs.evolve(options, timeout=as_timeout(timeout))
-        if not isinstance(total_timeout, NotGiven):
-            _check_total_timeout(total_timeout)
-            options = attrs.evolve(options, total_timeout=total_timeout)
-        if not isinstance(retry, NotGiven):
-            options = attrs.evolve(options, retry=check.instance("retry", retry, RetryPolicy))
-        if not isinstance(max_retries, NotGiven):
-            options = attrs.evolve(
-                options, retry=attrs.evolve(options.retry, max_retries=max_retries)
-            )
-        if not isinstance(max_response_bytes, NotGiven):
-            limit = _check_max_bytes(max_response_bytes)
-            options = attrs.evolve(options, max_response_bytes=limit)
-        copy = object.__new__(AsyncMiniMax)
-        copy._transport = self._transport
-        copy._options = options
-        copy._wait_policy = (
-            self._wait_policy
-            if isinstance(wait_policy, NotGiven)
-            else check.instance("wait_policy", wait_policy, WaitPolicy)
+        requester = self._requester.with_options(
+            timeout=timeout,
+            total_timeout=total_timeout,
+            max_retries=max_retries,
+            retry=retry,
+            exactly_once=exactly_once,
+            max_response_bytes=max_response_bytes,
+            default_headers=default_headers,
         )
-        copy._exactly_once = (
-            self._exactly_once
-            if isinstance(exactly_once, NotGiven)
-            else check.instance("exactly_once", exactly_once, bool)
-        )
-        copy._default_headers = (
-            self._default_headers
-            if isinstance(default_headers, NotGiven)
-            else _default_headers(default_headers)
-        )
-        copy._estimates = self._estimates
-        copy._is_copy = True
-        copy._mount()
-        return copy
+        waits = self._waits
+        if not isinstance(wait_policy, NotGiven):
+            waits = waits.with_policy(check.instance("wait_policy", wait_policy, WaitPolicy))
+        return _OptionsCopy(requester, waits)
 
     @property
     def with_raw_response(self) -> RawResponses:
@@ -287,7 +248,7 @@ class AsyncMiniMax:
     @property
     def default_headers(self) -> Mapping[str, str]:
         """The headers sent with every call of this client (a call's ``extra_headers`` win)."""
-        return self._default_headers
+        return self._requester.default_headers
 
     # ---------------------------------------------------------------------------- fan-out
 
@@ -349,32 +310,32 @@ class AsyncMiniMax:
     @property
     def group_id(self) -> str:
         """The GroupId sent with every call."""
-        return self._transport.group_id
+        return self._requester.group_id
 
     @property
     def base_url(self) -> str:
         """The API root, e.g. ``https://api.minimax.chat/v1``."""
-        return self._transport.base_url
+        return self._requester.base_url
 
     @property
     def exactly_once(self) -> bool:
         """Whether creates whose answer was lost are resolved by default (see ``__init__``)."""
-        return self._exactly_once
+        return self._requester.exactly_once
 
     @property
     def rate_limit(self) -> RateLimit:
         """The client-wide request budget shared by this client and its copies."""
-        return self._transport.limiter.config
+        return self._requester.limiter.config
 
     @property
     def limiter(self) -> Limiter:
         """The live rate budget (in flight, waiting, current rate), for monitoring."""
-        return self._transport.limiter
+        return self._requester.limiter
 
     @property
     def hooks(self) -> Hooks:
         """The hooks this client (and its ``with_options`` copies) calls with each event."""
-        return self._transport.observer.hooks
+        return self._requester.observer.hooks
 
     @property
     def stats(self) -> Stats:
@@ -383,7 +344,7 @@ class AsyncMiniMax:
         Requests sent, retries, lost answers resolved, rate-limit answers, calls now in
         flight, ...; counted whether or not hooks are registered.
         """
-        return self._transport.stats
+        return self._requester.stats
 
     @property
     def pool_stats(self) -> PoolStats | None:
@@ -392,12 +353,12 @@ class AsyncMiniMax:
         ``None`` when the calls go through an injected ``http_client``, a ``transport``,
         httpx's own pool (when the environment names a proxy) or ``http_backend="aiohttp"``.
         """
-        return self._transport.pool_stats
+        return self._requester.pool_stats
 
     @property
     def is_closed(self) -> bool:
         """Whether the shared pool was closed."""
-        return self._transport.closed
+        return self._requester.closed
 
     # ------------------------------------------------------------------------- lifecycle
 
@@ -406,9 +367,7 @@ class AsyncMiniMax:
 
         Closing a ``with_options`` copy does nothing (the original owns the pool).
         """
-        if not self._is_copy:
-            await self._transport.aclose()
-            await self._transport.limiter.aclose()
+        await self._requester.aclose()
 
     async def __aenter__(self) -> AsyncMiniMax:
         return self
@@ -424,3 +383,16 @@ class AsyncMiniMax:
     def __repr__(self) -> str:
         state = "closed" if self.is_closed else "open"
         return f"<AsyncMiniMax base_url={self.base_url!r} group_id={self.group_id!r} {state}>"
+
+
+class _OptionsCopy(AsyncMiniMax):
+    """What ``AsyncMiniMax.with_options`` returns: the client, with other options.
+
+    It is built from a requester over its original's transport (same pool, rate budget,
+    hooks and stats) and a wait driver, instead of from credentials, so it has its own
+    constructor; everything else is the client's. Its requester does not own the
+    transport, so closing the copy closes nothing.
+    """
+
+    def __init__(self, requester: APIRequester, waits: WaitDriver) -> None:
+        self._mount(requester, waits)

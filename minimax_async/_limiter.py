@@ -232,6 +232,15 @@ class Limiter:
         return sum(1 for w in self._heap if not w.cancelled)
 
     @property
+    def queued(self) -> int:
+        """Entries in the wait queue, including cancelled waits not yet dropped from it.
+
+        Cancelled waits leave the queue as soon as they are cancelled, so once nothing
+        waits this is 0 like ``waiting``; a larger value would be a leak.
+        """
+        return len(self._heap)
+
+    @property
     def current_rpm(self) -> float | None:
         """The rate currently enforced, in requests per minute (``None``: unlimited).
 
@@ -263,7 +272,7 @@ class Limiter:
 
     def slot(self, priority: Priority) -> _Slot:
         """Return an async context manager holding one request slot while it is open."""
-        return _Slot(self, priority)
+        return _Slot(self._acquire, self._release, priority)
 
     def _burst(self) -> float:
         # One second of rate (at least one request) may go at once; the sustained rate is
@@ -558,14 +567,20 @@ class _Answers:
 
 
 class _Slot:
-    __slots__ = ("_limiter", "_priority")
+    __slots__ = ("_acquire", "_priority", "_release")
 
-    def __init__(self, limiter: Limiter, priority: Priority) -> None:
-        self._limiter = limiter
+    def __init__(
+        self,
+        acquire: Callable[[Priority], Awaitable[None]],
+        release: Callable[[], None],
+        priority: Priority,
+    ) -> None:
+        self._acquire = acquire
+        self._release = release
         self._priority = priority
 
     async def __aenter__(self) -> None:
-        await self._limiter._acquire(self._priority)
+        await self._acquire(self._priority)
 
     async def __aexit__(
         self,
@@ -573,4 +588,4 @@ class _Slot:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._limiter._release()
+        self._release()

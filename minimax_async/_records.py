@@ -80,6 +80,7 @@ __all__ = [
     "RetrievalToolCall",
     "Run",
     "RunLastError",
+    "RunLink",
     "RunStep",
     "StepDetails",
     "SubmitToolOutputs",
@@ -95,6 +96,7 @@ __all__ = [
     "UnknownTool",
     "UnknownToolCall",
     "Usage",
+    "WaitOptions",
     "WebCitation",
     "WebCitationAnnotation",
     "WebSearchCall",
@@ -537,23 +539,37 @@ class RunLastError:
     message: str = ""
 
 
-class _RunOps(Protocol):
-    """What a bound ``Run`` needs from the client (implemented by ``client.threads.runs``)."""
+@attrs.frozen
+class WaitOptions:
+    """How one ``wait_until`` waits: built once from its arguments and read by the wait loop.
 
-    async def retrieve(self, thread_id: str, run_id: str) -> Run: ...
+    ``None`` for ``policy`` and ``cancel_on_exit`` means the client's; the wait loop checks
+    every value before the first poll (see ``Run.wait_until``).
+    """
 
-    async def _wait(
-        self,
-        run: Run,
-        target: str,
-        *,
-        tools: ToolMapping | None,
-        timeout: float | None,
-        policy: WaitPolicy | None,
-        on_status: RunObserver | None,
-        cancel_on_exit: bool | None,
-        tool_errors: Literal["return", "raise"],
-    ) -> Run: ...
+    target: str = "completed"
+    tools: ToolMapping | None = None
+    timeout: float | None = None
+    policy: WaitPolicy | None = None
+    on_status: RunObserver | None = None
+    cancel_on_exit: bool | None = None
+    tool_errors: Literal["return", "raise"] = "return"
+
+
+class RunLink(Protocol):
+    """What a ``Run`` returned by the client refreshes and waits through.
+
+    The runs namespace that returned the run makes it, with the wait of the client that
+    namespace belongs to (its options, rate budget and default ``WaitPolicy``).
+    """
+
+    async def retrieve(self, thread_id: str, run_id: str) -> Run:
+        """Return the run's current snapshot."""
+        ...
+
+    async def wait(self, run: Run, options: WaitOptions) -> Run:
+        """Drive *run* as *options* say and return its final snapshot."""
+        ...
 
 
 @attrs.frozen
@@ -590,7 +606,8 @@ class Run:
     updated_at: UnixTime = None
     t2a_option: dict[str, Any] | None = None
     t2a_control: dict[str, Any] | None = None
-    _ops: _RunOps | None = attrs.field(default=None, eq=False, repr=False, alias="_ops")
+    # Set at construction by the runs namespace that parsed the answer (never from JSON).
+    _link: RunLink | None = attrs.field(default=None, eq=False, repr=False, alias="_link")
 
     @property
     def is_terminal(self) -> bool:
@@ -604,17 +621,17 @@ class Run:
             return ()
         return self.required_action.submit_tool_outputs.tool_calls
 
-    def _bound(self) -> _RunOps:
-        if self._ops is None:
+    def _linked(self) -> RunLink:
+        if self._link is None:
             raise RuntimeError(
                 f"run {self.id} is not attached to a client: get runs from "
                 "client.threads.runs (create, retrieve, list) to refresh or wait on them"
             )
-        return self._ops
+        return self._link
 
     async def refresh(self) -> Run:
         """Fetch and return the run's current snapshot (this record never changes)."""
-        return await self._bound().retrieve(self.thread_id, self.id)
+        return await self._linked().retrieve(self.thread_id, self.id)
 
     async def wait_until(
         self,
@@ -638,8 +655,7 @@ class Run:
             UnknownToolError: the run asked for a tool missing from *tools*.
             ToolExecutionError: a tool raised and ``tool_errors="raise"``.
         """
-        return await self._bound()._wait(
-            self,
+        options = WaitOptions(
             target,
             tools=tools,
             timeout=timeout,
@@ -648,6 +664,7 @@ class Run:
             cancel_on_exit=cancel_on_exit,
             tool_errors=tool_errors,
         )
+        return await self._linked().wait(self, options)
 
 
 # -------------------------------------------------------------------------------- run steps

@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     ("http", frozenset({"_http"})),
     ("records", frozenset({"_records", "_serde", "_validate", "_pagination", "_options"})),
-    ("transport", frozenset({"_transport", "_streaming", "_run_stream", "_raw"})),
+    ("transport", frozenset({"_transport", "_streaming", "_run_stream", "_raw", "_requester"})),
     ("resources", frozenset({"_resources"})),
     ("orchestration", frozenset({"_orchestration"})),
     ("client", frozenset({"", "_client"})),  # "" is minimax_async/__init__.py
@@ -55,16 +55,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     # isinstance; capture_answer, which the transport calls, lives in the same module.
     ("minimax_async._raw", "minimax_async._resources._base"): "raw responses wrap resources",
     ("minimax_async._raw", "minimax_async._resources.chat"): "raw responses wrap resources",
-    # Run.wait_until and Assistants.wait_until_ready reach the wait through the resource
-    # namespace, until resources and orchestration talk through a public requester.
-    (
-        "minimax_async._resources.runs",
-        "minimax_async._orchestration.wait",
-    ): "Runs._wait calls wait_for_run",
-    (
-        "minimax_async._resources.assistants",
-        "minimax_async._orchestration.wait",
-    ): "Assistants.wait_until_ready calls wait_for_assistant",
     # FakeMiniMax.client() builds a ready AsyncMiniMax for the user's tests; the emulator
     # itself (the app, serving it) imports nothing of the client.
     ("minimax_async.testing._fake", "minimax_async"): "FakeMiniMax.client()",

@@ -316,7 +316,7 @@ def test_parsed_urls_are_reused_and_the_cache_stays_bounded() -> None:
     for i in range(_URLCache.SIZE + 10):
         url = cache.get(f"https://api.minimax.chat/v1/threads/retrieve?thread_id=t{i}")
         assert url.params["thread_id"] == f"t{i}"
-    assert len(cache._urls) <= _URLCache.SIZE + 1
+    assert len(cache) <= _URLCache.SIZE + 1
     assert cache.get("https://api.minimax.chat/v1/threads/create?GroupId=1") is not first
 
 

@@ -176,8 +176,9 @@ def test_only_namespaces_and_their_methods_are_offered() -> None:
     raw = client.with_raw_response
     with pytest.raises(AttributeError):
         _ = raw.fan_out
-    with pytest.raises(AttributeError):
-        _ = raw.threads._client
+    for private in ("_requester", "_resolve", "_link"):
+        with pytest.raises(AttributeError):
+            getattr(raw.threads.runs, private)
     assert callable(raw.threads.runs.steps.retrieve)
     assert callable(raw.chat.pro.create)
 

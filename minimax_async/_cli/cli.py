@@ -11,15 +11,17 @@ import argparse
 import math
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeAlias
-
-if TYPE_CHECKING:
-    # What `add_subparsers()` returns; only generic for type checkers.
-    SubParsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+from typing import Any, Protocol, TypeAlias
 
 __all__ = ["SUBCOMMANDS", "add_bulk", "add_demo", "add_serve", "build_parser", "main"]
 
 Handler: TypeAlias = Callable[[argparse.Namespace], int]
+
+
+class SubParsers(Protocol):
+    """What a subcommand needs of ``ArgumentParser.add_subparsers()``: adding its parser."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
 def _fault_rate(text: str) -> float:

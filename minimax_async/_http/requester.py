@@ -393,6 +393,10 @@ class URLCache:
     def __init__(self) -> None:
         self._urls: dict[str, httpx.URL] = {}
 
+    def __len__(self) -> int:
+        """How many parsed URLs are kept now."""
+        return len(self._urls)
+
     def get(self, text: str) -> httpx.URL:
         urls = self._urls
         url = urls.get(text)

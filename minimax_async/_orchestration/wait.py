@@ -5,6 +5,10 @@ requires action, call every requested tool (``tools``), submit all outputs in on
 order, and poll again; stop at *target* or raise on another terminal status. All polls go
 through the client's rate budget at the lowest priority (behind writes, reads and the cleanup
 cancels of ``cancel_on_exit``).
+
+The wait uses only the public methods of the runs namespace (:class:`RunsAPI`). The client
+builds a :class:`WaitDriver` with its defaults and hands it to its namespaces, which call it
+with the :class:`WaitOptions` that ``Run.wait_until`` built.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import logging
 import math
 import weakref
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Final, Literal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Final, Protocol
 
 import anyio
 import anyio.lowlevel
+import attrs
 
 from .._clock import Clock, clock_deadline
 from .._exceptions import (
@@ -29,17 +34,23 @@ from .._exceptions import (
     RunFailedError,
     WaitTimeoutError,
 )
+from .._hooks import Observer
 from .._limiter import Priority
-from .._records import Assistant, Run
+from .._records import Assistant, Run, WaitOptions
 from .._retry import is_retryable
 from .polling import Phase, PhaseEstimates, WaitPolicy
-from .tools import ToolCaller, ToolMapping, check_tools
+from .tools import ToolCaller, check_tools
 
-if TYPE_CHECKING:
-    from .._resources.assistants import Assistants
-    from .._resources.runs import Runs
-
-__all__ = ["RunObserver", "indexing_failed", "wait_for_assistant", "wait_for_run"]
+__all__ = [
+    "AssistantsAPI",
+    "RunObserver",
+    "RunsAPI",
+    "WaitDriver",
+    "check_wait_options",
+    "indexing_failed",
+    "wait_for_assistant",
+    "wait_for_run",
+]
 
 logger: Final = logging.getLogger("minimax_async")
 
@@ -56,31 +67,97 @@ _ERRORS: Final[Mapping[str, type[RunFailedError | RunCancelledError | RunExpired
 }
 
 
-async def wait_for_run(
-    runs: Runs,
-    run: Run,
-    target: str,
-    *,
-    tools: ToolMapping | None,
-    timeout: float | None,
-    policy: WaitPolicy | None,
-    on_status: RunObserver | None,
-    cancel_on_exit: bool | None,
-    tool_errors: Literal["return", "raise"],
-) -> Run:
-    """Drive *run* to *target*; see ``Run.wait_until`` for the contract."""
+class RunsAPI(Protocol):
+    """The public methods of ``client.threads.runs`` that a wait uses."""
+
+    async def retrieve(self, thread_id: str, run_id: str, *, priority: Priority = ...) -> Run:
+        """Return the run's current snapshot."""
+        ...
+
+    async def cancel(self, thread_id: str, run_id: str, *, priority: Priority = ...) -> Run:
+        """Ask for the run to be cancelled."""
+        ...
+
+    async def submit_tool_outputs(
+        self,
+        thread_id: str,
+        run_id: str,
+        *,
+        tool_outputs: Sequence[Mapping[str, str]],
+        exactly_once: bool = ...,
+    ) -> Run:
+        """Answer the run's tool calls in one call."""
+        ...
+
+
+class AssistantsAPI(Protocol):
+    """The public method of ``client.assistants`` that waiting for one uses."""
+
+    async def retrieve(self, assistant_id: str) -> Assistant:
+        """Return the assistant's current record."""
+        ...
+
+
+@attrs.frozen
+class WaitDriver:
+    """Waits on the runs and assistants of one client, with that client's defaults.
+
+    The client makes one and hands it to ``client.threads.runs`` (for ``run.wait_until``)
+    and ``client.assistants`` (for ``wait_until_ready``). ``policy`` is the client's
+    ``wait_policy``; ``estimates`` (how long run phases take, per assistant) and
+    ``observer`` (events and counters) are shared by the client and its copies.
+    """
+
+    policy: WaitPolicy
+    observer: Observer
+    estimates: PhaseEstimates = attrs.field(factory=PhaseEstimates)
+
+    def with_policy(self, policy: WaitPolicy) -> WaitDriver:
+        """Return a driver with another default policy, sharing the estimates and observer."""
+        return attrs.evolve(self, policy=policy)
+
+    async def run(self, runs: RunsAPI, run: Run, options: WaitOptions) -> Run:
+        """Drive *run* as *options* say (see ``Run.wait_until``)."""
+        return await wait_for_run(runs, run, options, driver=self)
+
+    async def assistant(
+        self,
+        assistants: AssistantsAPI,
+        assistant_id: str,
+        *,
+        timeout: float | None,
+        policy: WaitPolicy | None,
+    ) -> Assistant:
+        """Poll an assistant until it is ready (see ``Assistants.wait_until_ready``)."""
+        chosen = self.policy if policy is None else policy
+        return await wait_for_assistant(assistants, assistant_id, timeout=timeout, policy=chosen)
+
+
+def check_wait_options(options: WaitOptions) -> None:
+    """Refuse a target, tool mapping, timeout, policy or ``tool_errors`` that cannot work."""
+    target, timeout, policy = options.target, options.timeout, options.policy
     if target not in TARGETS:
         raise ValueError(f"target must be 'completed' or 'requires_action', got {target!r}")
-    if tool_errors not in ("return", "raise"):
-        raise ValueError(f"tool_errors must be 'return' or 'raise', got {tool_errors!r}")
+    if options.tool_errors not in ("return", "raise"):
+        raise ValueError(f"tool_errors must be 'return' or 'raise', got {options.tool_errors!r}")
     if timeout is not None and (math.isnan(timeout) or timeout < 0):
         raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
-    check_tools(tools)
+    check_tools(options.tools)
     if policy is not None and not isinstance(policy, WaitPolicy):
         raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
-    policy = policy or runs._client._wait_policy
-    waiter = _RunWaiter(runs, policy, tools, on_status, tool_errors)
-    cleanup = policy.cancel_on_exit if cancel_on_exit is None else cancel_on_exit
+
+
+async def wait_for_run(runs: RunsAPI, run: Run, options: WaitOptions, *, driver: WaitDriver) -> Run:
+    """Drive *run* to ``options.target``; see ``Run.wait_until`` for the contract.
+
+    Every option is checked before the first poll; ``None`` for the policy or for
+    ``cancel_on_exit`` takes *driver*'s.
+    """
+    check_wait_options(options)
+    target, timeout = options.target, options.timeout
+    policy = options.policy or driver.policy
+    waiter = _RunWaiter(runs, policy, options, driver)
+    cleanup = policy.cancel_on_exit if options.cancel_on_exit is None else options.cancel_on_exit
     try:
         async with clock_deadline(policy.clock, math.inf if timeout is None else timeout):
             return await waiter.drive(run, target)
@@ -162,7 +239,7 @@ class _CleanupReport:
 _REPORTS: Final[weakref.WeakKeyDictionary[object, _CleanupReport]] = weakref.WeakKeyDictionary()
 
 
-async def _cancel_quietly(runs: Runs, run: Run, timeout: float, clock: Clock) -> None:
+async def _cancel_quietly(runs: RunsAPI, run: Run, timeout: float, clock: Clock) -> None:
     """Cancel *run* on the server, shielded from the cancellation that got us here.
 
     The request waits for the client's budget at ``Priority.CANCEL`` (behind the calls
@@ -193,24 +270,19 @@ class _RunWaiter:
     """The state of one ``wait_until`` call."""
 
     def __init__(
-        self,
-        runs: Runs,
-        policy: WaitPolicy,
-        tools: ToolMapping | None,
-        on_status: RunObserver | None,
-        tool_errors: Literal["return", "raise"],
+        self, runs: RunsAPI, policy: WaitPolicy, options: WaitOptions, driver: WaitDriver
     ) -> None:
         self.runs = runs
         self.policy = policy
-        self.on_status = on_status
-        self.observer = runs._client._transport.observer
+        self.on_status = options.on_status
+        self.observer = driver.observer
         self.tool_caller = ToolCaller(
-            tools,
+            options.tools,
             concurrency=policy.tool_concurrency,
-            tool_errors=tool_errors,
+            tool_errors=options.tool_errors,
             observer=self.observer,
         )
-        self.estimates: PhaseEstimates = runs._client._estimates
+        self.estimates: PhaseEstimates = driver.estimates
         self.last: Run = Run(id="")
 
     async def drive(self, run: Run, target: str) -> Run:
@@ -249,7 +321,7 @@ class _RunWaiter:
             # cancelled runs on until its next wait: do not let that be a poll of a dead wait.
             await anyio.lowlevel.checkpoint_if_cancelled()
             try:
-                polled = await self.runs._retrieve(run.thread_id, run.id, priority=Priority.POLL)
+                polled = await self.runs.retrieve(run.thread_id, run.id, priority=Priority.POLL)
             except MiniMaxError as exc:
                 failures += 1
                 if failures > self.policy.max_poll_failures or not is_retryable(
@@ -294,18 +366,17 @@ def indexing_failed(status: str) -> bool:
 
 
 async def wait_for_assistant(
-    assistants: Assistants,
+    assistants: AssistantsAPI,
     assistant_id: str,
     *,
     timeout: float | None,
-    policy: WaitPolicy | None,
+    policy: WaitPolicy,
 ) -> Assistant:
     """Poll an assistant until it is ``available``; see ``Assistants.wait_until_ready``."""
     if timeout is not None and (math.isnan(timeout) or timeout < 0):
         raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
-    if policy is not None and not isinstance(policy, WaitPolicy):
+    if not isinstance(policy, WaitPolicy):
         raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
-    policy = policy or assistants._client._wait_policy
     interval = policy.first_poll
     assistant = None
     async with clock_deadline(policy.clock, math.inf if timeout is None else timeout):

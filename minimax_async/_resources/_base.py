@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import anyio
 
 from .. import _validate as check
-from .._exceptions import APIResponseValidationError, APITimeoutError, MiniMaxError, excerpt
+from .._exceptions import APITimeoutError, MiniMaxError
 from .._limiter import Priority
-from .._options import CallOptions, Headers, Query, Timeout, resolve
+from .._options import CallOptions, Headers, Query, Timeout
 from .._pagination import AsyncPaginator
 from .._records import Page
+from .._requester import APIRequester, parse
 from .._retry import RetryPolicy, outcome_unknown
-from .._serde import structure
 from .._transport import Call, Method
 from .._types import NOT_GIVEN, NotGiven
-
-if TYPE_CHECKING:
-    from .._client import AsyncMiniMax
 
 __all__ = [
     "NEWEST",
     "NOT_GIVEN",
     "SECOND_LOOK_DELAY",
     "TOKEN_KEY",
+    "APIRequester",
     "CallOptions",
     "Headers",
     "NotGiven",
@@ -37,6 +34,7 @@ __all__ = [
     "Timeout",
     "find_by_token",
     "new_token",
+    "parse",
     "token_of",
     "with_token",
 ]
@@ -120,20 +118,6 @@ def find_by_token(
     return find
 
 
-def parse(data: Any, cls: type[T], call: Call) -> T:
-    """Build a *cls* record from *data*, turning any shape mismatch into a MiniMax error."""
-    try:
-        return structure(data, cls)
-    except Exception as exc:
-        raise APIResponseValidationError(
-            f"the response does not have the documented shape of {getattr(cls, '__name__', cls)}: "
-            f"{type(exc).__name__}: {exc}",
-            body=excerpt(json.dumps(data, ensure_ascii=False, default=repr)),
-            method=call.method,
-            url=call.path,
-        ) from exc
-
-
 def unwrap(data: dict[str, Any], key: str) -> Any:
     """Return ``data[key]`` when the answer wraps its object (``{"run": {...}}``), else *data*.
 
@@ -150,11 +134,12 @@ class Resource:
 
     Every public method takes, keyword-only, ``extra_headers``, ``extra_query``,
     ``extra_body`` and ``timeout`` (left out: the client's; ``None``: no limit), and
-    resolves them once, through :meth:`_resolve`, before building its request.
+    resolves them once, through :meth:`_resolve`, before building its request. A namespace
+    holds its client's :class:`APIRequester` and uses nothing of the client itself.
     """
 
-    def __init__(self, client: AsyncMiniMax) -> None:
-        self._client = client
+    def __init__(self, requester: APIRequester) -> None:
+        self._requester = requester
 
     def _resolve(
         self,
@@ -164,22 +149,11 @@ class Resource:
         extra_body: Mapping[str, Any] | None = None,
     ) -> CallOptions:
         """This call's options over the client's (checked here, before anything is sent)."""
-        return resolve(
-            self._client._options,
-            self._client.default_headers,
-            timeout=timeout,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            extra_body=extra_body,
-        )
-
-    async def _send(self, call: Call, options: CallOptions) -> dict[str, Any]:
-        return await self._client._transport.send(options.apply(call), options.request)
+        return self._requester.resolve(timeout, extra_headers, extra_query, extra_body)
 
     def _parse(self, data: Any, cls: type[T], call: Call) -> T:
         """:func:`parse`, with an error built from *data* scrubbed of this client's key."""
-        with self._client._transport.scrubber.active():
-            return parse(data, cls, call)
+        return self._requester.parse(data, cls, call)
 
     async def _get(
         self,
@@ -192,7 +166,7 @@ class Resource:
         priority: Priority = Priority.READ,
     ) -> T:
         call = Call(Method.GET, path, params=params, idempotent=True, priority=priority)
-        data = await self._send(call, options)
+        data = await self._requester.send(call, options)
         return self._parse(data if key is None else unwrap(data, key), cls, call)
 
     async def _post(
@@ -207,13 +181,13 @@ class Resource:
         priority: Priority = Priority.WRITE,
     ) -> T:
         call = Call(Method.POST, path, json=body, idempotent=idempotent, priority=priority)
-        data = await self._send(call, options)
+        data = await self._requester.send(call, options)
         return self._parse(data if key is None else unwrap(data, key), cls, call)
 
     def _resolves(self, exactly_once: bool | NotGiven) -> bool:
         """Whether this create resolves lost answers: its own flag, else the client's."""
         if isinstance(exactly_once, NotGiven):
-            return self._client.exactly_once
+            return self._requester.exactly_once
         return check.instance("exactly_once", exactly_once, bool)
 
     async def _create_once(
@@ -283,7 +257,7 @@ class Resource:
                 if not outcome_unknown(exc) or (find is None and attempt == attempts):
                     raise
                 lost = exc
-            observer = self._client._transport.observer
+            observer = self._requester.observer
             try:
                 found = None if find is None else await _look_twice(what, find, lost, retry.sleep)
             except MiniMaxError:

@@ -6,7 +6,7 @@ The endpoints and objects: docs/wire-format.md#assistants and docs/wire-format.m
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import _validate as check
 from .._pagination import AsyncPaginator
@@ -14,6 +14,7 @@ from .._records import Assistant, AssistantDeleted, AssistantFile, AssistantFile
 from ._base import (
     NEWEST,
     NOT_GIVEN,
+    APIRequester,
     Headers,
     NotGiven,
     Query,
@@ -22,10 +23,9 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
-    from .._client import AsyncMiniMax
     from .._orchestration.polling import WaitPolicy
 
-__all__ = ["AssistantFiles", "Assistants"]
+__all__ = ["AssistantFiles", "AssistantWaits", "Assistants"]
 
 ToolParam = Tool | Mapping[str, Any]
 
@@ -63,12 +63,28 @@ def _assistant_body(
     return body
 
 
+class AssistantWaits(Protocol):
+    """What waits for an assistant: the client gives ``client.assistants`` one (orchestration's)."""
+
+    async def assistant(
+        self,
+        assistants: Assistants,
+        assistant_id: str,
+        *,
+        timeout: float | None,
+        policy: WaitPolicy | None,
+    ) -> Assistant:
+        """Poll *assistant_id* through *assistants* until it is ready; see ``wait_until_ready``."""
+        ...
+
+
 class Assistants(Resource):
     """Assistants: a model with instructions, tools and files."""
 
-    def __init__(self, client: AsyncMiniMax) -> None:
-        super().__init__(client)
-        self.files = AssistantFiles(client)
+    def __init__(self, requester: APIRequester, *, waits: AssistantWaits) -> None:
+        super().__init__(requester)
+        self.files = AssistantFiles(requester)
+        self._waits = waits
 
     async def create(
         self,
@@ -244,10 +260,8 @@ class Assistants(Resource):
         says the indexing failed (it would never become ready), and ``WaitTimeoutError``
         after *timeout* seconds.
         """
-        from .._orchestration.wait import wait_for_assistant
-
         check.require_id("assistant_id", assistant_id)
-        return await wait_for_assistant(self, assistant_id, timeout=timeout, policy=policy)
+        return await self._waits.assistant(self, assistant_id, timeout=timeout, policy=policy)
 
 
 class AssistantFiles(Resource):

@@ -11,7 +11,7 @@ Chat calls change no server state, so they are retried even when an answer was l
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 from .. import _validate as check
 from .._http.sse import is_final_chat_frame
@@ -19,10 +19,17 @@ from .._limiter import Priority
 from .._records import ChatCompletion, ChatCompletionPro, ChatCompletionV2
 from .._streaming import Stream
 from .._transport import Call, Method
-from ._base import NOT_GIVEN, CallOptions, Headers, NotGiven, Query, Resource, Timeout, parse
-
-if TYPE_CHECKING:
-    from .._client import AsyncMiniMax
+from ._base import (
+    NOT_GIVEN,
+    APIRequester,
+    CallOptions,
+    Headers,
+    NotGiven,
+    Query,
+    Resource,
+    Timeout,
+    parse,
+)
 
 __all__ = ["Chat", "ChatPro", "ChatV1", "ChatV2"]
 
@@ -52,10 +59,9 @@ class _ChatAPI(Resource):
         if stream:
             body["stream"] = True
         call = Call(Method.POST, self.path, json=body, idempotent=True, priority=Priority.WRITE)
-        call, request = options.apply(call), options.request
         if not stream:
-            return self._parse(await self._client._transport.send(call, request), cls, call)
-        frames = await self._client._transport.open_events(call, request, is_final_chat_frame)
+            return self._parse(await self._requester.send(call, options), cls, call)
+        frames = await self._requester.open_events(call, options, is_final_chat_frame)
         return Stream(
             frames,
             lambda frame: parse(frame, cls, call),
@@ -376,7 +382,7 @@ class ChatV2(_ChatAPI):
 class Chat:
     """The three ChatCompletion APIs: ``v1``, ``pro`` and ``v2``."""
 
-    def __init__(self, client: AsyncMiniMax) -> None:
-        self.v1 = ChatV1(client)
-        self.pro = ChatPro(client)
-        self.v2 = ChatV2(client)
+    def __init__(self, requester: APIRequester) -> None:
+        self.v1 = ChatV1(requester)
+        self.pro = ChatPro(requester)
+        self.v2 = ChatV2(requester)

@@ -42,5 +42,5 @@ class Embeddings(Resource):
             "type": type,
         }
         call = Call(Method.POST, "/embeddings", json=body, idempotent=True, priority=Priority.WRITE)
-        data = await self._send(call, options)
+        data = await self._requester.send(call, options)
         return self._parse(data, EmbeddingsRecord, call)

@@ -55,7 +55,7 @@ class Files(Resource):
             upload=upload,
             priority=Priority.WRITE,
         )
-        data = await self._send(call, options)
+        data = await self._requester.send(call, options)
         return self._parse(unwrap(data, "file"), File, call)
 
     def list(
@@ -73,7 +73,7 @@ class Files(Resource):
         call = Call(Method.GET, "/files/list", params={"purpose": purpose}, idempotent=True)
 
         async def fetch(_: str | None) -> Page[File]:
-            data = await self._send(call, options)
+            data = await self._requester.send(call, options)
             files = self._parse(data.get("files"), tuple[File, ...], call)
             return Page(data=files, has_more=False)
 
@@ -109,7 +109,7 @@ class Files(Resource):
         options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {"file_id": check.file_id_int_or_str(file_id)}
         call = Call(Method.GET, "/files/retrieve_content", params=params, idempotent=True)
-        return await self._client._transport.send_bytes(options.apply(call), options.request)
+        return await self._requester.send_bytes(call, options)
 
     async def download(
         self,
@@ -131,8 +131,7 @@ class Files(Resource):
         options = self._resolve(timeout, extra_headers, extra_query, extra_body)
         params = {"file_id": check.file_id_int_or_str(file_id)}
         call = Call(Method.GET, "/files/retrieve_content", params=params, idempotent=True)
-        call, request = options.apply(call), options.request
-        transport = self._client._transport
+        requester = self._requester
         if isinstance(destination, str | os.PathLike):
             path = anyio.Path(destination)
             if await path.is_dir():
@@ -140,7 +139,7 @@ class Files(Resource):
             partial = path.with_name(path.name + ".part")
             try:
                 async with await anyio.open_file(partial, "wb") as handle:
-                    written = await transport.download(call, request, handle.write)
+                    written = await requester.download(call, options, handle.write)
                 await partial.replace(path)
             except BaseException:
                 with anyio.CancelScope(shield=True):
@@ -159,7 +158,7 @@ class Files(Resource):
         async def write_piece(piece: bytes) -> None:
             write(piece)
 
-        return await transport.download(call, request, write_piece)
+        return await requester.download(call, options, write_piece)
 
     async def delete(
         self,

@@ -7,7 +7,7 @@ docs/wire-format.md#run-statuses and docs/wire-format.md#streamed-runs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Protocol
 
 import attrs
 
@@ -15,14 +15,15 @@ from .. import _validate as check
 from .._http.sse import is_final_run_frame
 from .._limiter import Priority
 from .._pagination import AsyncPaginator
-from .._records import Message, Page, Run, RunStep, Tool
+from .._records import Message, Page, Run, RunStep, Tool, WaitOptions
 from .._run_stream import RunStream, RunStreamEvent
-from .._serde import structure
+from .._serde import structure, structure_run
 from .._streaming import Stream
 from .._transport import Call, Method
 from ._base import (
     NEWEST,
     NOT_GIVEN,
+    APIRequester,
     CallOptions,
     Headers,
     NotGiven,
@@ -30,15 +31,10 @@ from ._base import (
     Resource,
     Timeout,
     parse,
+    unwrap,
 )
 
-if TYPE_CHECKING:
-    from .._client import AsyncMiniMax
-    from .._orchestration.polling import WaitPolicy
-    from .._orchestration.tools import ToolMapping
-    from .._orchestration.wait import RunObserver
-
-__all__ = ["RunSteps", "Runs"]
+__all__ = ["RunSteps", "RunWaits", "Runs"]
 
 ToolOutput = Mapping[str, str] | tuple[str, str]
 
@@ -46,22 +42,71 @@ _STREAM_TEXT = 1
 _STREAM_TEXT_AND_AUDIO = 2
 
 
+class RunWaits(Protocol):
+    """What drives a run's wait: the client gives its runs namespace one (orchestration's)."""
+
+    async def run(self, runs: Runs, run: Run, options: WaitOptions) -> Run:
+        """Drive *run* as *options* say, through the public methods of *runs*."""
+        ...
+
+
+class _RunLink:
+    """What the runs of one namespace refresh and wait through (a ``RunLink``)."""
+
+    __slots__ = ("_runs", "_waits")
+
+    def __init__(self, runs: Runs, waits: RunWaits) -> None:
+        self._runs = runs
+        self._waits = waits
+
+    async def retrieve(self, thread_id: str, run_id: str) -> Run:
+        return await self._runs.retrieve(thread_id, run_id)
+
+    async def wait(self, run: Run, options: WaitOptions) -> Run:
+        return await self._waits.run(self._runs, run, options)
+
+
 class Runs(Resource):
     """Runs on a thread; every ``Run`` returned can ``refresh()`` and ``wait_until()``."""
 
-    def __init__(self, client: AsyncMiniMax) -> None:
-        super().__init__(client)
-        self.steps = RunSteps(client)
+    def __init__(self, requester: APIRequester, *, waits: RunWaits) -> None:
+        super().__init__(requester)
+        self.steps = RunSteps(requester)
+        self._link = _RunLink(self, waits)
 
-    def _bind(self, run: Run) -> Run:
-        # The record was just built for this call and nobody else holds it yet, so setting
-        # its (non-compared, non-printed) handle in place is safe, and much cheaper than
-        # attrs.evolve copying twenty fields on every poll.
-        object.__setattr__(run, "_ops", self)
-        return run
+    def _run(self, data: Any, call: Call) -> Run:
+        """Parse *data* into a Run linked to this namespace (built linked, not set afterwards)."""
+        return self._requester.parse(data, Run, call, self._structure_linked)
 
-    def _bind_page(self, page: Page[Run]) -> Page[Run]:
-        return attrs.evolve(page, data=tuple(self._bind(run) for run in page.data))
+    def _structure_linked(self, data: Any) -> Run:
+        return structure_run(data, self._link)
+
+    def _link_page(self, page: Page[Run]) -> Page[Run]:
+        # Listed runs come in a page that the converter builds; linking them takes a copy
+        # each, which a list (unlike a poll) can afford.
+        return attrs.evolve(
+            page, data=tuple(attrs.evolve(run, _link=self._link) for run in page.data)
+        )
+
+    async def _get_run(
+        self, path: str, params: Mapping[str, Any], options: CallOptions, priority: Priority
+    ) -> Run:
+        call = Call(Method.GET, path, params=params, idempotent=True, priority=priority)
+        return self._run(await self._requester.send(call, options), call)
+
+    async def _post_run(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        options: CallOptions,
+        *,
+        key: str | None = None,
+        idempotent: bool = False,
+        priority: Priority = Priority.WRITE,
+    ) -> Run:
+        call = Call(Method.POST, path, json=body, idempotent=idempotent, priority=priority)
+        data = await self._requester.send(call, options)
+        return self._run(data if key is None else unwrap(data, key), call)
 
     async def create(
         self,
@@ -99,7 +144,7 @@ class Runs(Resource):
         )
 
         async def send() -> Run:
-            return self._bind(await self._post("/threads/run/create", body, Run, options=options))
+            return await self._post_run("/threads/run/create", body, options)
 
         if not self._resolves(exactly_once):
             return await send()
@@ -199,9 +244,7 @@ class Runs(Resource):
         elif audio:
             raise ValueError("t2a_option is required when audio=True")
         call = Call(Method.POST, "/threads/run/create_stream", json=body, priority=Priority.WRITE)
-        frames = await self._client._transport.open_events(
-            options.apply(call), options.request, is_final_run_frame
-        )
+        frames = await self._requester.open_events(call, options, is_final_run_frame)
         events: Stream[RunStreamEvent] = Stream(
             frames, lambda frame: self._parse_run_event(frame, call)
         )
@@ -213,7 +256,7 @@ class Runs(Resource):
             return None
         kind = structure(data.get("object"), str)
         if kind in ("run", "thread.run"):
-            return self._bind(parse(data, Run, call))
+            return parse(data, Run, call, self._structure_linked)
         if kind in ("message", "thread.message"):
             return parse(data, Message, call)
         if kind in ("run step", "thread.run.step"):
@@ -229,26 +272,26 @@ class Runs(Resource):
         extra_query: Query | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
+        priority: Priority = Priority.READ,
     ) -> Run:
-        """Return the run's current snapshot."""
+        """Return the run's current snapshot.
+
+        ``priority`` is where the request queues in the client's rate budget: with the
+        reads by default; ``wait_until``'s polls use ``Priority.POLL`` (behind everything).
+        """
         options = self._resolve(timeout, extra_headers, extra_query, extra_body)
-        return await self._retrieve(thread_id, run_id, options=options, priority=Priority.READ)
+        if not isinstance(priority, Priority):
+            raise TypeError(f"priority must be a minimax_async.Priority, got {priority!r}")
+        return await self._retrieve(thread_id, run_id, options, priority)
 
     async def _retrieve(
-        self, thread_id: str, run_id: str, *, options: CallOptions | None = None, priority: Priority
+        self, thread_id: str, run_id: str, options: CallOptions, priority: Priority
     ) -> Run:
         params = {
             "thread_id": check.require_id("thread_id", thread_id),
             "run_id": check.require_id("run_id", run_id),
         }
-        run = await self._get(
-            "/threads/run/retrieve",
-            params,
-            Run,
-            options=self._resolve() if options is None else options,
-            priority=priority,
-        )
-        return self._bind(run)
+        return await self._get_run("/threads/run/retrieve", params, options, priority)
 
     def list(
         self,
@@ -276,7 +319,7 @@ class Runs(Resource):
             before=before,
             max_items=max_items,
             options=options,
-            convert=self._bind_page,
+            convert=self._link_page,
         )
 
     async def update(
@@ -297,10 +340,9 @@ class Runs(Resource):
             "run_id": check.require_id("run_id", run_id),
             "metadata": check.metadata(metadata),
         }
-        run = await self._post(
-            "/threads/run/modify", body, Run, options=options, key="run", idempotent=True
+        return await self._post_run(
+            "/threads/run/modify", body, options, key="run", idempotent=True
         )
-        return self._bind(run)
 
     async def cancel(
         self,
@@ -326,16 +368,9 @@ class Runs(Resource):
             "thread_id": check.require_id("thread_id", thread_id),
             "run_id": check.require_id("run_id", run_id),
         }
-        run = await self._post(
-            "/threads/run/cancel",
-            body,
-            Run,
-            options=options,
-            key="run",
-            idempotent=True,
-            priority=priority,
+        return await self._post_run(
+            "/threads/run/cancel", body, options, key="run", idempotent=True, priority=priority
         )
-        return self._bind(run)
 
     async def submit_tool_outputs(
         self,
@@ -366,46 +401,19 @@ class Runs(Resource):
         }
 
         async def send() -> Run:
-            run = await self._post("/threads/run/submit_tool_outputs", body, Run, options=options)
-            return self._bind(run)
+            return await self._post_run("/threads/run/submit_tool_outputs", body, options)
 
         if not self._resolves(exactly_once):
             return await send()
         submitted = {o["tool_call_id"] for o in outputs}
 
         async def find() -> Run | None:
-            run = await self._retrieve(thread_id, run_id, options=options, priority=Priority.WRITE)
+            run = await self._retrieve(thread_id, run_id, options, Priority.WRITE)
             waiting = {c.id for c in run.tool_calls} if run.status == "requires_action" else set()
             return run if not waiting & submitted else None
 
         return await self._exactly_once(
             f"submitting tool outputs to {run_id}", send, find, options=options
-        )
-
-    async def _wait(
-        self,
-        run: Run,
-        target: str,
-        *,
-        tools: ToolMapping | None,
-        timeout: float | None,
-        policy: WaitPolicy | None,
-        on_status: RunObserver | None,
-        cancel_on_exit: bool | None,
-        tool_errors: Literal["return", "raise"],
-    ) -> Run:
-        from .._orchestration.wait import wait_for_run
-
-        return await wait_for_run(
-            self,
-            run,
-            target,
-            tools=tools,
-            timeout=timeout,
-            policy=policy,
-            on_status=on_status,
-            cancel_on_exit=cancel_on_exit,
-            tool_errors=tool_errors,
         )
 
 

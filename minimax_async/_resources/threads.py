@@ -7,7 +7,7 @@ docs/wire-format.md#endpoints.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import _validate as check
 from .._pagination import AsyncPaginator
@@ -15,16 +15,14 @@ from .._records import Message, Thread
 from ._base import (
     NEWEST,
     NOT_GIVEN,
+    APIRequester,
     Headers,
     NotGiven,
     Query,
     Resource,
     Timeout,
 )
-from .runs import Runs
-
-if TYPE_CHECKING:
-    from .._client import AsyncMiniMax
+from .runs import Runs, RunWaits
 
 __all__ = ["Messages", "Threads"]
 
@@ -32,10 +30,10 @@ __all__ = ["Messages", "Threads"]
 class Threads(Resource):
     """Threads: conversations that hold messages and runs."""
 
-    def __init__(self, client: AsyncMiniMax) -> None:
-        super().__init__(client)
-        self.messages = Messages(client)
-        self.runs = Runs(client)
+    def __init__(self, requester: APIRequester, *, waits: RunWaits) -> None:
+        super().__init__(requester)
+        self.messages = Messages(requester)
+        self.runs = Runs(requester, waits=waits)
 
     async def create(
         self,
