@@ -32,6 +32,7 @@ from .._exceptions import (
 from .._limiter import Priority
 from .._records import Assistant, Run
 from .._retry import is_retryable
+from .._tracing import traced
 from .polling import Phase, PhaseEstimates, WaitPolicy
 from .tools import ToolCaller, ToolMapping, check_tools
 
@@ -56,6 +57,7 @@ _ERRORS: Final[Mapping[str, type[RunFailedError | RunCancelledError | RunExpired
 }
 
 
+@traced("minimax.run.wait_until", lambda a: _run_attributes(a["run"], a["target"]))
 async def wait_for_run(
     runs: Runs,
     run: Run,
@@ -293,6 +295,7 @@ def indexing_failed(status: str) -> bool:
     return "fail" in folded or folded in {"error", "errored"}
 
 
+@traced("minimax.assistant.wait_until_ready", lambda a: {"gen_ai.agent.id": a["assistant_id"]})
 async def wait_for_assistant(
     assistants: Assistants,
     assistant_id: str,
@@ -321,3 +324,13 @@ async def wait_for_assistant(
     raise WaitTimeoutError(
         f"assistant {assistant_id} was not available within {timeout} s (last status {status})"
     )
+
+
+def _run_attributes(run: Run, target: str) -> dict[str, str]:
+    """The span attributes of a run's wait: its ids and the status waited for."""
+    return {
+        "minimax.run.id": run.id,
+        "gen_ai.conversation.id": run.thread_id,
+        "gen_ai.agent.id": run.assistant_id,
+        "minimax.wait.target": target,
+    }
