@@ -1,4 +1,4 @@
-"""OpenTelemetry: API calls, waits and fan-outs as spans, recorded with the SDK's in-memory exporter.
+"""OpenTelemetry: calls, waits and fan-outs as spans, recorded by the SDK's in-memory exporter.
 
 The library sends its spans to the global tracer provider, which OpenTelemetry lets a process
 set only once. So it is set once, here, with a sampler that records only while a test holds
@@ -201,9 +201,7 @@ async def test_a_failed_call_has_error_status_and_the_error_class(
     client: mm.AsyncMiniMax, mock_api: respx.MockRouter, spans: InMemorySpanExporter
 ) -> None:
     """An error envelope ends the span with ERROR, the error's class and code, not its text."""
-    mock_api.get("/threads/retrieve").respond(
-        json=err(2013, f"invalid params, GroupId {GROUP_ID}")
-    )
+    mock_api.get("/threads/retrieve").respond(json=err(2013, f"invalid params, GroupId {GROUP_ID}"))
     with pytest.raises(mm.InvalidRequestError):
         await client.threads.retrieve("thread_1")
     (span,) = spans.get_finished_spans()
