@@ -164,6 +164,29 @@ def _usage_attributes(data: Mapping[str, Any]) -> Attributes:
     return attributes
 
 
+#: The URL attributes of each URL called (paths carry no ids, so there are a few dozen).
+_URLS: Final[dict[str, Attributes]] = {}
+
+
+def _url_attributes(url: str) -> Attributes:
+    """``url.template``, ``server.address`` and ``server.port`` of *url*, parsed once."""
+    found = _URLS.get(url)
+    if found is None:
+        parts = urlsplit(url)
+        found = {
+            "gen_ai.system": SYSTEM,
+            "gen_ai.provider.name": SYSTEM,
+            "url.template": parts.path,
+            "server.address": parts.hostname or "",
+        }
+        if parts.port is not None:
+            found["server.port"] = parts.port
+        if len(_URLS) >= 1024:  # many clients on many base URLs: start over
+            _URLS.clear()
+        _URLS[url] = found
+    return found
+
+
 if otel_trace is not None:
     _tracer = otel_trace.get_tracer("minimax_async", __version__)
     _CLIENT = otel_trace.SpanKind.CLIENT
@@ -226,16 +249,8 @@ if otel_trace is not None:
         span = _tracer.start_span(name, kind=_CLIENT)
         if not span.is_recording():
             return NULL_SPAN
-        url = urlsplit(where.url)
-        attributes: Attributes = {
-            "gen_ai.system": SYSTEM,
-            "gen_ai.provider.name": SYSTEM,
-            "http.request.method": str(call.method),
-            "url.template": url.path,
-            "server.address": url.hostname or "",
-        }
-        if url.port is not None:
-            attributes["server.port"] = url.port
+        attributes = _url_attributes(where.url).copy()
+        attributes["http.request.method"] = str(call.method)
         if operation is not None:
             attributes["gen_ai.operation.name"] = operation
             model = _body_field(call, "model")
