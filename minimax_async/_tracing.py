@@ -310,11 +310,12 @@ if otel_trace is not None:
                     return await function(*args, **kwargs)
                 attributes: Attributes = {"gen_ai.system": SYSTEM, "gen_ai.provider.name": SYSTEM}
                 try:
-                    bound = signature.bind(*args, **kwargs)
-                except TypeError:
-                    pass  # the call itself will say what is wrong
-                else:
-                    attributes.update(describe(bound.arguments))
+                    described = describe(signature.bind(*args, **kwargs).arguments)
+                except Exception:
+                    # Tracing never breaks the call it describes; bad arguments are the
+                    # call's own to report.
+                    described = {}
+                attributes.update((k, v) for k, v in described.items() if v not in (None, ""))
                 span.set_attributes(attributes)
                 with _Span(span):
                     return await function(*args, **kwargs)

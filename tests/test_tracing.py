@@ -329,6 +329,28 @@ async def test_a_wait_that_times_out_ends_its_span_with_error(
 
 
 @pytest.mark.anyio
+async def test_wait_until_ready_is_the_parent_of_its_polls(spans: InMemorySpanExporter) -> None:
+    """assistants.wait_until_ready is one span over the retrieves it makes."""
+    fake = make_fake(indexing_delay=0.01)
+    async with fake.client(wait_policy=FAST) as c:
+        file = await c.files.upload(b"shipping takes three days", filename="handbook.txt")
+        created = await c.assistants.create(
+            model="abab5.5-chat", tools=[mm.RetrievalTool()], file_ids=[str(file.file_id)]
+        )
+        ready = await c.assistants.wait_until_ready(created.id, timeout=10)
+    assert ready.status == "available"
+    (wait,) = named(spans, "minimax.assistant.wait_until_ready")
+    assert wait.status.status_code is StatusCode.OK
+    assert attrs(wait)["gen_ai.agent.id"] == created.id
+    polls = named(spans, "GET /assistants/retrieve")
+    assert polls
+    assert wait.context is not None
+    assert all(p.parent is not None and p.parent.span_id == wait.context.span_id for p in polls)
+    (create,) = named(spans, "create_agent abab5.5-chat")
+    assert attrs(create)["gen_ai.request.model"] == "abab5.5-chat"
+
+
+@pytest.mark.anyio
 async def test_fan_out_is_the_parent_of_its_calls_and_waits(spans: InMemorySpanExporter) -> None:
     """Every call and wait of a fan-out lies under its span, in one trace."""
     fake = make_fake()
