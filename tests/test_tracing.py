@@ -8,6 +8,7 @@ with no provider at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -30,7 +32,7 @@ from opentelemetry.util.types import Attributes
 import minimax_async as mm
 from minimax_async.testing import FakeMiniMax, Latency
 
-from .conftest import API_KEY, GROUP_ID, WEATHER, SleepRecorder, err, ok
+from .conftest import API_KEY, BASE_URL, GROUP_ID, WEATHER, SleepRecorder, err, ok, until
 
 FAST = mm.WaitPolicy(first_poll=0.005, min_interval=0.002, max_interval=0.02, jitter=0.0)
 THREAD = {"id": "thread_1", "object": "thread", "created_at": 1, "metadata": {}}
@@ -246,6 +248,36 @@ async def test_a_stream_span_covers_opening_the_stream(
     assert span.name == "chat abab6.5s-chat"
     assert span.status.status_code is StatusCode.OK
     assert len(spans.get_finished_spans()) == 1
+
+
+@pytest.mark.anyio
+async def test_a_call_that_queued_for_the_rate_budget_has_a_rate_wait_event(
+    mock_api: respx.MockRouter, spans: InMemorySpanExporter
+) -> None:
+    """With one request in flight at a time, the call that queued says so on its span."""
+    gate = anyio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await gate.wait()
+        return httpx.Response(200, json=ok(**THREAD))
+
+    mock_api.post("/threads/create").mock(side_effect=slow)
+    client = mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        rate_limit=mm.RateLimit(max_in_flight=1, rpm=None, adaptive=False),
+    )
+    async with client, anyio.create_task_group() as group:
+        group.start_soon(functools.partial(client.threads.create, exactly_once=False))
+        group.start_soon(functools.partial(client.threads.create, exactly_once=False))
+        await until(lambda: client.limiter.waiting == 1)
+        gate.set()
+    created = named(spans, "POST /threads/create")
+    assert len(created) == 2
+    (waited,) = [e for s in created for e in s.events if e.name == "minimax.rate_wait"]
+    assert dict(waited.attributes or {})["minimax.priority"] == "write"
+    assert dict(waited.attributes or {})["minimax.wait_s"] >= 0
 
 
 @pytest.mark.anyio
