@@ -12,7 +12,9 @@ Ratios are taken within a round (paired) and their median over rounds is reporte
 from __future__ import annotations
 
 import gc
+import importlib.abc
 import json
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -467,3 +469,258 @@ def run(
                 )
     result["ratios"] = ratios
     return result
+
+
+# ------------------------------------------------------------------------ tracing overhead
+
+#: How OpenTelemetry is set up in each child process of the tracing measurement.
+TRACING_MODES: dict[str, str] = {
+    "absent": "opentelemetry not importable (hidden before minimax_async is imported)",
+    "noop": "opentelemetry-api installed, no tracer provider (the API's no-op tracer)",
+    "sdk": "an SDK TracerProvider: every span recorded, no processor (nothing exported)",
+    "sdk_export": "an SDK TracerProvider, SimpleSpanProcessor into an in-memory exporter",
+}
+
+
+class _HideOpenTelemetry(importlib.abc.MetaPathFinder):
+    """Makes ``import opentelemetry...`` fail, as if the package were not installed."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "opentelemetry" or name.startswith("opentelemetry."):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+
+
+def _set_up_tracing(mode: str) -> Callable[[], int]:
+    """Set this process up for *mode*; return what counts the spans exported so far."""
+    if mode == "absent":
+        sys.meta_path.insert(0, _HideOpenTelemetry())
+        return lambda: 0
+    if mode == "noop":
+        return lambda: 0
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = TracerProvider()
+    exported = [0]
+    exporter = InMemorySpanExporter()
+    if mode == "sdk_export":
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+
+    def drain() -> int:
+        # Counted and dropped after every burst, so memory stays flat.
+        exported[0] += len(exporter.get_finished_spans())
+        exporter.clear()
+        return exported[0]
+
+    return drain
+
+
+async def _tracing_child_run(
+    url: str, levels: list[int], calls: int, repeats: int, drain: Callable[[], int]
+) -> dict[str, Any]:
+    contender = MinimaxAsync()
+    await contender.open(url)
+    contender.check(await contender.call())
+    gc.collect()
+    gc.freeze()
+    cpu: dict[str, float] = {}
+    for level in levels:
+        per_caller = max(1, calls // level)
+        await burst(contender, min(level, 100), 1)
+        drain()
+        values = []
+        for _ in range(repeats):
+            spent, _wall = await burst(contender, level, per_caller)
+            values.append(spent / (level * per_caller) * 1e6)
+            drain()
+        cpu[str(level)] = c.median(values)
+    await contender.close()
+    return {"cpu_us_per_call": cpu, "span_us": _span_cost(url, drain)}
+
+
+def _span_cost(url: str, drain: Callable[[], int], n: int = 20_000) -> float:
+    """CPU microseconds of the tracing code alone per call: a call's span, entered and ended.
+
+    This is what the transport adds around each call (``call_span`` and ``answered``), timed
+    in a tight loop, so the figure is not lost in the noise of a whole call.
+    """
+    from minimax_async._http.wire import Call, Method, Where
+    from minimax_async._tracing import call_span
+
+    call = Call(Method.GET, "/threads/run/retrieve", params={"thread_id": THREAD_ID})
+    where = Where("GET", f"{url}/v1/threads/run/retrieve", "/threads/run/retrieve")
+    data = {"id": RUN_ID, "status": "requires_action"}
+    started = time.process_time()
+    for _ in range(n):
+        with call_span(call, where) as span:
+            span.answered(200, data)
+    spent = time.process_time() - started
+    drain()
+    return spent / n * 1e6
+
+
+def _tracing_child(mode: str, url: str, levels: list[int], calls: int, repeats: int) -> None:
+    """One measurement of one mode (run as ``python -m benchmarks.percall --tracing-child``)."""
+    drain = _set_up_tracing(mode)
+    from minimax_async import _tracing
+
+    result = anyio.run(_tracing_child_run, url, levels, calls, repeats, drain, backend="asyncio")
+    result["mode"] = mode
+    result["tracing_enabled"] = _tracing.ENABLED
+    result["opentelemetry_loaded"] = any(m.startswith("opentelemetry") for m in sys.modules)
+    result["spans_exported"] = drain()
+    print(json.dumps(result))
+
+
+def run_tracing(
+    *,
+    levels: list[int],
+    rounds: int,
+    calls: int,
+    repeats: int = 3,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Client CPU per call of minimax_async in each tracing mode, paired within rounds.
+
+    Each mode runs in a fresh child process (a process has one global tracer provider, and
+    "absent" must hide the package before anything imports it), against one loopback
+    server; the order of the modes rotates every round. Ratios are mode / absent per round.
+    """
+    modes = list(TRACING_MODES)
+    samples: dict[str, dict[int, list[float]]] = {m: {lvl: [] for lvl in levels} for m in modes}
+    span_us: dict[str, list[float]] = {m: [] for m in modes}
+    checks: dict[str, Any] = {}
+    started = time.perf_counter()
+    with c.child_server("benchmarks._loopback") as (url, _proc):
+        for round_ in range(rounds):
+            shift = round_ % len(modes)
+            for mode in modes[shift:] + modes[:shift]:
+                args = ["--tracing-child", mode, "--url", url, "--calls", str(calls)]
+                args += ["--levels", ",".join(map(str, levels)), "--repeats", str(repeats)]
+                out = c.run_child("benchmarks.percall", args, timeout=600)
+                for level, value in out["cpu_us_per_call"].items():
+                    samples[mode][int(level)].append(value)
+                span_us[mode].append(out["span_us"])
+                checks[mode] = {
+                    k: out[k] for k in ("tracing_enabled", "opentelemetry_loaded", "spans_exported")
+                }
+            log(
+                f"  tracing round {round_ + 1}/{rounds} ({time.perf_counter() - started:.0f} s): "
+                + ", ".join(f"{m} {samples[m][levels[0]][-1]:.0f} us" for m in modes)
+            )
+    ratios = {
+        f"{mode}/absent@{level}": c.summary(paired_ratios(samples, mode, "absent", level))
+        for level in levels
+        for mode in modes[1:]
+    }
+    return {
+        "modes": TRACING_MODES,
+        "levels": levels,
+        "rounds": rounds,
+        "repeats": repeats,
+        "calls_per_measurement": {lvl: level_calls(calls, lvl) for lvl in levels},
+        "cpu_us_per_call": samples,
+        "summary": {
+            m: {str(lvl): c.summary(v) for lvl, v in by.items()} for m, by in samples.items()
+        },
+        "ratios": ratios,
+        "span_us": {m: c.summary(v) for m, v in span_us.items()},
+        "checks": checks,
+    }
+
+
+def tracing_markdown(result: dict[str, Any], machine: dict[str, Any], command: str) -> str:
+    """The tracing measurement as a Markdown report."""
+    levels = result["levels"]
+    modes = list(result["modes"])
+    lines = [
+        "# Tracing overhead: client CPU per call (`python -m benchmarks.percall --tracing`)",
+        "",
+        f"- date: {machine['date']}; {machine['cpus']} CPUs, {machine['cpu_model']}; "
+        f"Python {machine['python']}; load average at start "
+        + ", ".join(str(x) for x in machine["loadavg_at_start"]),
+        f"- command: `{command}`",
+        f"- {result['rounds']} rounds; each mode in a fresh process per round, order rotated; "
+        f"per measurement the median of {result['repeats']} bursts; calls per burst: "
+        + ", ".join(f"{n} at {lvl}" for lvl, n in result["calls_per_measurement"].items()),
+        "",
+        "| mode | what |",
+        "|---|---|",
+        *(f"| {m} | {what} |" for m, what in result["modes"].items()),
+        "",
+        "Client CPU per `runs.retrieve` in microseconds, median over rounds (min–max):",
+        "",
+        "| concurrency | " + " | ".join(modes) + " |",
+        "|---:|" + "---:|" * len(modes),
+    ]
+    for level in levels:
+        cells = []
+        for mode in modes:
+            s = result["summary"][mode][str(level)]
+            cells.append(f"{s['median']:.0f} ({s['min']:.0f}–{s['max']:.0f})")
+        lines.append(f"| {level} | " + " | ".join(cells) + " |")
+    lines += ["", "Paired ratios to `absent` (per round, median over rounds; min–max):", ""]
+    lines += ["| concurrency | " + " | ".join(modes[1:]) + " |"]
+    lines += ["|---:|" + "---:|" * (len(modes) - 1)]
+    for level in levels:
+        cells = []
+        for mode in modes[1:]:
+            s = result["ratios"][f"{mode}/absent@{level}"]
+            cells.append(f"{s['median']:.3f} ({s['min']:.3f}–{s['max']:.3f})")
+        lines.append(f"| {level} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "The tracing code alone (a call's span entered, answered and ended, in a tight loop of "
+        "20,000), CPU microseconds per call, median over rounds (min–max):",
+        "",
+        "| " + " | ".join(modes) + " |",
+        "|" + "---:|" * len(modes),
+        "| "
+        + " | ".join(
+            f"{result['span_us'][m]['median']:.2f} "
+            f"({result['span_us'][m]['min']:.2f}–{result['span_us'][m]['max']:.2f})"
+            for m in modes
+        )
+        + " |",
+    ]
+    lines += ["", "Checks (last round): " + json.dumps(result["checks"]), ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``--tracing``: measure the tracing overhead and write ``results/<name>.md``/``.json``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.percall")
+    parser.add_argument("--tracing", action="store_true", help="measure the tracing overhead")
+    parser.add_argument("--tracing-child", choices=sorted(TRACING_MODES), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--levels", default="1,100")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=600)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--name", default="percall-otel")
+    args = parser.parse_args(argv)
+    levels = [int(x) for x in args.levels.split(",")]
+    if args.tracing_child:
+        _tracing_child(args.tracing_child, args.url, levels, args.calls, args.repeats)
+        return 0
+    if not args.tracing:
+        parser.error("nothing to do: pass --tracing (the other measurements: python -m benchmarks)")
+    machine = c.machine()
+    result = run_tracing(levels=levels, rounds=args.rounds, calls=args.calls, repeats=args.repeats)
+    command = "python -m benchmarks.percall " + " ".join(argv or sys.argv[1:])
+    c.RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"machine": machine, "command": command, "tracing": result}
+    (c.RESULTS / f"{args.name}.json").write_text(json.dumps(payload, indent=1) + "\n")
+    text = tracing_markdown(result, machine, command)
+    (c.RESULTS / f"{args.name}.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -15,6 +15,8 @@ from typing import Final, Literal, TypeVar
 
 import attrs
 
+from ._tracing import event, tool_event
+
 __all__ = [
     "Hooks",
     "LookupDone",
@@ -229,15 +231,18 @@ class Observer:
 
     def rate_wait(self, seconds: float, priority: str) -> None:
         self.rate_waits += 1
+        event("minimax.rate_wait", {"minimax.wait_s": seconds, "minimax.priority": priority})
         if self.on_rate_wait is not None:
             self.call(self.on_rate_wait, RateWait(seconds, priority))
 
     def run_status(self, run_id: str, thread_id: str, old: str, new: str) -> None:
+        event("minimax.run.status", {"minimax.run.status": new, "minimax.run.previous_status": old})
         if self.on_run_status is not None:
             self.call(self.on_run_status, RunStatusChanged(run_id, thread_id, old, new))
 
     def tool_called(self, name: str, elapsed: float, error: BaseException | None) -> None:
         self.tool_calls += 1
+        tool_event(name, error)
         if error is not None:
             self.tool_errors += 1
         if self.on_tool_call is not None:

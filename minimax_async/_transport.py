@@ -46,6 +46,7 @@ from ._limiter import Limiter
 from ._pool import KEEPALIVE_EXPIRY, PoolStats, PoolTransport
 from ._raw import capture_answer
 from ._secrets import Scrubber, scrub_library_logs
+from ._tracing import call_span
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -217,10 +218,11 @@ class Transport:
             answer = await requester.send(request, options.timeout, max_bytes=limit, attempt=number)
             data = decode_json(answer, call, request.where)
             capture_answer(answer.status, answer.headers, where.method, where.url)
+            span.answered(answer.status, data)
             return data
 
         # As _retrying does, written out: this is every JSON call's path, one frame less.
-        with self.scrubber.active():
+        with self.scrubber.active(), call_span(call, where) as span:
             return await call_with_retries(
                 call,
                 request.where,
@@ -366,8 +368,9 @@ class Transport:
         attempt: Callable[[int], Awaitable[R]],
         self_bounded: bool = False,
     ) -> R:
-        # Errors and log lines built while the call runs hide this client's key.
-        with self.scrubber.active():
+        # Errors and log lines built while the call runs hide this client's key. The call's
+        # span ends when the answer starts: a stream's frames and a download's body are after.
+        with self.scrubber.active(), call_span(call, request.where):
             return await call_with_retries(
                 call,
                 request.where,

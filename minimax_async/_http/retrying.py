@@ -28,6 +28,7 @@ from .._exceptions import (
 from .._hooks import Observer, RequestAnswered, RequestSent, RetryScheduled
 from .._limiter import Limiter
 from .._retry import RetryPolicy, is_retryable, outcome_unknown, parse_retry_after
+from .._tracing import retry_event
 from .requester import UsageError
 from .wire import Call, Method, Where
 
@@ -140,6 +141,7 @@ async def call_with_retries(
             error,
         )
         counters.retries += 1
+        retry_event(retries, wait, error)
         if counters.on_retry is not None:
             counters.call(
                 counters.on_retry,

@@ -20,6 +20,7 @@ import attrs
 
 from .._exceptions import ClientClosedError, RunError, WaitTimeoutError
 from .._records import Annotation, Message, Run
+from .._tracing import traced
 from .polling import WaitPolicy
 from .tools import ToolMapping
 
@@ -93,6 +94,7 @@ class RunResult:
 ResultCallback = Callable[[RunResult], Awaitable[None] | None]
 
 
+@traced("minimax.fan_out", lambda a: {"gen_ai.agent.id": a["assistant_id"]})
 async def fan_out(
     client: AsyncMiniMax,
     inputs: Iterable[str | RunInput] | AsyncIterable[str | RunInput],

@@ -38,6 +38,7 @@ from .._hooks import Observer
 from .._limiter import Priority
 from .._records import Assistant, Run, WaitOptions
 from .._retry import is_retryable
+from .._tracing import traced
 from .polling import Phase, PhaseEstimates, WaitPolicy
 from .tools import ToolCaller, check_tools
 
@@ -147,6 +148,7 @@ def check_wait_options(options: WaitOptions) -> None:
         raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
 
 
+@traced("minimax.run.wait_until", lambda a: _run_attributes(a["run"], a["options"].target))
 async def wait_for_run(runs: RunsAPI, run: Run, options: WaitOptions, *, driver: WaitDriver) -> Run:
     """Drive *run* to ``options.target``; see ``Run.wait_until`` for the contract.
 
@@ -365,6 +367,7 @@ def indexing_failed(status: str) -> bool:
     return "fail" in folded or folded in {"error", "errored"}
 
 
+@traced("minimax.assistant.wait_until_ready", lambda a: {"gen_ai.agent.id": a["assistant_id"]})
 async def wait_for_assistant(
     assistants: AssistantsAPI,
     assistant_id: str,
@@ -392,3 +395,13 @@ async def wait_for_assistant(
     raise WaitTimeoutError(
         f"assistant {assistant_id} was not available within {timeout} s (last status {status})"
     )
+
+
+def _run_attributes(run: Run, target: str) -> dict[str, str]:
+    """The span attributes of a run's wait: its ids and the status waited for."""
+    return {
+        "minimax.run.id": run.id,
+        "gen_ai.conversation.id": run.thread_id,
+        "gen_ai.agent.id": run.assistant_id,
+        "minimax.wait.target": target,
+    }
