@@ -8,54 +8,22 @@ headers next to the parsed result.
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
-from collections.abc import Callable, Mapping
-from typing import Any, Final, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 import attrs
 import httpx
 
 from ._exceptions import headers_trace_ids
+from ._http.capture import RequestInfo, capturing
+from ._resources._base import Resource
+from ._resources.chat import Chat
 
-__all__ = ["RawResponse", "RawResponses", "RequestInfo", "capture_answer"]
+__all__ = ["RawResponse", "RawResponses", "RequestInfo"]
 
 T = TypeVar("T")
-
-
-@attrs.frozen
-class RequestInfo:
-    """The request a raw response answers: its method and URL (no query, no credentials)."""
-
-    method: str
-    url: str
-
-
-@attrs.define
-class _Capture:
-    status: int | None = None
-    headers: httpx.Headers | None = None
-    request: RequestInfo | None = None
-
-
-_CAPTURE: Final[contextvars.ContextVar[_Capture | None]] = contextvars.ContextVar(
-    "minimax_async_raw_capture", default=None
-)
-
-
-def capture_answer(status: int, headers: Mapping[str, str], method: str, url: str) -> None:
-    """Note an HTTP answer for the raw-response call running now, if there is one.
-
-    Called by the transport on every successful answer; without a raw-response call in
-    progress it only reads a context variable.
-    """
-    capture = _CAPTURE.get()
-    if capture is not None:
-        capture.status = status
-        # A plain, case-insensitive copy, the same on both backends (repeats kept).
-        capture.headers = httpx.Headers(list(headers.items()))
-        capture.request = RequestInfo(method, url)
 
 
 @attrs.frozen
@@ -115,23 +83,16 @@ class RawResponses:
 
 
 def _is_namespace(value: object) -> bool:
-    from ._resources._base import Resource
-    from ._resources.chat import Chat
-
     return isinstance(value, Resource | Chat)
 
 
 def _raw_method(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     async def raw(*args: Any, **kwargs: Any) -> RawResponse[Any]:
-        capture = _Capture()
-        token = _CAPTURE.set(capture)
-        try:
+        with capturing() as capture:
             result = method(*args, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
-        finally:
-            _CAPTURE.reset(token)
         if capture.status is None or capture.headers is None or capture.request is None:
             raise TypeError(f"{method.__qualname__} makes no HTTP call to report on")
         return RawResponse(capture.status, capture.headers, capture.request, parsed=result)

@@ -12,6 +12,7 @@ Unknown *values* of plain strings (run status, finish reason) are kept as they c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import (
     TYPE_CHECKING,
     Annotated,
@@ -26,10 +27,10 @@ from typing import (
 
 import attrs
 
+from ._types import ToolMapping
+
 if TYPE_CHECKING:
     from ._orchestration.polling import WaitPolicy
-    from ._orchestration.tools import ToolMapping
-    from ._orchestration.wait import RunObserver
 
 __all__ = [
     "TERMINAL_RUN_STATUSES",
@@ -81,6 +82,7 @@ __all__ = [
     "Run",
     "RunLastError",
     "RunLink",
+    "RunObserver",
     "RunStep",
     "StepDetails",
     "SubmitToolOutputs",
@@ -665,6 +667,10 @@ class Run:
             tool_errors=tool_errors,
         )
         return await self._linked().wait(self, options)
+
+
+#: Called with each new run snapshot whose status differs from the previous one.
+RunObserver: TypeAlias = Callable[[Run], Awaitable[None] | None]
 
 
 # -------------------------------------------------------------------------------- run steps

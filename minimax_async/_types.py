@@ -1,10 +1,11 @@
-"""Small shared types: the "not given" sentinel of optional per-call and per-copy options."""
+"""Small shared types: the "not given" sentinel of optional options, and what a tool is."""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeAlias
 
-__all__ = ["NOT_GIVEN", "NotGiven"]
+__all__ = ["NOT_GIVEN", "NotGiven", "ToolFunction", "ToolMapping"]
 
 
 class NotGiven:
@@ -16,3 +17,10 @@ class NotGiven:
 
 #: An option that was not given: use the client's setting.
 NOT_GIVEN: Final = NotGiven()
+
+
+#: A tool: called with the model's arguments as keyword arguments; sync tools run in a
+#: worker thread. The result is sent as is if it is a ``str``, else as JSON.
+ToolFunction: TypeAlias = Callable[..., Any]
+#: The tools of a wait: name -> callable.
+ToolMapping: TypeAlias = Mapping[str, ToolFunction]

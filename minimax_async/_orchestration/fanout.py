@@ -25,9 +25,18 @@ from .polling import WaitPolicy
 from .tools import ToolMapping
 
 if TYPE_CHECKING:
-    from .._client import AsyncMiniMax
+    from .._resources.threads import Threads
 
-__all__ = ["Checkpoint", "Progress", "RunInput", "RunResult", "fan_out"]
+__all__ = ["Checkpoint", "FanOutClient", "Progress", "RunInput", "RunResult", "fan_out"]
+
+
+class FanOutClient(Protocol):
+    """What a fan-out uses of a client: its threads namespace (threads, messages, runs)."""
+
+    @property
+    def threads(self) -> Threads:
+        """``client.threads``."""
+        ...
 
 
 @attrs.frozen
@@ -96,7 +105,7 @@ ResultCallback = Callable[[RunResult], Awaitable[None] | None]
 
 @traced("minimax.fan_out", lambda a: {"gen_ai.agent.id": a["assistant_id"]})
 async def fan_out(
-    client: AsyncMiniMax,
+    client: FanOutClient,
     inputs: Iterable[str | RunInput] | AsyncIterable[str | RunInput],
     *,
     assistant_id: str,
@@ -181,7 +190,7 @@ class _Pipeline:
 
     def __init__(
         self,
-        client: AsyncMiniMax,
+        client: FanOutClient,
         assistant_id: str,
         tools: ToolMapping | None,
         timeout: float | None,

@@ -15,7 +15,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 import anyio
@@ -26,15 +26,11 @@ import anyio.to_thread
 from .._exceptions import ToolExecutionError, UnknownToolError
 from .._hooks import Observer
 from .._records import FunctionToolCall, Run
+from .._types import ToolFunction, ToolMapping
 
 __all__ = ["ToolCaller", "ToolFunction", "ToolMapping", "check_tools"]
 
 logger: Final = logging.getLogger("minimax_async")
-
-#: A tool: called with the model's arguments as keyword arguments; sync tools run in a
-#: worker thread. The result is sent as is if it is a ``str``, else as JSON.
-ToolFunction = Callable[..., Any]
-ToolMapping = Mapping[str, ToolFunction]
 
 
 def check_tools(tools: object) -> None:

@@ -18,7 +18,7 @@ import logging
 import math
 import weakref
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final, Protocol
 
 import anyio
@@ -36,7 +36,7 @@ from .._exceptions import (
 )
 from .._hooks import Observer
 from .._limiter import Priority
-from .._records import Assistant, Run, WaitOptions
+from .._records import Assistant, Run, RunObserver, WaitOptions
 from .._retry import is_retryable
 from .._tracing import traced
 from .polling import Phase, PhaseEstimates, WaitPolicy
@@ -55,8 +55,6 @@ __all__ = [
 
 logger: Final = logging.getLogger("minimax_async")
 
-#: Called with each new run snapshot whose status differs from the previous one.
-RunObserver = Callable[[Run], Awaitable[None] | None]
 
 TARGETS: Final = ("completed", "requires_action")
 #: Statuses at which a phase of polling ends (the caller is needed, or nothing more happens).
