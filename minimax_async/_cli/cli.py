@@ -54,7 +54,7 @@ def _positive_int(text: str) -> int:
 
 def _run_serve(args: argparse.Namespace) -> int:
     try:
-        from minimax_async.testing._serve import run_server
+        from minimax_async.testing._run_server import run_server
     except ImportError as exc:
         print(
             f"minimax-async serve needs the emulator extra ({exc}); "

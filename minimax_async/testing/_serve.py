@@ -1,28 +1,33 @@
-"""Serving a `FakeMiniMax` over real HTTP on loopback with uvicorn (``minimax-async serve``)."""
+"""Serving a `FakeMiniMax` over real HTTP on loopback with uvicorn, in a thread (tests)."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._config import Latency
 from ._errors import ConnectionDropped, ConnectionRefused
-from ._fake import DEFAULT_GROUP_ID, FakeMiniMax
-from ._faults import Faults
 
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["run_server", "serve_in_thread"]
+__all__ = ["Servable", "base_url_of", "bind", "serve_in_thread", "serving", "uvicorn_server"]
 
 STARTUP_TIMEOUT = 10.0
+
+
+class Servable(Protocol):
+    """What is served: an object with an ASGI ``app`` (a `FakeMiniMax`)."""
+
+    @property
+    def app(self) -> Any:
+        """The ASGI application."""
+        ...
 
 
 class _QuietDrops(logging.Filter):
@@ -52,7 +57,7 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
     if not is_loopback(host):
         raise ValueError(f"FakeMiniMax only listens on loopback, not on {host!r}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -69,13 +74,13 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _base_url(sock: socket.socket) -> str:
+def base_url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}/v1"
 
 
-def _server(fake: FakeMiniMax) -> uvicorn.Server:
+def uvicorn_server(fake: Servable) -> uvicorn.Server:
     import uvicorn  # imported here so that this module loads without the server installed
 
     _install_log_filter()
@@ -84,7 +89,7 @@ def _server(fake: FakeMiniMax) -> uvicorn.Server:
 
 
 @contextmanager
-def serve_in_thread(fake: FakeMiniMax, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serve_in_thread(fake: Servable, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve `fake` with uvicorn in a background thread; yield its base URL (``.../v1``).
 
     ``port=0`` picks a free port. The server stops when the block exits. Only loopback hosts
@@ -95,14 +100,14 @@ def serve_in_thread(fake: FakeMiniMax, *, host: str = "127.0.0.1", port: int = 0
 
 
 @contextmanager
-def serving(fake: FakeMiniMax, *, host: str, port: int, drain: bool) -> Iterator[str]:
+def serving(fake: Servable, *, host: str, port: int, drain: bool) -> Iterator[str]:
     """`serve_in_thread`, saying whether stopping waits for the requests still being handled.
 
     ``drain=False`` suits a server whose only client is already closed: a request the fake
     is still holding (a slow fault, say) has nobody left to answer, so it is cancelled.
     """
-    sock = _bind(host, port)
-    server = _server(fake)
+    sock = bind(host, port)
+    server = uvicorn_server(fake)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="FakeMiniMax-uvicorn", daemon=True
     )
@@ -113,54 +118,9 @@ def serving(fake: FakeMiniMax, *, host: str, port: int, drain: bool) -> Iterator
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start serving FakeMiniMax")
             time.sleep(0.005)
-        yield _base_url(sock)
+        yield base_url_of(sock)
     finally:
         server.force_exit = not drain
         server.should_exit = True
         thread.join(STARTUP_TIMEOUT)
         sock.close()
-
-
-def run_server(
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    rpm: int | None = None,
-    rpm_window: float = 60.0,
-    fault_rate: float = 0.0,
-    latency: float | None = None,
-    seed: int = 0,
-    api_key: str | None = None,
-    group_id: str | None = None,
-    out: TextIO | None = None,
-) -> int:
-    """Serve a new `FakeMiniMax` on loopback until interrupted; print what a client should use.
-
-    Returns the process exit status (2 for a non-loopback host or a port already in use).
-    """
-    stream = out if out is not None else sys.stdout
-    fake = FakeMiniMax(
-        api_key=api_key,
-        latency=Latency() if latency is None else Latency.uniform(latency),
-        rpm=rpm,
-        rpm_window=rpm_window,
-        faults=Faults(rate=fault_rate) if fault_rate else None,
-        seed=seed,
-        group_id=group_id or DEFAULT_GROUP_ID,
-    )
-    try:
-        sock = _bind(host, port)
-    except (ValueError, OSError) as exc:
-        print(f"minimax-async serve: {exc}", file=sys.stderr)
-        return 2
-    base_url = _base_url(sock)
-    print(f"FakeMiniMax is serving on {base_url} (Ctrl-C to stop)", file=stream)
-    print(f"MINIMAX_BASE_URL={base_url}", file=stream)
-    print(f"MINIMAX_API_KEY={fake.api_key}", file=stream)
-    print(f"MINIMAX_GROUP_ID={fake.group_id}", file=stream, flush=True)
-    server = _server(fake)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-    return 0

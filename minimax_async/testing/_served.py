@@ -8,18 +8,27 @@ package at import time, so the emulator only imports it when such a client is as
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio.to_thread
 
 from minimax_async import AsyncMiniMax
 
-from ._serve import serving
+from ._serve import Servable, serving
 
-if TYPE_CHECKING:
-    from ._fake import FakeMiniMax
+__all__ = ["ServedClient", "ServedFake"]
 
-__all__ = ["ServedClient"]
+
+class ServedFake(Servable, Protocol):
+    """What the client needs of the fake it serves (a `FakeMiniMax`): its app and credentials."""
+
+    @property
+    def api_key(self) -> str:
+        """The key the fake accepts."""
+
+    @property
+    def group_id(self) -> str:
+        """The fake's GroupId."""
 
 
 class ServedClient(AsyncMiniMax):
@@ -30,7 +39,7 @@ class ServedClient(AsyncMiniMax):
     their answers). A ``with_options`` copy shares the server and, as any copy, closes nothing.
     """
 
-    def __init__(self, fake: FakeMiniMax, **options: Any) -> None:
+    def __init__(self, fake: ServedFake, **options: Any) -> None:
         server = ExitStack()
         url = server.enter_context(serving(fake, host="127.0.0.1", port=0, drain=False))
         try:
