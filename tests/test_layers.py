@@ -252,3 +252,72 @@ def test_the_real_package_has_imports_in_every_layer() -> None:
     sources = {layer_of(found.source) for found in package_imports()}
     names = {layer[1] for layer in sources if layer is not None}
     assert {name for name, _ in LAYERS} - {"leaves"} <= names
+
+
+def import_cycles(imports: list[Import]) -> list[list[str]]:
+    """The groups of two or more modules that import each other round in a loop.
+
+    Every import counts here, ``TYPE_CHECKING`` ones included: a loop of type-only imports
+    still ties the modules together for whoever reads them. Tarjan's strongly connected
+    components over the import graph.
+    """
+    graph: dict[str, set[str]] = {}
+    for found in imports:
+        if found.source != found.target:
+            graph.setdefault(found.source, set()).add(found.target)
+            graph.setdefault(found.target, set())
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group: list[str] = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def _without_packages(imports: list[Import]) -> list[Import]:
+    # `from . import x` in a package's __init__ and `import pkg` elsewhere both name the
+    # package face, which hands names on: loops through a face are not loops of code.
+    faces = {_module_name(p) for p in ROOT.rglob("__init__.py")}
+    return [i for i in imports if i.source not in faces and i.target not in faces]
+
+
+def test_no_modules_import_each_other_in_a_loop() -> None:
+    """No two modules of the package import each other round, even for types only."""
+    assert import_cycles(_without_packages(package_imports())) == []
+
+
+def test_the_loop_finder_finds_a_loop_of_type_only_imports() -> None:
+    """Three modules that import each other round, one of them for types, are one loop."""
+    loop = [
+        Import("minimax_async.a", "minimax_async.b", 1, False),
+        Import("minimax_async.b", "minimax_async.c", 1, True),
+        Import("minimax_async.c", "minimax_async.a", 1, False),
+        Import("minimax_async.c", "minimax_async.d", 1, False),
+    ]
+    assert import_cycles(loop) == [["minimax_async.a", "minimax_async.b", "minimax_async.c"]]
+    assert import_cycles(loop[:2] + loop[3:]) == []
