@@ -188,6 +188,18 @@ class MinimaxAsyncNativeAiohttp(MinimaxAsync):
         return {"http_backend": "aiohttp"}
 
 
+class MinimaxAsyncNativeAiohttpUnbounded(MinimaxAsync):
+    """The aiohttp backend without the in-flight bound: what the bound costs at many callers."""
+
+    name = "minimax_async_native_aiohttp_unbounded"
+    label = 'minimax_async, http_backend="aiohttp", RateLimit.unlimited()'
+
+    def _options(self) -> dict[str, Any]:
+        import minimax_async as mm
+
+        return {"http_backend": "aiohttp", "rate_limit": mm.RateLimit.unlimited()}
+
+
 class MinimaxAsyncHttpcore(MinimaxAsync):
     """minimax_async over httpx's own transport: httpcore's pool instead of the built-in one."""
 
@@ -296,6 +308,7 @@ CONTENDERS: dict[str, Callable[[], Contender]] = {
     "minimax_async_unbounded": MinimaxAsyncUnbounded,
     "minimax_async_aiohttp": MinimaxAsyncAiohttp,
     "minimax_async_native_aiohttp": MinimaxAsyncNativeAiohttp,
+    "minimax_async_native_aiohttp_unbounded": MinimaxAsyncNativeAiohttpUnbounded,
     "minimax_async_httpcore": MinimaxAsyncHttpcore,
     "minimax_async_client_layer": MinimaxAsyncClientLayer,
 }

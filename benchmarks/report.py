@@ -325,9 +325,14 @@ def _fanout_md(fan: dict[str, Any], png: str | None) -> list[str]:
         f"FakeMiniMax phases: queued {lat['queued']} s + in_progress {lat['in_progress']} s, "
         f"twice per run (before and after the tool call): ideal = {fan['ideal_s']:.1f} s. "
         f"Minimum requests per run = {fan['min_requests_per_run']}. One measurement per row "
-        "(fresh server and client process each); the seeds' loop is measured on "
-        f"{fan['seeds_measured']['measured_runs']} sequential run(s) and its wall time "
-        "extrapolated as N x the time per run.",
+        "(fresh server and client process each)"
+        + (
+            "; the seeds' loop is measured on "
+            f"{fan['seeds_measured']['measured_runs']} sequential run(s) and its wall time "
+            "extrapolated as N x the time per run."
+            if "seeds_measured" in fan
+            else "."
+        ),
         "",
         "| N | strategy | wall s | wall / ideal | last run created at s | run latency / ideal "
         "(median, p95) | requests / run | CPU ms / run | CPU us / request | peak RSS MiB "
