@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, Any] = {
         "quick": args.quick,
+        "plan_name": "quick" if args.quick else args.plan or "full",
         "command": "python -m benchmarks " + " ".join(argv),
         "machine": c.machine(),
         "plan": {p: plan[p] for p in parts},
