@@ -43,6 +43,11 @@ RATIOS = [
         "minimax_async_native_aiohttp_unbounded",
         "raw_aiohttp_same_request",
     ),
+    (
+        "aiohttp adapter alone / raw aiohttp, same request",
+        "minimax_async_aiohttp_adapter",
+        "raw_aiohttp_same_request",
+    ),
     ("httpx backend (default) / raw httpx", "minimax_async", "raw_httpx"),
 ]
 

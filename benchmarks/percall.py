@@ -123,6 +123,50 @@ class RawAiohttpSameRequest(RawAiohttp):
             return json.loads(await response.read())
 
 
+class AiohttpAdapter(Contender):
+    """minimax_async's aiohttp adapter alone: a built request sent, the body read, json.loads.
+
+    No resource, retry loop, limiter, envelope check or typed record: the difference between
+    this and raw aiohttp sending the same request is the adapter's own cost.
+    """
+
+    name = "minimax_async_aiohttp_adapter"
+    label = "minimax_async's aiohttp adapter alone + json.loads"
+
+    async def open(self, url: str) -> None:
+        from minimax_async._http.aiohttp_requester import AiohttpRequester
+        from minimax_async._http.retrying import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
+        from minimax_async._http.wire import Call, Method, build_request
+        from minimax_async._limiter import Priority
+        from minimax_async._secrets import Scrubber
+        from minimax_async._transport import default_limits
+
+        call = Call(
+            Method.GET,
+            "/threads/run/retrieve",
+            params={"thread_id": THREAD_ID, "run_id": RUN_ID},
+            idempotent=True,
+            priority=Priority.READ,
+        )
+        self.request = build_request(
+            call, base_url=url + "/v1", group_query=f"GroupId={c.GROUP_ID}"
+        )
+        self.requester = AiohttpRequester(scrubber=Scrubber(c.API_KEY), limits=default_limits(8))
+        self.timeout = DEFAULT_TIMEOUT
+        self.max_bytes = DEFAULT_MAX_RESPONSE_BYTES
+
+    async def call(self) -> Any:
+        answer = await self.requester.send(self.request, self.timeout, max_bytes=self.max_bytes)
+        return json.loads(answer.body)
+
+    def check(self, result: Any) -> None:
+        assert result["id"] == RUN_ID, result
+        assert result["status"] == "requires_action", result
+
+    async def close(self) -> None:
+        await self.requester.aclose()
+
+
 class MinimaxAsync(Contender):
     name = "minimax_async"
     label = "minimax_async"
@@ -303,6 +347,7 @@ CONTENDERS: dict[str, Callable[[], Contender]] = {
     "raw_aiohttp": RawAiohttp,
     "raw_aiohttp_same_request": RawAiohttpSameRequest,
     "minimax_async": MinimaxAsync,
+    "minimax_async_aiohttp_adapter": AiohttpAdapter,
     "openai": OpenAIPython,
     "minimax_client": MinimaxClient,
     "minimax_async_unbounded": MinimaxAsyncUnbounded,
