@@ -48,6 +48,21 @@ RATIOS = [
         "minimax_async_aiohttp_adapter",
         "raw_aiohttp_same_request",
     ),
+    (
+        "adapter + decode_json / adapter",
+        "minimax_async_aiohttp_adapter_decoded",
+        "minimax_async_aiohttp_adapter",
+    ),
+    (
+        "adapter + decode_json + typed Run / adapter + decode_json",
+        "minimax_async_aiohttp_adapter_typed",
+        "minimax_async_aiohttp_adapter_decoded",
+    ),
+    (
+        "aiohttp backend / adapter + decode_json + typed Run",
+        "minimax_async_native_aiohttp",
+        "minimax_async_aiohttp_adapter_typed",
+    ),
     ("httpx backend (default) / raw httpx", "minimax_async", "raw_httpx"),
 ]
 

@@ -167,6 +167,43 @@ class AiohttpAdapter(Contender):
         await self.requester.aclose()
 
 
+class AiohttpAdapterDecoded(AiohttpAdapter):
+    """The adapter alone, then the envelope check: what decoding adds with real I/O around it."""
+
+    name = "minimax_async_aiohttp_adapter_decoded"
+    label = "the aiohttp adapter alone + the envelope check (decode_json)"
+
+    async def call(self) -> Any:
+        from minimax_async._http.wire import decode_json
+
+        answer = await self.requester.send(self.request, self.timeout, max_bytes=self.max_bytes)
+        return decode_json(answer, self.call_spec, self.request.where)
+
+    async def open(self, url: str) -> None:
+        await super().open(url)
+        from minimax_async._http.wire import Call, Method
+
+        self.call_spec = Call(Method.GET, "/threads/run/retrieve", idempotent=True)
+
+
+class AiohttpAdapterTyped(AiohttpAdapterDecoded):
+    """The adapter, the envelope check and the typed ``Run``: all but the resource, retry loop
+    and limiter layers."""
+
+    name = "minimax_async_aiohttp_adapter_typed"
+    label = "the aiohttp adapter alone + decode_json + the typed Run"
+
+    async def call(self) -> Any:
+        from minimax_async._records import Run
+        from minimax_async._serde import structure
+
+        return structure(await super().call(), Run)
+
+    def check(self, result: Any) -> None:
+        assert result.id == RUN_ID, result
+        assert result.status == "requires_action", result
+
+
 class MinimaxAsync(Contender):
     name = "minimax_async"
     label = "minimax_async"
@@ -348,6 +385,8 @@ CONTENDERS: dict[str, Callable[[], Contender]] = {
     "raw_aiohttp_same_request": RawAiohttpSameRequest,
     "minimax_async": MinimaxAsync,
     "minimax_async_aiohttp_adapter": AiohttpAdapter,
+    "minimax_async_aiohttp_adapter_decoded": AiohttpAdapterDecoded,
+    "minimax_async_aiohttp_adapter_typed": AiohttpAdapterTyped,
     "openai": OpenAIPython,
     "minimax_client": MinimaxClient,
     "minimax_async_unbounded": MinimaxAsyncUnbounded,
