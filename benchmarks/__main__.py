@@ -54,6 +54,31 @@ QUICK: dict[str, Any] = {
         "sample_every": 1.0,
     },
 }
+#: Smaller sizes for a shared, loaded machine (``--plan reduced``): the HTTP backends side by
+#: side at N = 100 and 1,000 with shorter phases, and a 90 s rate-limit run (its last 60 s
+#: window starts at 30 s, so a client that bursts at the start is still inside it: the
+#: learning client is measured in the full plan only).
+REDUCED: dict[str, Any] = {
+    "percall": {"levels": [1, 100], "rounds": 5, "calls": 1000},
+    "fanout": {
+        "ns": [100, 1000],
+        "queued": 1.0,
+        "in_progress": 4.0,
+        "seeds_runs": 0,
+        "big_n": 10**9,
+        "big_n_configs": [],
+        "configs": ["mm_default", "mm_native_aiohttp", "mm_aiohttp"],
+    },
+    "ratelimit": {
+        "rpm": 1200,
+        "duration": 90.0,
+        "queued": 0.2,
+        "in_progress": 0.5,
+        "sample_every": 5.0,
+        "modes": ["known"],
+        "backends": ["httpx", "aiohttp"],
+    },
+}
 PERCALL_CONTENDERS = [
     "raw_httpx",
     "raw_aiohttp",
@@ -82,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small N, few repeats (< 1 min)")
     parser.add_argument(
+        "--plan",
+        choices=("full", "quick", "reduced"),
+        default=None,
+        help="sizes: full (default), quick (= --quick) or reduced (a shared machine)",
+    )
+    parser.add_argument(
         "--only",
         default="percall,fanout,ratelimit",
         help="comma-separated subset of percall,fanout,ratelimit",
@@ -91,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         "--name", default=None, help="base name of the result files (latest; quick with --quick)"
     )
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
+    if args.plan == "quick":
+        args.quick = True
+    plan = QUICK if args.quick else REDUCED if args.plan == "reduced" else FULL
     args.name = args.name or ("quick" if args.quick else "latest")
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(plan)
@@ -100,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, Any] = {
         "quick": args.quick,
+        "plan_name": "quick" if args.quick else args.plan or "full",
         "command": "python -m benchmarks " + " ".join(argv),
         "machine": c.machine(),
         "plan": {p: plan[p] for p in parts},
@@ -130,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     text = report.markdown(results, pngs)
     (args.out / f"{args.name}.md").write_text(text)
     log(f"wrote {args.out / (args.name + '.md')} and .json in {results['elapsed_s']:.0f} s")
-    if not args.quick and args.name == "latest" and args.out == c.RESULTS and len(parts) == 3:
+    full = not args.quick and args.plan in (None, "full")
+    if full and args.name == "latest" and args.out == c.RESULTS and len(parts) == 3:
         _update_readme(text)
     print(text)
     return 0

@@ -368,7 +368,10 @@ async def _main(args: Any) -> dict[str, Any]:
     if args.shared:
         rate = attrs.evolve(rate, shared=args.shared)
     transport: Any = None
-    if args.transport == "aiohttp":
+    backend = "httpx"
+    if args.transport == "native-aiohttp":
+        backend = "aiohttp"  # AsyncMiniMax(http_backend="aiohttp"): aiohttp without httpx
+    elif args.transport == "aiohttp":
         from httpx_aiohttp import AiohttpTransport
 
         transport = AiohttpTransport()
@@ -383,6 +386,7 @@ async def _main(args: Any) -> dict[str, Any]:
         base_url=args.url,
         rate_limit=rate,
         transport=transport,
+        http_backend=backend,
     ) as client:
         assistant = await client.assistants.create(
             model="abab5.5-chat",
@@ -417,7 +421,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rpm", type=float, default=600)
     parser.add_argument("--max-in-flight", type=int, default=0, help="RateLimit bound (0: default)")
     parser.add_argument("--shared", default="", help="RateLimit(shared=...): a redis:// URL")
-    parser.add_argument("--transport", choices=("httpx", "httpcore", "aiohttp"), default="httpx")
+    parser.add_argument(
+        "--transport",
+        choices=("httpx", "httpcore", "aiohttp", "native-aiohttp"),
+        default="httpx",
+        help="aiohttp: the httpx-aiohttp transport; native-aiohttp: http_backend='aiohttp'",
+    )
     parser.add_argument("--duration", type=float, default=75.0)
     parser.add_argument("--grace", type=float, default=5.0)
     parser.add_argument("--sample-every", type=float, default=5.0)

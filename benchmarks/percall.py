@@ -125,6 +125,87 @@ class RawAiohttpSameRequest(RawAiohttp):
             return json.loads(await response.read())
 
 
+class AiohttpAdapter(Contender):
+    """minimax_async's aiohttp adapter alone: a built request sent, the body read, json.loads.
+
+    No resource, retry loop, limiter, envelope check or typed record: the difference between
+    this and raw aiohttp sending the same request is the adapter's own cost.
+    """
+
+    name = "minimax_async_aiohttp_adapter"
+    label = "minimax_async's aiohttp adapter alone + json.loads"
+
+    async def open(self, url: str) -> None:
+        from minimax_async._http.aiohttp_requester import AiohttpRequester
+        from minimax_async._http.retrying import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
+        from minimax_async._http.wire import Call, Method, build_request
+        from minimax_async._limiter import Priority
+        from minimax_async._secrets import Scrubber
+        from minimax_async._transport import default_limits
+
+        call = Call(
+            Method.GET,
+            "/threads/run/retrieve",
+            params={"thread_id": THREAD_ID, "run_id": RUN_ID},
+            idempotent=True,
+            priority=Priority.READ,
+        )
+        self.request = build_request(
+            call, base_url=url + "/v1", group_query=f"GroupId={c.GROUP_ID}"
+        )
+        self.requester = AiohttpRequester(scrubber=Scrubber(c.API_KEY), limits=default_limits(8))
+        self.timeout = DEFAULT_TIMEOUT
+        self.max_bytes = DEFAULT_MAX_RESPONSE_BYTES
+
+    async def call(self) -> Any:
+        answer = await self.requester.send(self.request, self.timeout, max_bytes=self.max_bytes)
+        return json.loads(answer.body)
+
+    def check(self, result: Any) -> None:
+        assert result["id"] == RUN_ID, result
+        assert result["status"] == "requires_action", result
+
+    async def close(self) -> None:
+        await self.requester.aclose()
+
+
+class AiohttpAdapterDecoded(AiohttpAdapter):
+    """The adapter alone, then the envelope check: what decoding adds with real I/O around it."""
+
+    name = "minimax_async_aiohttp_adapter_decoded"
+    label = "the aiohttp adapter alone + the envelope check (decode_json)"
+
+    async def call(self) -> Any:
+        from minimax_async._http.wire import decode_json
+
+        answer = await self.requester.send(self.request, self.timeout, max_bytes=self.max_bytes)
+        return decode_json(answer, self.call_spec, self.request.where)
+
+    async def open(self, url: str) -> None:
+        await super().open(url)
+        from minimax_async._http.wire import Call, Method
+
+        self.call_spec = Call(Method.GET, "/threads/run/retrieve", idempotent=True)
+
+
+class AiohttpAdapterTyped(AiohttpAdapterDecoded):
+    """The adapter, the envelope check and the typed ``Run``: all but the resource, retry loop
+    and limiter layers."""
+
+    name = "minimax_async_aiohttp_adapter_typed"
+    label = "the aiohttp adapter alone + decode_json + the typed Run"
+
+    async def call(self) -> Any:
+        from minimax_async._records import Run
+        from minimax_async._serde import structure
+
+        return structure(await super().call(), Run)
+
+    def check(self, result: Any) -> None:
+        assert result.id == RUN_ID, result
+        assert result.status == "requires_action", result
+
+
 class MinimaxAsync(Contender):
     name = "minimax_async"
     label = "minimax_async"
@@ -188,6 +269,18 @@ class MinimaxAsyncNativeAiohttp(MinimaxAsync):
 
     def _options(self) -> dict[str, Any]:
         return {"http_backend": "aiohttp"}
+
+
+class MinimaxAsyncNativeAiohttpUnbounded(MinimaxAsync):
+    """The aiohttp backend without the in-flight bound: what the bound costs at many callers."""
+
+    name = "minimax_async_native_aiohttp_unbounded"
+    label = 'minimax_async, http_backend="aiohttp", RateLimit.unlimited()'
+
+    def _options(self) -> dict[str, Any]:
+        import minimax_async as mm
+
+        return {"http_backend": "aiohttp", "rate_limit": mm.RateLimit.unlimited()}
 
 
 class MinimaxAsyncHttpcore(MinimaxAsync):
@@ -293,11 +386,15 @@ CONTENDERS: dict[str, Callable[[], Contender]] = {
     "raw_aiohttp": RawAiohttp,
     "raw_aiohttp_same_request": RawAiohttpSameRequest,
     "minimax_async": MinimaxAsync,
+    "minimax_async_aiohttp_adapter": AiohttpAdapter,
+    "minimax_async_aiohttp_adapter_decoded": AiohttpAdapterDecoded,
+    "minimax_async_aiohttp_adapter_typed": AiohttpAdapterTyped,
     "openai": OpenAIPython,
     "minimax_client": MinimaxClient,
     "minimax_async_unbounded": MinimaxAsyncUnbounded,
     "minimax_async_aiohttp": MinimaxAsyncAiohttp,
     "minimax_async_native_aiohttp": MinimaxAsyncNativeAiohttp,
+    "minimax_async_native_aiohttp_unbounded": MinimaxAsyncNativeAiohttpUnbounded,
     "minimax_async_httpcore": MinimaxAsyncHttpcore,
     "minimax_async_client_layer": MinimaxAsyncClientLayer,
 }

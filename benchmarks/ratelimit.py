@@ -70,16 +70,33 @@ def run(
     queued: float,
     in_progress: float,
     sample_every: float,
+    modes: list[str] | None = None,
+    backends: list[str] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
+    """One fan-out per mode (default: all) and HTTP backend (default: httpx) against the fake.
+
+    A row of the aiohttp backend (``http_backend="aiohttp"``) is named ``<mode>-aiohttp``.
+    """
     server_args = ["--queued", str(queued), "--in-progress", str(in_progress), "--rpm", str(rpm)]
     rows = []
-    for mode, label in MODES.items():
+    plan = [
+        (mode, label, backend)
+        for backend in backends or ["httpx"]
+        for mode, label in MODES.items()
+        if modes is None or mode in modes
+    ]
+    for base_mode, base_label, backend in plan:
+        mode, label = base_mode, base_label
+        transport = ["--transport", "native-aiohttp"] if backend == "aiohttp" else []
+        if backend == "aiohttp":
+            mode, label = f"{base_mode}-aiohttp", f'{base_label}; http_backend="aiohttp"'
         worker_args = [
+            *transport,
             "--mode",
             "rate",
             "--rate-limit",
-            mode,
+            base_mode,
             "--rpm",
             str(rpm),
             "--duration",

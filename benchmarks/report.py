@@ -231,13 +231,14 @@ def _target(area: str, what: str, value: float | None, op: str, bound: float) ->
 def markdown(results: dict[str, Any], png_names: dict[str, str]) -> str:
     m = results["machine"]
     lines = [
-        f"# Benchmark results ({'quick' if results['quick'] else 'full'} run)",
+        f"# Benchmark results ({_plan_name(results)} run)",
         "",
         f"- date: {m['date']}; machine: {m['cpus']} CPUs, {m['cpu_model']}; "
         f"Python {m['python']} ({m['implementation']}); load average at start "
         f"{', '.join(str(x) for x in m['loadavg_at_start'])}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
         f"- command: `{results['command']}`; took {results['elapsed_s']:.0f} s",
+        *_plan_note(results),
         "",
         "## Targets",
         "",
@@ -317,6 +318,20 @@ def _percall_md(per: dict[str, Any], png: str | None) -> list[str]:
     return [*lines, ""]
 
 
+def _plan_name(results: dict[str, Any]) -> str:
+    return str(results.get("plan_name") or ("quick" if results["quick"] else "full"))
+
+
+def _plan_note(results: dict[str, Any]) -> list[str]:
+    if _plan_name(results) != "reduced":
+        return []
+    return [
+        "- reduced sizes (`--plan reduced`): fan-out phases of 1 s + 4 s (a 10 s ideal), a 90 s "
+        "rate-limit run; the fan-out's wall / ideal target is set for the full plan's 20 s "
+        "ideal, against which the creation ramp weighs half as much"
+    ]
+
+
 def _fanout_md(fan: dict[str, Any], png: str | None) -> list[str]:
     lat = fan["latency"]
     lines = [
@@ -325,9 +340,14 @@ def _fanout_md(fan: dict[str, Any], png: str | None) -> list[str]:
         f"FakeMiniMax phases: queued {lat['queued']} s + in_progress {lat['in_progress']} s, "
         f"twice per run (before and after the tool call): ideal = {fan['ideal_s']:.1f} s. "
         f"Minimum requests per run = {fan['min_requests_per_run']}. One measurement per row "
-        "(fresh server and client process each); the seeds' loop is measured on "
-        f"{fan['seeds_measured']['measured_runs']} sequential run(s) and its wall time "
-        "extrapolated as N x the time per run.",
+        "(fresh server and client process each)"
+        + (
+            "; the seeds' loop is measured on "
+            f"{fan['seeds_measured']['measured_runs']} sequential run(s) and its wall time "
+            "extrapolated as N x the time per run."
+            if "seeds_measured" in fan
+            else "."
+        ),
         "",
         "| N | strategy | wall s | wall / ideal | last run created at s | run latency / ideal "
         "(median, p95) | requests / run | CPU ms / run | CPU us / request | peak RSS MiB "

@@ -210,3 +210,58 @@ async def test_a_server_that_never_answers_a_post_times_out_within_the_attempt_t
         await server.wait_closed()
     assert "attempt timeout of 0.2 s" in str(info.value)
     assert info.value.outcome_unknown  # a POST that may have reached the server
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("shape", ["in two pieces", "gzip, whole with its headers"])
+async def test_a_json_answer_is_read_whole_however_its_body_arrives(shape: str) -> None:
+    """A body sent after its headers, or compressed in one packet, decodes to the same record."""
+    import asyncio
+    import gzip
+    import json
+
+    body = json.dumps(
+        {
+            "id": "thread_1",
+            "object": "thread",
+            "created_at": 1700000000,
+            "metadata": {"note": "x" * 3000},
+            "base_resp": {"status_code": 0, "status_msg": "success"},
+        }
+    ).encode()
+    gzipped = shape.startswith("gzip")
+    payload = gzip.compress(body) if gzipped else body
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + ("Content-Encoding: gzip\r\n" if gzipped else "")
+        + f"Content-Length: {len(payload)}\r\n\r\n"
+    ).encode()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        if gzipped:
+            writer.write(head + payload)
+        else:
+            writer.write(head + payload[:100])
+            await writer.drain()
+            await asyncio.sleep(0.01)  # the rest comes after the client has the headers
+            writer.write(payload[100:])
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with mm.AsyncMiniMax(
+            api_key="k" * 20,
+            group_id="g",
+            base_url=f"http://127.0.0.1:{port}/v1",
+            http_backend="aiohttp",
+            max_retries=0,
+        ) as client:
+            thread = await client.threads.retrieve("thread_1")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert thread.id == "thread_1"
+    assert thread.metadata == {"note": "x" * 3000}

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minimax_async as mm
 from minimax_async._http.wire import (
@@ -115,6 +117,33 @@ def test_get_params_are_escaped_in_the_query_exactly_as_urlencode_does() -> None
     request = request_for(Call(Method.GET, "/threads/messages/list", params=params))
     expected = urlencode({k: "false" if v is False else v for k, v in params.items()})
     assert request.url.split("?", 1)[1] == f"{GROUP}&{expected}"
+
+
+_ID_TEXT = st.text(
+    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~", max_size=12
+)
+
+
+@given(
+    st.dictionaries(
+        _ID_TEXT | st.text(max_size=6),
+        _ID_TEXT | st.text(max_size=6) | st.integers(),
+        max_size=4,
+    )
+)
+def test_a_gets_query_and_json_body_are_urlencode_and_compact_json_of_its_params(
+    params: dict[str, Any],
+) -> None:
+    """Plain ids or text that needs escaping: the same query and body bytes either way."""
+    request = request_for(Call(Method.GET, "/threads/messages/list", params=params))
+    query = request.url.split("?", 1)[1]
+    if not params:
+        assert query == GROUP
+        assert request.content is None
+        return
+    assert query == f"{GROUP}&{urlencode(params)}"
+    expected = json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode()
+    assert request.content == expected
 
 
 def test_no_credentials_are_in_a_built_request() -> None:

@@ -95,27 +95,44 @@ class AiohttpRequester:
         retry loop needs no cancel scope of its own around this call (``bounds_answers``).
         """
         bound = timeout.read
-        response = await self._start(request, self._client_timeouts(timeout)[1], attempt, bound)
+        whole = self._client_timeouts(timeout)[1]
+        if request.upload is not None or logger.isEnabledFor(logging.DEBUG):
+            response = await self._start(request, whole, attempt, bound)
+        else:
+            # Every JSON call's path, written out: one coroutine frame less per resumption.
+            if self._closed:
+                raise closed_error()
+            session = self._get_session()
+            try:
+                response = await self._request(
+                    session,
+                    request,
+                    {**request.headers, "Authorization": self._scrubber.authorization()},
+                    request.content,
+                    whole,
+                )
+            except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
+                raise self.error(exc, request.where, bound=bound) from exc
         where = request.where
         headers = response.headers
         try:
             check_size(headers, max_bytes, where)
             content = response.content
-            pieces: list[bytes] = []
-            size = 0
             try:
-                while piece := await content.readany():
-                    pieces.append(piece)
-                    size += len(piece)
-                    if max_bytes is not None and size > max_bytes:
+                if content.is_eof():
+                    # The whole (decoded) body came with the headers, as small answers do:
+                    # it is in aiohttp's buffer already, so it is taken without awaiting.
+                    body = content.read_nowait()
+                    if max_bytes is not None and len(body) > max_bytes:
                         raise too_large(max_bytes, where)
+                else:
+                    body = await _read_whole(content, max_bytes, where)
             except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
                 raise self.error(exc, where, bound=bound) from exc
         except BaseException:
             response.close()  # unread bytes: the connection is dropped
             raise
         response.release()  # read to its end: the connection is reused
-        body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         return Answer(response.status, headers, body)
 
     async def open(
@@ -267,6 +284,18 @@ class AiohttpRequester:
         if isinstance(exc, RuntimeError) and not isinstance(exc, aiohttp.ClientError):
             raise exc
         return UsageError(f"{name}: {exc}", method=method, url=url)
+
+
+async def _read_whole(content: aiohttp.StreamReader, limit: int | None, where: Where) -> bytes:
+    """Read *content* to its end as pieces arrive, failing once it passes *limit* bytes."""
+    pieces: list[bytes] = []
+    size = 0
+    while piece := await content.readany():
+        pieces.append(piece)
+        size += len(piece)
+        if limit is not None and size > limit:
+            raise too_large(limit, where)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 class _AiohttpStream:
