@@ -302,7 +302,7 @@ class MinimaxAsyncClientLayer(MinimaxAsync):
     label = "minimax_async through httpx's client layer"
 
     def _options(self) -> dict[str, Any]:
-        from minimax_async._pool import PoolTransport
+        from minimax_async._http.pool import PoolTransport
         from minimax_async._transport import DEFAULT_TIMEOUT, default_limits
 
         self.http = httpx.AsyncClient(

@@ -42,6 +42,7 @@ from ._hooks import (
     Stats,
     ToolCalled,
 )
+from ._http.pool import PoolStats
 from ._limiter import Limiter, Priority, RateLimit
 from ._logging import configure_from_environment as _configure_logging_from_environment
 from ._orchestration.fanout import Checkpoint, Progress, RunInput, RunResult
@@ -49,7 +50,6 @@ from ._orchestration.polling import WaitPolicy
 from ._orchestration.tools import ToolFunction, ToolMapping
 from ._orchestration.wait import RunObserver
 from ._pagination import AsyncPaginator
-from ._pool import PoolStats
 from ._raw import RawResponse, RawResponses, RequestInfo
 from ._records import (
     Annotation,

@@ -13,13 +13,13 @@ import httpx
 from . import _validate as check
 from ._codes import DEFAULT_BASE_URL
 from ._hooks import Hooks, Stats
+from ._http.pool import PoolStats
 from ._limiter import Limiter, RateLimit
 from ._options import Headers
 from ._orchestration.fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
 from ._orchestration.polling import WaitPolicy
 from ._orchestration.tools import ToolMapping, check_tools
 from ._orchestration.wait import WaitDriver
-from ._pool import PoolStats
 from ._raw import RawResponses
 from ._records import Assistant
 from ._requester import APIRequester, check_max_bytes, check_total_timeout, frozen_headers

@@ -21,10 +21,10 @@ import httpx
 from . import _validate as check
 from ._exceptions import APIResponseValidationError, excerpt
 from ._hooks import Observer, Stats
+from ._http.pool import PoolStats
 from ._http.sse import FinalFrame
 from ._limiter import Limiter
 from ._options import CallOptions, Headers, Query, Timeout, check_headers, resolve
-from ._pool import PoolStats
 from ._retry import RetryPolicy
 from ._serde import structure
 from ._transport import Call, FrameStream, RequestOptions, Transport, as_timeout

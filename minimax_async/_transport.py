@@ -22,6 +22,7 @@ from ._codes import MAX_FILE_BYTES
 from ._exceptions import APIResponseValidationError, ClientClosedError, excerpt
 from ._hooks import Hooks, Observer, Stats
 from ._http.capture import capture_answer
+from ._http.pool import KEEPALIVE_EXPIRY, PoolStats, PoolTransport
 from ._http.requester import HttpxRequester, Requester, ResponseStream, URLCache, closed_error
 from ._http.retrying import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -44,7 +45,6 @@ from ._http.wire import (
     is_json,
 )
 from ._limiter import Limiter
-from ._pool import KEEPALIVE_EXPIRY, PoolStats, PoolTransport
 from ._secrets import Scrubber, scrub_library_logs
 from ._tracing import call_span
 

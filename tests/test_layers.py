@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     (
         "policies and errors",
-        frozenset({"_exceptions", "_shared_budget", "_limiter", "_retry", "_pool", "_web"}),
+        frozenset({"_exceptions", "_shared_budget", "_limiter", "_retry", "_web"}),
     ),
     ("http", frozenset({"_http"})),
     ("records", frozenset({"_records", "_serde", "_validate", "_pagination", "_options"})),

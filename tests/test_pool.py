@@ -24,7 +24,7 @@ import trustme
 from anyio.streams.tls import TLSListener
 
 import minimax_async as mm
-from minimax_async._pool import KEEPALIVE_EXPIRY, PoolTransport
+from minimax_async._http.pool import KEEPALIVE_EXPIRY, PoolTransport
 from minimax_async._transport import _URLCache, default_limits
 from minimax_async.testing import FakeMiniMax
 

@@ -19,8 +19,8 @@ import aiohttp
 import httpx
 
 from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError, headers_trace_ids
-from .._pool import PoolStats
 from .._secrets import Scrubber
+from .pool import PoolStats
 from .requester import ResponseStream, UsageError, closed_error
 from .wire import Answer, HttpRequest, Method, Where, attempt_timeout, check_size, too_large
 

@@ -26,8 +26,8 @@ from .._exceptions import (
     MiniMaxError,
     headers_trace_ids,
 )
-from .._pool import PoolStats, PoolTransport
 from .._secrets import Scrubber
+from .pool import PoolStats, PoolTransport
 from .wire import Answer, HttpRequest, Method, Where, check_size, too_large
 
 __all__ = [

@@ -26,7 +26,7 @@ import attrs
 import httpcore
 import httpx
 
-from ._exceptions import ClientClosedError
+from .._exceptions import ClientClosedError
 
 __all__ = ["KEEPALIVE_EXPIRY", "PoolStats", "PoolTransport"]
 
