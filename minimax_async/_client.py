@@ -11,12 +11,13 @@ import attrs
 import httpx
 
 from . import _validate as check
+from ._clock import EVENT_LOOP_CLOCK, Clock
 from ._codes import DEFAULT_BASE_URL
 from ._hooks import Hooks, Stats
 from ._limiter import Limiter, RateLimit
 from ._options import Headers, check_headers
 from ._orchestration.fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
-from ._orchestration.polling import PhaseEstimates, WaitPolicy
+from ._orchestration.polling import PhaseEstimates, WaitPolicy, on_clock
 from ._orchestration.tools import ToolMapping, check_tools
 from ._pool import PoolStats
 from ._raw import RawResponses
@@ -121,6 +122,14 @@ class AsyncMiniMax:
             ``Authorization`` is refused with ValueError: it is built from ``api_key``.
         hooks: synchronous callables called with each event (request sent and answered,
             retry, look-up, rate wait, run status, tool call); see :class:`Hooks`.
+        clock: the time this client waits on (a :class:`Clock`: ``now()`` and ``sleep()``;
+            default: the event loop's). It paces the rate budget, times the retry backoff
+            and ``total_timeout``, the exactly-once second look, and every ``wait_until``
+            whose :class:`WaitPolicy` names no clock of its own. A ``RetryPolicy(sleep=...)``
+            or ``WaitPolicy(clock=...)`` given explicitly wins for what it covers. A test
+            passes ``minimax_async.testing.ManualClock()`` and advances it instead of
+            sleeping. The per-attempt ``timeout`` stays on real time: it bounds real I/O,
+            which a manual clock does not make faster (so does a streamed body's reading).
 
     Every resource method also takes, keyword-only, ``timeout`` (left out: this client's;
     ``None``: no limit), ``extra_headers``, ``extra_query`` and ``extra_body``.
@@ -152,6 +161,7 @@ class AsyncMiniMax:
         http_backend: str = "httpx",
         default_headers: Headers | None = None,
         hooks: Hooks | None = None,
+        clock: Clock | None = None,
     ) -> None:
         api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
         group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
@@ -181,6 +191,10 @@ class AsyncMiniMax:
             check.instance("rate_limit", rate_limit, RateLimit)
         if wait_policy is not None:
             check.instance("wait_policy", wait_policy, WaitPolicy)
+        if clock is None:
+            clock = EVENT_LOOP_CLOCK
+        elif not isinstance(clock, Clock):
+            raise TypeError(f"clock must have now() and sleep(), got {type(clock).__name__}")
         self._exactly_once = check.instance("exactly_once", exactly_once, bool)
         self._default_headers = _default_headers(default_headers)
         self._transport = Transport(
@@ -192,6 +206,8 @@ class AsyncMiniMax:
             limits=limits,
             limiter=Limiter(
                 rate_limit or RateLimit(),
+                clock=clock.now,
+                sleep=clock.sleep,
                 account=(group_id, httpx.URL(url).netloc.decode("ascii")),
             ),
             http_backend=http_backend,
@@ -202,8 +218,9 @@ class AsyncMiniMax:
             total_timeout=total_timeout,
             retry=policy,
             max_response_bytes=_check_max_bytes(max_response_bytes),
+            clock=clock,
         )
-        self._wait_policy = wait_policy or WaitPolicy()
+        self._wait_policy = on_clock(wait_policy or WaitPolicy(), clock)
         self._estimates = PhaseEstimates()
         self._is_copy = False
         self._mount()
@@ -257,7 +274,7 @@ class AsyncMiniMax:
         copy._wait_policy = (
             self._wait_policy
             if isinstance(wait_policy, NotGiven)
-            else check.instance("wait_policy", wait_policy, WaitPolicy)
+            else on_clock(check.instance("wait_policy", wait_policy, WaitPolicy), options.clock)
         )
         copy._exactly_once = (
             self._exactly_once
@@ -360,6 +377,11 @@ class AsyncMiniMax:
     def exactly_once(self) -> bool:
         """Whether creates whose answer was lost are resolved by default (see ``__init__``)."""
         return self._exactly_once
+
+    @property
+    def clock(self) -> Clock:
+        """The clock this client and its copies wait on (see ``clock=`` in ``__init__``)."""
+        return self._options.clock
 
     @property
     def rate_limit(self) -> RateLimit:

@@ -32,7 +32,7 @@ from .._exceptions import (
 from .._limiter import Priority
 from .._records import Assistant, Run
 from .._retry import is_retryable
-from .polling import Phase, PhaseEstimates, WaitPolicy
+from .polling import Phase, PhaseEstimates, WaitPolicy, on_clock
 from .tools import ToolCaller, ToolMapping, check_tools
 
 if TYPE_CHECKING:
@@ -78,7 +78,8 @@ async def wait_for_run(
     check_tools(tools)
     if policy is not None and not isinstance(policy, WaitPolicy):
         raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
-    policy = policy or runs._client._wait_policy
+    default = runs._client._wait_policy
+    policy = default if policy is None else on_clock(policy, default.clock)
     waiter = _RunWaiter(runs, policy, tools, on_status, tool_errors)
     cleanup = policy.cancel_on_exit if cancel_on_exit is None else cancel_on_exit
     try:
@@ -305,7 +306,8 @@ async def wait_for_assistant(
         raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
     if policy is not None and not isinstance(policy, WaitPolicy):
         raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
-    policy = policy or assistants._client._wait_policy
+    default = assistants._client._wait_policy
+    policy = default if policy is None else on_clock(policy, default.clock)
     interval = policy.first_poll
     assistant = None
     async with clock_deadline(policy.clock, math.inf if timeout is None else timeout):
