@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import anyio
 import attrs
 
-from ._clock import Clock
+from ._clock import Clock, EventLoopClock
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -139,9 +139,12 @@ class RetryPolicy:
 def backoff_sleep(policy: RetryPolicy, clock: Clock) -> Callable[[float], Awaitable[None]]:
     """Return how a client whose clock is *clock* waits between attempts under *policy*.
 
-    A ``sleep`` given to the policy wins; left out, the wait is on *clock*.
+    A ``sleep`` given to the policy wins; left out, the wait is on *clock* (on the event
+    loop's, the policy's own default sleep is that wait already).
     """
-    return clock.sleep if policy.sleep is _clock_sleep else policy.sleep
+    if policy.sleep is not _clock_sleep or isinstance(clock, EventLoopClock):
+        return policy.sleep
+    return clock.sleep
 
 
 def is_retryable(error: MiniMaxError, *, idempotent: bool) -> bool:

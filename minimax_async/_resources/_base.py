@@ -261,7 +261,9 @@ class Resource:
         # The second look waits as the backoff does: on the client's clock, unless the
         # policy brings its own sleep.
         retry = options.request.retry
-        retry = attrs.evolve(retry, sleep=backoff_sleep(retry, clock))
+        sleep = backoff_sleep(retry, clock)
+        if sleep is not retry.sleep:
+            retry = attrs.evolve(retry, sleep=sleep)
         if total is None:
             return await self._settle(what, send, find, retry)
         async with clock_deadline(clock, total):
