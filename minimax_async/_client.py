@@ -246,7 +246,7 @@ class AsyncMiniMax:
         max_response_bytes: int | NotGiven | None = NOT_GIVEN,
         default_headers: Headers | NotGiven | None = NOT_GIVEN,
     ) -> AsyncMiniMax:
-        """Return a copy with other options that shares this client's pool and rate budget.
+        """Return a copy with other options that shares this client's pool, rate budget and clock.
 
         ``client.with_options(timeout=5).threads.runs.retrieve(...)`` changes one call's
         options; an option left out keeps this client's, and ``timeout=None`` means no
