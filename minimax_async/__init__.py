@@ -4,6 +4,7 @@ Start with :class:`AsyncMiniMax`; every error is a :class:`MiniMaxError`.
 """
 
 from ._client import AsyncMiniMax
+from ._clock import Clock
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -156,6 +157,7 @@ __all__ = [
     "ChatV2ToolCall",
     "Checkpoint",
     "ClientClosedError",
+    "Clock",
     "CodeInterpreterCall",
     "CodeInterpreterOutput",
     "CodeInterpreterTool",

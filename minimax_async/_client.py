@@ -11,13 +11,14 @@ import attrs
 import httpx
 
 from . import _validate as check
+from ._clock import EVENT_LOOP_CLOCK, Clock
 from ._codes import DEFAULT_BASE_URL
 from ._hooks import Hooks, Stats
 from ._http.pool import PoolStats
 from ._limiter import Limiter, RateLimit
 from ._options import Headers
 from ._orchestration.fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
-from ._orchestration.polling import WaitPolicy
+from ._orchestration.polling import WaitPolicy, on_clock
 from ._orchestration.tools import ToolMapping, check_tools
 from ._orchestration.wait import WaitDriver
 from ._raw import RawResponses
@@ -101,6 +102,14 @@ class AsyncMiniMax:
             ``Authorization`` is refused with ValueError: it is built from ``api_key``.
         hooks: synchronous callables called with each event (request sent and answered,
             retry, look-up, rate wait, run status, tool call); see :class:`Hooks`.
+        clock: the time this client waits on (a :class:`Clock`: ``now()`` and ``sleep()``;
+            default: the event loop's). It paces the rate budget, times the retry backoff
+            and ``total_timeout``, the exactly-once second look, and every ``wait_until``
+            whose :class:`WaitPolicy` names no clock of its own. A ``RetryPolicy(sleep=...)``
+            or ``WaitPolicy(clock=...)`` given explicitly wins for what it covers. A test
+            passes ``minimax_async.testing.ManualClock()`` and advances it instead of
+            sleeping. The per-attempt ``timeout`` stays on real time: it bounds real I/O,
+            which a manual clock does not make faster (so does a streamed body's reading).
 
     Every resource method also takes, keyword-only, ``timeout`` (left out: this client's;
     ``None``: no limit), ``extra_headers``, ``extra_query`` and ``extra_body``.
@@ -132,6 +141,7 @@ class AsyncMiniMax:
         http_backend: str = "httpx",
         default_headers: Headers | None = None,
         hooks: Hooks | None = None,
+        clock: Clock | None = None,
     ) -> None:
         api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
         group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
@@ -161,6 +171,10 @@ class AsyncMiniMax:
             check.instance("rate_limit", rate_limit, RateLimit)
         if wait_policy is not None:
             check.instance("wait_policy", wait_policy, WaitPolicy)
+        if clock is None:
+            clock = EVENT_LOOP_CLOCK
+        elif not isinstance(clock, Clock):
+            raise TypeError(f"clock must have now() and sleep(), got {type(clock).__name__}")
         check.instance("exactly_once", exactly_once, bool)
         headers = frozen_headers(default_headers)
         max_bytes = check_max_bytes(max_response_bytes)
@@ -174,6 +188,8 @@ class AsyncMiniMax:
             limits=limits,
             limiter=Limiter(
                 rate_limit or RateLimit(),
+                clock=clock.now,
+                sleep=clock.sleep,
                 account=(group_id, httpx.URL(url).netloc.decode("ascii")),
             ),
             http_backend=http_backend,
@@ -184,10 +200,11 @@ class AsyncMiniMax:
             total_timeout=total_timeout,
             retry=policy,
             max_response_bytes=max_bytes,
+            clock=clock,
         )
         self._mount(
             APIRequester(shared, options, default_headers=headers, exactly_once=exactly_once),
-            WaitDriver(wait_policy or WaitPolicy(), shared.observer),
+            WaitDriver(on_clock(wait_policy or WaitPolicy(), clock), shared.observer),
         )
 
     def _mount(self, requester: APIRequester, waits: WaitDriver) -> None:
@@ -214,7 +231,7 @@ class AsyncMiniMax:
         max_response_bytes: int | NotGiven | None = NOT_GIVEN,
         default_headers: Headers | NotGiven | None = NOT_GIVEN,
     ) -> AsyncMiniMax:
-        """Return a copy with other options that shares this client's pool and rate budget.
+        """Return a copy with other options that shares this client's pool, rate budget and clock.
 
         ``client.with_options(timeout=5).threads.runs.retrieve(...)`` changes one call's
         options; an option left out keeps this client's, and ``timeout=None`` means no
@@ -232,7 +249,8 @@ class AsyncMiniMax:
         )
         waits = self._waits
         if not isinstance(wait_policy, NotGiven):
-            waits = waits.with_policy(check.instance("wait_policy", wait_policy, WaitPolicy))
+            chosen = check.instance("wait_policy", wait_policy, WaitPolicy)
+            waits = waits.with_policy(on_clock(chosen, requester.options.clock))
         return _OptionsCopy(requester, waits)
 
     @property
@@ -321,6 +339,11 @@ class AsyncMiniMax:
     def exactly_once(self) -> bool:
         """Whether creates whose answer was lost are resolved by default (see ``__init__``)."""
         return self._requester.exactly_once
+
+    @property
+    def clock(self) -> Clock:
+        """The clock this client and its copies wait on (see ``clock=`` in ``__init__``)."""
+        return self._requester.options.clock
 
     @property
     def rate_limit(self) -> RateLimit:

@@ -145,6 +145,9 @@ _GROWTH: Final = 0.01
 # A token this close to whole counts as whole: a sleeper woken at its token's due time may
 # find it short by a rounding error, and must not sleep again for nothing.
 _ROUNDING: Final = 1e-9
+# A wait shorter than this is no wait: a float reading unix time (about 1.7e9 s) moves in
+# steps of 0.24 microseconds, so a shorter sleep may not move an injected clock at all.
+_TOO_SHORT: Final = 1e-6
 # Seconds on the local share before asking Redis again.
 _REJOIN_AFTER: Final = 5.0
 # A sleeping head is woken early when a faster rate brings its token this share closer.
@@ -294,7 +297,10 @@ class Limiter:
         if self._tokens >= 1.0 - _ROUNDING:
             return 0.0
         sustained = max(self._rate - self._burst() / 60.0, self._min_rate / 2)
-        return (1.0 - self._tokens) / sustained
+        delay = (1.0 - self._tokens) / sustained
+        # Shorter than a clock reading unix time can tell apart: sleeping for it would not
+        # move the clock, nor refill the token, and the head would spin. Take it now.
+        return 0.0 if delay < _TOO_SHORT else delay
 
     def _has_room(self) -> bool:
         limit = self.config.max_in_flight

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import anyio
 import attrs
 
+from ._clock import Clock, EventLoopClock
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -32,12 +33,17 @@ from ._exceptions import (
     ServerError,
 )
 
-__all__ = ["RetryPolicy", "is_retryable", "parse_retry_after"]
+__all__ = ["RetryPolicy", "backoff_sleep", "is_retryable", "parse_retry_after"]
 
 #: Gateway statuses after which the upstream may or may not have acted.
 AMBIGUOUS_HTTP_STATUSES = frozenset({502, 504})
 #: Statuses that mean the server refused the request without acting on it.
 SAFE_HTTP_STATUSES = frozenset({429, 500, 503})
+
+
+async def _clock_sleep(seconds: float) -> None:
+    """The default backoff sleep: on the event loop, or on the client's clock (see below)."""
+    await anyio.sleep(seconds)
 
 
 @attrs.frozen
@@ -58,7 +64,9 @@ class RetryPolicy:
     ``retry_after``. Set ``max_rate_limit_retries`` to 0 to fail fast.
 
     ``sleep`` and ``random`` exist for tests: pass ``sleep=`` an async function that
-    records the delays instead of waiting, e.g. ``RetryPolicy(sleep=fake_sleep)``.
+    records the delays instead of waiting, e.g. ``RetryPolicy(sleep=fake_sleep)``. Left out,
+    a client sleeps on its own ``clock=`` (the event loop's unless given); a ``sleep`` given
+    here wins over that clock.
     """
 
     max_retries: int = 2
@@ -68,7 +76,7 @@ class RetryPolicy:
     max_rate_limit_retries: int = 30
     rate_limit_cap: float = 5.0
     rate_limit_budget: float | None = 120.0
-    sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, eq=False)
+    sleep: Callable[[float], Awaitable[None]] = attrs.field(default=_clock_sleep, eq=False)
     random: Callable[[], float] = attrs.field(default=random.random, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -126,6 +134,17 @@ class RetryPolicy:
         """Whether one more retry of this kind is allowed after *retries_taken* of it."""
         limit = self.max_rate_limit_retries if rate_limited else self.max_retries
         return retries_taken < limit
+
+
+def backoff_sleep(policy: RetryPolicy, clock: Clock) -> Callable[[float], Awaitable[None]]:
+    """Return how a client whose clock is *clock* waits between attempts under *policy*.
+
+    A ``sleep`` given to the policy wins; left out, the wait is on *clock* (on the event
+    loop's, the policy's own default sleep is that wait already).
+    """
+    if policy.sleep is not _clock_sleep or isinstance(clock, EventLoopClock):
+        return policy.sleep
+    return clock.sleep
 
 
 def is_retryable(error: MiniMaxError, *, idempotent: bool) -> bool:

@@ -10,7 +10,7 @@ from httpx_aiohttp import AiohttpTransport
 import minimax_async as mm
 from minimax_async.testing import FakeMiniMax, FaultKind, Faults, Latency, serve_in_thread
 
-from .conftest import WEATHER
+from .conftest import WEATHER, SleepRecorder
 
 # aiohttp runs on asyncio only.
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio"])]
@@ -53,12 +53,16 @@ async def test_a_fan_out_with_tools_and_streams_works_over_aiohttp() -> None:
     assert stream.final.object == "chat.completion"
 
 
-async def test_lost_answers_over_aiohttp_are_resolved_exactly_once() -> None:
-    """Dropped connections and 502s after commit are classified as over httpx: nothing doubles."""
+async def test_lost_answers_over_aiohttp_are_resolved_exactly_once(sleeps: SleepRecorder) -> None:
+    """Dropped connections and 502s after commit are classified as over httpx: nothing doubles.
+
+    The waits between retries and before a second look only record their delays: what is
+    checked is how each lost answer is classified and resolved, not the waiting.
+    """
     fake = FakeMiniMax(latency=Latency(queued=0.01, in_progress=0.02), seed=3)
     with serve_in_thread(fake) as url:
         async with aiohttp_client(
-            fake, url, retry=mm.RetryPolicy(max_retries=8, base=0.001, cap=0.01)
+            fake, url, retry=mm.RetryPolicy(max_retries=8, base=0.001, cap=0.01, sleep=sleeps)
         ) as client:
             assistant = await client.assistants.create(model="abab5.5-chat", tools=[WEATHER])
             fake.faults = Faults(

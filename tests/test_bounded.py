@@ -215,8 +215,9 @@ async def test_closing_while_calls_wait_for_a_pooled_connection_raises_client_cl
         async with anyio.create_task_group() as group:
             for _ in range(3):
                 group.start_soon(call)
+            # One call holds the connection; the other two queue in the pool for it.
             await until(lambda: server.requests == 1)
-            await anyio.sleep(0.05)
+            await until(lambda: client.pool_stats is not None and client.pool_stats.waiting == 2)
             await client.aclose()
     assert len(outcomes) == 3
     assert all(isinstance(e, mm.ClientClosedError) for e in outcomes), outcomes

@@ -406,6 +406,15 @@ def test_debug_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "InvalidRequestError" in result.stderr
 
 
+#: ``python -m minimax_async`` with Ctrl-C handled as in a terminal. A runner started in the
+#: background (``pytest &`` in a script) ignores SIGINT, and its children inherit that, so
+#: the CLI would never see the interrupt: the child puts Python's own handler back first.
+AS_IN_A_TERMINAL = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('minimax_async', run_name='__main__', alter_sys=True)"
+)
+
+
 def test_ctrl_c_stops_cleanly_says_how_to_resume_and_exits_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -418,7 +427,7 @@ def test_ctrl_c_stops_cleanly_says_how_to_resume_and_exits_130(
         monkeypatch.setenv("MINIMAX_GROUP_ID", fake.group_id)
         monkeypatch.setenv("MINIMAX_BASE_URL", base_url)
         process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "minimax_async", *bulk_args(tmp_path, inputs, out)],
+            [sys.executable, "-P", "-c", AS_IN_A_TERMINAL, *bulk_args(tmp_path, inputs, out)],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.PIPE,

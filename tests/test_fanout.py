@@ -10,7 +10,15 @@ import pytest
 
 import minimax_async as mm
 from minimax_async import RunInput, RunResult
-from minimax_async.testing import FakeMiniMax, FaultKind, Faults, Latency, RealClock, ScriptedFault
+from minimax_async.testing import (
+    FakeMiniMax,
+    FaultKind,
+    Faults,
+    Latency,
+    ManualClock,
+    RealClock,
+    ScriptedFault,
+)
 
 from .conftest import WEATHER, SleepRecorder
 
@@ -234,17 +242,16 @@ async def test_a_configured_rpm_keeps_the_client_under_the_server_limit() -> Non
 
 @pytest.mark.anyio
 async def test_rate_limit_answers_are_absorbed_when_retries_are_allowed() -> None:
-    """Against a server RPM limit with no budget configured, retries leave the batch 0 errors.
+    """Against a server RPM limit with no budget configured, the default retries and the
+    adaptive budget leave the batch with 0 errors.
 
-    The fake's minute is one real second here, so the rate-limit waits are scaled the same
-    way. The adaptive budget is off: it counts real minutes, which this sped-up server cannot
-    match (its logic is tested with a fake clock in test_limiter.py, and in real minutes by
-    the rate-limit benchmark).
+    The fake and the client share one manual clock that jumps ahead whenever someone sleeps
+    on it: the client's backoff, its budget's minutes and its polls are measured on the same
+    minutes as the server's RPM window, as against the real API, and nobody waits for real.
     """
-    fake = rpm_fake(rpm=150)
-    retry = mm.RetryPolicy(max_retries=12, base=0.02, cap=0.5, rate_limit_cap=1.0)
-    budget = mm.RateLimit(adaptive=False)
-    async with fake.client(wait_policy=FAST, retry=retry, rate_limit=budget) as client:
+    clock = ManualClock(autojump=True)
+    fake = FakeMiniMax(clock=clock, rpm=30, latency=Latency(queued=0.3, in_progress=0.6))
+    async with fake.client(clock=clock) as client:
         assistant = await client.assistants.create(model="abab5.5-chat")
         results = await client.fan_out(
             [f"q{i}" for i in range(60)], assistant=assistant.id, concurrency=60

@@ -225,8 +225,8 @@ async def test_cancelled_waits_over_real_http_leave_the_pool_idle_then_closed() 
             async with anyio.create_task_group() as group:
                 for i in range(500):
                     group.start_soon(runs[i % 50].wait_until)
-                await until(lambda: stats_of(client).in_use > 0)
-                await anyio.sleep(0.05)
+                # Cancelled mid-poll: requests on the wire, and more queued for the budget.
+                await until(lambda: stats_of(client).in_use > 0 and client.limiter.waiting > 0)
                 group.cancel_scope.cancel()
             await anyio.wait_all_tasks_blocked()
             assert len(anyio.get_running_tasks()) == before
@@ -266,10 +266,11 @@ async def test_async_with_closes_the_pool_when_the_block_raises_or_is_cancelled(
 
         with pytest.raises(LookupError):
             await raise_inside()
-        with anyio.move_on_after(0.2):
+        with anyio.CancelScope() as scope:
             async with cancelled:
                 await cancelled.threads.create()
-                await anyio.sleep(10)
+                scope.cancel()
+                await anyio.sleep_forever()  # cancelled right here
         for client in (failing, cancelled):
             assert client.is_closed
             assert stats_of(client).open == 0
@@ -507,7 +508,7 @@ async def test_cancelling_a_call_mid_body_abandons_no_async_generator() -> None:
             with anyio.move_on_after(0.3):  # 16 MB cannot all fit in the socket buffers
                 await client.threads.messages.create("thread_1", content="x" * (16 << 20))
         gc.collect()
-        await anyio.sleep(0.01)
+        await anyio.wait_all_tasks_blocked()  # the collected generators' finalizers have run
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
 
 
@@ -533,5 +534,5 @@ async def test_closing_a_stream_early_as_documented_abandons_no_async_generator(
             async with stream:
                 await anext(aiter(stream))
         gc.collect()
-        await anyio.sleep(0.01)
+        await anyio.wait_all_tasks_blocked()  # the collected generators' finalizers have run
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []

@@ -14,6 +14,7 @@ import respx
 
 import minimax_async as mm
 from minimax_async import Limiter, Priority, RateLimit
+from minimax_async.testing import ManualClock
 
 from .conftest import API_KEY, BASE_URL, GROUP_ID, SleepRecorder, err, ok
 
@@ -383,3 +384,22 @@ async def test_a_rate_learnt_from_refusals_is_slept_on_too() -> None:
     assert limiter.wakeups <= 2 * 600  # ... asleep
     assert clock.sleeps <= 2 * 600
     assert limiter.in_flight == 0
+
+
+@pytest.mark.anyio
+async def test_pacing_on_a_unix_time_clock_never_spins_on_a_token_short_by_a_rounding_error() -> (
+    None
+):
+    """On a clock reading unix time (1.7e9 s, where a float cannot hold a nanosecond), a
+    token short by a rounding error is taken, not slept for: 300 paced requests take about
+    one wake-up each, and the clock moves by the time their rate asks for."""
+    clock = ManualClock(autojump=True)  # starts at a unix time in 2023
+    limiter = Limiter(RateLimit(rpm=150, adaptive=False), clock=clock.now, sleep=clock.sleep)
+    began = clock.now()
+    with anyio.fail_after(30):  # a guard against a spin, not a measurement
+        for _ in range(300):
+            async with limiter.slot(Priority.READ):
+                pass
+    assert limiter.wakeups <= 300
+    # 300 requests at 150 a minute (less the one-second burst): about two minutes.
+    assert 115 <= clock.now() - began <= 125

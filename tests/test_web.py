@@ -39,24 +39,30 @@ class StubRequest:
     def __init__(self, leaves_after: int | None) -> None:
         self.leaves_after = leaves_after
         self.checks = 0
+        self.checked_twice = anyio.Event()
 
     async def is_disconnected(self) -> bool:
         self.checks += 1
+        if self.checks == 2:
+            self.checked_twice.set()
         return self.leaves_after is not None and self.checks > self.leaves_after
 
 
 @pytest.mark.anyio
 async def test_the_wait_result_is_returned_while_the_client_stays() -> None:
-    """A wait that ends first gives its value; the watcher stops with it."""
+    """A wait that ends first gives its value; the watcher ends with it, so nothing polls
+    the request afterwards."""
+    request = StubRequest(leaves_after=None)
 
     async def wait() -> str:
-        await anyio.sleep(0.01)
+        await request.checked_twice.wait()  # the watcher has been at work
         return "done"
 
-    request = StubRequest(leaves_after=None)
+    tasks = len(anyio.get_running_tasks())
     assert await mm.stop_on_disconnect(request, wait(), poll_interval=0.001) == "done"
+    assert len(anyio.get_running_tasks()) == tasks  # the watcher task is gone
     checks = request.checks
-    await anyio.sleep(0.01)
+    await anyio.wait_all_tasks_blocked()
     assert request.checks == checks  # nobody polls after the wait ended
 
 
@@ -165,8 +171,8 @@ async def test_a_client_leaving_mid_wait_stops_the_wait_under_uvicorn(
         async with anyio.create_task_group() as group:
             group.start_soon(partial(server.serve, sockets=[sock]))
             with anyio.fail_after(20):
-                while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag only
-                    await anyio.sleep(0.005)
+                # The socket already listens: the connection waits in its backlog until
+                # uvicorn has started and accepts it, so there is nothing to wait for here.
                 body = json.dumps({"question": "hello there"}).encode()
                 stream = await anyio.connect_tcp("127.0.0.1", port)
                 await stream.send(

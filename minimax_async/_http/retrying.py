@@ -1,8 +1,10 @@
 """The retry loop: one rate-limit slot per attempt, the attempt and total deadlines, backoff.
 
 Whether and how long to wait is decided by the pure policy in ``_retry``; this module only
-runs it. An attempt's ``timeout`` bounds its whole answer (connection, headers and body),
-``total_timeout`` the whole call with its retries and waits.
+runs it. An attempt's ``timeout`` bounds its whole answer (connection, headers and body), on
+real time: it bounds real I/O. ``total_timeout`` bounds the whole call with its retries and
+waits, on the client's clock, which the backoff sleeps on too (so a test's manual clock
+drives both).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import anyio
 import attrs
 import httpx
 
+from .._clock import EVENT_LOOP_CLOCK, Clock, EventLoopClock, clock_deadline
 from .._exceptions import (
     APIConnectionError,
     APIError,
@@ -27,7 +30,7 @@ from .._exceptions import (
 )
 from .._hooks import Observer, RequestAnswered, RequestSent, RetryScheduled
 from .._limiter import Limiter
-from .._retry import RetryPolicy, is_retryable, outcome_unknown, parse_retry_after
+from .._retry import RetryPolicy, backoff_sleep, is_retryable, outcome_unknown, parse_retry_after
 from .._tracing import retry_event
 from .requester import UsageError
 from .wire import Call, Method, Where
@@ -51,12 +54,17 @@ DEFAULT_MAX_RESPONSE_BYTES: Final = 32 << 20
 
 @attrs.frozen
 class RequestOptions:
-    """Per-client (and per-call) knobs: attempt timeout, total deadline, retries, answer size."""
+    """Per-client (and per-call) knobs: attempt timeout, total deadline, retries, answer size.
+
+    ``clock`` is the client's: the total deadline is measured and the backoff sleeps on it
+    (unless the retry policy brings its own ``sleep``).
+    """
 
     timeout: httpx.Timeout = DEFAULT_TIMEOUT
     total_timeout: float | None = None
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
+    clock: Clock = attrs.field(default=EVENT_LOOP_CLOCK, eq=False, repr=False)
 
 
 def answer_seconds(timeout: httpx.Timeout) -> float | None:
@@ -82,10 +90,10 @@ async def call_with_retries(
     (the aiohttp adapter does, with aiohttp's total timeout), so no cancel scope is entered
     for it here.
     """
-    policy = options.retry
+    policy, clock = options.retry, options.clock
     total = options.total_timeout
     bound = None if self_bounded else answer_seconds(options.timeout)
-    deadline = None if total is None else anyio.current_time() + total
+    deadline = None if total is None else clock.now() + total
     retries = 0  # all retries, reported on errors
     taken = {False: 0, True: 0}  # retries per kind: rate-limited or not
     rate_limit_slept = 0.0
@@ -99,7 +107,15 @@ async def call_with_retries(
                 )
             else:
                 result = await _bounded_attempt(
-                    call, where, numbered, limiter, counters, before_attempt, bound, deadline, total
+                    call,
+                    where,
+                    numbered,
+                    limiter,
+                    counters,
+                    before_attempt,
+                    bound,
+                    (clock, deadline),
+                    total,
                 )
             # Fed only once the envelope is read: a 1002 arrives with HTTP 200, and
             # counting it as accepted would overstate what the server allows.
@@ -128,7 +144,7 @@ async def call_with_retries(
                 _finalise(exc, call, retries)
                 raise
         taken[rate_limited] += 1
-        if deadline is not None and anyio.current_time() + wait >= deadline:
+        if deadline is not None and clock.now() + wait >= deadline:
             _finalise(error, call, retries)
             raise error
         retries += 1
@@ -149,7 +165,7 @@ async def call_with_retries(
             )
         counters.retrying += 1
         try:
-            await policy.sleep(wait)
+            await backoff_sleep(policy, clock)(wait)
         finally:
             counters.retrying -= 1
         if rate_limited:
@@ -164,13 +180,21 @@ async def _bounded_attempt(
     counters: Observer,
     before_attempt: Callable[[], Awaitable[None]],
     bound: float | None,
-    deadline: float,
+    deadline: tuple[Clock, float],
     total: float | None,
 ) -> R:
-    with anyio.CancelScope(deadline=deadline) as total_scope:
-        return await _slot_and_attempt(
-            call, where, attempt, limiter, counters, before_attempt, bound
-        )
+    clock, at = deadline
+    if isinstance(clock, EventLoopClock):
+        # The usual clock: a plain scope, no watcher task.
+        with anyio.CancelScope(deadline=at) as total_scope:
+            return await _slot_and_attempt(
+                call, where, attempt, limiter, counters, before_attempt, bound
+            )
+    else:
+        async with clock_deadline(clock, max(at - clock.now(), 0.0)) as total_scope:
+            return await _slot_and_attempt(
+                call, where, attempt, limiter, counters, before_attempt, bound
+            )
     assert total_scope.cancelled_caught
     raise APITimeoutError(
         f"the call did not finish within its total timeout of {total} s"

@@ -29,7 +29,7 @@ import attrs
 
 from .._clock import EVENT_LOOP_CLOCK, Clock, clock_deadline
 
-__all__ = ["Phase", "PhaseEstimates", "WaitPolicy"]
+__all__ = ["Phase", "PhaseEstimates", "WaitPolicy", "on_clock"]
 
 #: How many max_intervals a run waits for scouts before polling on its own regardless.
 _FOLLOWER_PATIENCE: Final = 12
@@ -71,8 +71,10 @@ class WaitPolicy:
             tolerated before the wait gives up with the last error.
         clock: the time the wait reads and sleeps on: its pauses between polls, its
             ``timeout`` (which covers polls and tools alike) and the cleanup's
-            ``cancel_timeout``. The default is the event loop's clock; a test passes
-            ``minimax_async.testing.ManualClock()`` and advances it instead of sleeping.
+            ``cancel_timeout``. Left out, the wait runs on the client's ``clock=`` (the
+            event loop's unless given); a clock given here wins over the client's. A test
+            passes ``minimax_async.testing.ManualClock()`` and advances it instead of
+            sleeping.
     """
 
     first_poll: float = 0.5
@@ -102,6 +104,13 @@ class WaitPolicy:
             raise ValueError("need cancel_timeout >= 0")
         if not isinstance(self.clock, Clock):
             raise TypeError(f"clock must have now() and sleep(), got {type(self.clock).__name__}")
+
+
+def on_clock(policy: WaitPolicy, clock: Clock) -> WaitPolicy:
+    """Return *policy* waiting on *clock* (a client's), unless it names a clock of its own."""
+    if policy.clock is EVENT_LOOP_CLOCK and clock is not EVENT_LOOP_CLOCK:
+        return attrs.evolve(policy, clock=clock)
+    return policy
 
 
 class PhaseEstimates:

@@ -39,7 +39,7 @@ from .._limiter import Priority
 from .._records import Assistant, Run, RunObserver, WaitOptions
 from .._retry import is_retryable
 from .._tracing import traced
-from .polling import Phase, PhaseEstimates, WaitPolicy
+from .polling import Phase, PhaseEstimates, WaitPolicy, on_clock
 from .tools import ToolCaller, check_tools
 
 __all__ = [
@@ -128,7 +128,7 @@ class WaitDriver:
         policy: WaitPolicy | None,
     ) -> Assistant:
         """Poll an assistant until it is ready (see ``Assistants.wait_until_ready``)."""
-        chosen = self.policy if policy is None else policy
+        chosen = self.policy if policy is None else on_clock(policy, self.policy.clock)
         return await wait_for_assistant(assistants, assistant_id, timeout=timeout, policy=chosen)
 
 
@@ -155,7 +155,8 @@ async def wait_for_run(runs: RunsAPI, run: Run, options: WaitOptions, *, driver:
     """
     check_wait_options(options)
     target, timeout = options.target, options.timeout
-    policy = options.policy or driver.policy
+    default = driver.policy
+    policy = default if options.policy is None else on_clock(options.policy, default.clock)
     waiter = _RunWaiter(runs, policy, options, driver)
     cleanup = policy.cancel_on_exit if options.cancel_on_exit is None else options.cancel_on_exit
     try:

@@ -7,16 +7,17 @@ import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from typing import Any, Final, Protocol, TypeVar
 
-import anyio
+import attrs
 
 from .. import _validate as check
+from .._clock import clock_deadline
 from .._exceptions import APITimeoutError, MiniMaxError
 from .._limiter import Priority
 from .._options import CallOptions, Headers, Query, Timeout
 from .._pagination import AsyncPaginator
 from .._records import Page
 from .._requester import APIRequester, parse
-from .._retry import RetryPolicy, outcome_unknown
+from .._retry import RetryPolicy, backoff_sleep, outcome_unknown
 from .._transport import Call, Method
 from .._types import NOT_GIVEN, NotGiven
 
@@ -230,11 +231,16 @@ class Resource:
         wait between them): past it, ``APITimeoutError`` is raised with
         ``outcome_unknown=True``, since a send may have landed.
         """
-        total = options.request.total_timeout
+        total, clock = options.request.total_timeout, options.request.clock
+        # The second look waits as the backoff does: on the client's clock, unless the
+        # policy brings its own sleep.
         retry = options.request.retry
+        sleep = backoff_sleep(retry, clock)
+        if sleep is not retry.sleep:
+            retry = attrs.evolve(retry, sleep=sleep)
         if total is None:
             return await self._settle(what, send, find, retry)
-        with anyio.move_on_after(total):
+        async with clock_deadline(clock, total):
             return await self._settle(what, send, find, retry)
         raise APITimeoutError(
             f"{what} did not finish within total_timeout={total:g} s, look-ups included; "

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
+from types import SimpleNamespace
 from typing import Any
 
-import anyio
 import pytest
 
 import minimax_async
+import minimax_async.testing._clock as clock_module
 from minimax_async.testing import (
     FakeMiniMax,
     FakeTransport,
@@ -123,24 +123,56 @@ def test_manual_clock_only_moves_forward() -> None:
         clock.advance(-1)
 
 
-@pytest.mark.anyio
-async def test_real_clock_can_run_faster_than_real_time() -> None:
-    """``RealClock(speed=1000)`` moves a thousand fake seconds per real one, from real unix time."""
+class FakeTime:
+    """Stands in for the ``time`` module inside the clocks: unix and monotonic time, by hand."""
+
+    def __init__(self, *, unix: float, monotonic: float) -> None:
+        self.unix, self.mono = unix, monotonic
+
+    def time(self) -> float:
+        return self.unix
+
+    def monotonic(self) -> float:
+        return self.mono
+
+
+def test_real_clock_starts_at_unix_time_and_runs_speed_times_faster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``RealClock(speed=1000)`` starts at the unix time and moves a thousand fake seconds per
+    second of the monotonic clock."""
+    source = FakeTime(unix=1_700_000_000.0, monotonic=50.0)
+    monkeypatch.setattr(clock_module, "time", source)
     clock = RealClock(speed=1000.0)
-    fake_start, real_start = clock.now(), time.monotonic()
-    await clock.sleep(0.005)
-    real_end, fake_end = time.monotonic(), clock.now()
-    # Read in this order, the fake span encloses the real one, so the ratio holds exactly.
-    assert fake_end - fake_start >= 1000.0 * (real_end - real_start)
-    assert fake_end - fake_start >= 0.005
     assert clock.speed == 1000.0
-    assert abs(RealClock().now() - time.time()) < 1.0
+    assert clock.now() == 1_700_000_000.0
+    source.mono += 0.005
+    source.unix += 0.005  # unix time moving on does not matter once started
+    assert clock.now() == pytest.approx(1_700_000_005.0)
+
+
+@pytest.mark.anyio
+async def test_real_clock_sleeps_a_speedth_of_the_fake_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``RealClock(speed=1000).sleep(5)`` is a real sleep of 5 ms."""
+    asked: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        asked.append(seconds)
+
+    monkeypatch.setattr(clock_module, "anyio", SimpleNamespace(sleep=sleep))
+    await RealClock(speed=1000.0).sleep(5.0)
+    assert asked == [pytest.approx(0.005)]
 
 
 @pytest.mark.anyio
 async def test_real_clock_drives_runs_with_small_latencies() -> None:
-    """With the default real clock and millisecond latencies a run completes on its own."""
-    fake = FakeMiniMax(latency=Latency(queued=0.001, in_progress=0.001))
+    """With a real clock and millisecond latencies a run completes on its own: once the
+    clock has passed both phases, the run is seen completed without anyone moving it."""
+    fake = FakeMiniMax(
+        clock=RealClock(speed=10.0), latency=Latency(queued=0.001, in_progress=0.001)
+    )
     async with in_process(fake) as http:
         api = Api(http, group_id=fake.group_id, api_key=fake.api_key)
         assistant = await api.post("/assistants/create", {"model": "abab5.5"})
@@ -151,14 +183,11 @@ async def test_real_clock_drives_runs_with_small_latencies() -> None:
         run = await api.post(
             "/threads/run/create", {"thread_id": thread["id"], "assistant_id": assistant["id"]}
         )
-        # Poll until the run is over (bounded): the real clock, not the test, moves it on.
-        done = run
-        with anyio.fail_after(5):
-            while done["status"] not in ("completed", "failed", "cancelled", "expired"):
-                await anyio.sleep(0.001)
-                done = await api.get(
-                    "/threads/run/retrieve", {"thread_id": thread["id"], "run_id": run["id"]}
-                )
+        # Past both phases (with room to spare) on the fake's own clock: 1 ms of real time.
+        await fake.clock.sleep(0.01)
+        done = await api.get(
+            "/threads/run/retrieve", {"thread_id": thread["id"], "run_id": run["id"]}
+        )
     assert done["status"] == "completed"
 
 
