@@ -21,19 +21,22 @@ by its budget costs about two wake-ups per admitted request, whatever the queue 
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import heapq
 import itertools
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Final
 
 import anyio
+import anyio.lowlevel
 import attrs
 
+from ._clock import EVENT_LOOP_CLOCK
 from ._shared_budget import Learning, SharedBudget
 
 __all__ = ["Limiter", "Priority", "RateLimit"]
@@ -49,6 +52,10 @@ class Priority(enum.IntEnum):
     READ = 1
     CANCEL = 2  # a wait's cleanup: after live calls, before polls (some may be of dead waits)
     POLL = 3
+
+
+#: How a wait for the budget reports its priority (``Priority.name`` is a slow lookup).
+_PRIORITY_NAMES: Final[Mapping[Priority, str]] = {p: p.name.lower() for p in Priority}
 
 
 @attrs.frozen
@@ -113,9 +120,10 @@ class _Waiter:
         self.admitted = False
         self.cancelled = False
         # While it waits: when it wakes by itself (``None``: only when woken), and how to
-        # wake it: the event it waits on, or the scope of its timed sleep.
+        # wake it: what it waits on (a future of the asyncio loop, else an anyio event),
+        # or the scope of its timed sleep.
         self.deadline: float | None = None
-        self.event: anyio.Event | None = None
+        self.event: asyncio.Future[None] | anyio.Event | None = None
         self.scope: anyio.CancelScope | None = None
 
     def __lt__(self, other: _Waiter) -> bool:
@@ -123,8 +131,13 @@ class _Waiter:
 
     def wake(self) -> None:
         """Make the waiter look at the limiter again (no-op when it is not waiting)."""
-        if self.event is not None:
-            self.event.set()
+        event = self.event
+        if event is not None:
+            if isinstance(event, asyncio.Future):
+                if not event.done():
+                    event.set_result(None)
+            else:
+                event.set()
             self.event = None
         if self.scope is not None:
             self.scope.cancel()
@@ -170,9 +183,13 @@ class Limiter:
         # ``clock`` reads it, ``sleep`` waits on it (a request waiting for a token sleeps
         # until the token is due, so both must be on the same time; the sleep is cancelled
         # when something changes before then).
-        self._clock = clock or anyio.current_time
+        self._clock = clock or EVENT_LOOP_CLOCK.now
         self._sleep = sleep or anyio.sleep
         self._in_flight = 0
+        # The asyncio loop a queued request may wait on with a bare future (see _signal).
+        self._native_loop: asyncio.AbstractEventLoop | None = None
+        # A slot holds no state of its own: one per priority serves every request.
+        self._slots = {p: _Slot(self._acquire, self._release, p) for p in Priority}
         self._heap: list[_Waiter] = []
         self._seq = itertools.count()
         self._max_rate = None if config.rpm is None else config.rpm / 60.0
@@ -275,7 +292,8 @@ class Limiter:
 
     def slot(self, priority: Priority) -> _Slot:
         """Return an async context manager holding one request slot while it is open."""
-        return _Slot(self._acquire, self._release, priority)
+        slot = self._slots.get(priority)
+        return _Slot(self._acquire, self._release, priority) if slot is None else slot
 
     def _burst(self) -> float:
         # One second of rate (at least one request) may go at once; the sustained rate is
@@ -306,7 +324,7 @@ class Limiter:
         limit = self.config.max_in_flight
         return limit is None or self._in_flight < limit
 
-    def _admit(self, now: float) -> None:
+    def _admit(self) -> None:
         self._in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         if self._rate is not None:
@@ -320,7 +338,8 @@ class Limiter:
         sleep until the next token is due. Everyone behind it sleeps until woken.
         """
         heap = self._heap
-        now = self._clock()
+        # Without a rate there is no token to time: the clock is not read.
+        now = 0.0 if self._rate is None else self._clock()
         while heap:
             head = heap[0]
             if head.cancelled:
@@ -328,12 +347,12 @@ class Limiter:
                 continue
             if not self._has_room():
                 return  # a release pumps again
-            if self._rate_delay(now) > 0:
+            if self._rate is not None and self._rate_delay(now) > 0:
                 if head.deadline is None:
                     head.wake()  # it became the head, or room appeared: time its token
                 return
             heapq.heappop(heap)
-            self._admit(now)
+            self._admit()
             head.admitted = True
             head.wake()
 
@@ -346,7 +365,15 @@ class Limiter:
         return now + self._rate_delay(now)
 
     async def _acquire(self, priority: Priority) -> None:
-        await self._admission(priority)
+        # Nothing queued, room, and a token (or no rate): admitted at once, no await.
+        if (
+            not self._heap
+            and self._has_room()
+            and (self._rate is None or self._rate_delay(self._clock()) == 0)
+        ):
+            self._admit()
+        else:
+            await self._admission(priority)
         if self._shared is not None:
             try:
                 await self._shared_turn(priority)
@@ -404,27 +431,38 @@ class Limiter:
         self._tokens = 0.0
         self._stamp = now
 
+    def _signal(self) -> asyncio.Future[None] | anyio.Event:
+        """What a queued request waits on until woken: on asyncio a bare future of the loop
+        (what an event would hold, without the layers around it), else an anyio event."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # trio
+            return anyio.Event()
+        if loop is not self._native_loop:
+            # Checked once per loop: asyncio is the library running (not trio hosted by it).
+            if anyio.lowlevel.current_token().native_token is not loop:
+                return anyio.Event()
+            self._native_loop = loop
+        return loop.create_future()
+
     async def _admission(self, priority: Priority) -> None:
-        now = self._clock()
-        if not self._heap and self._has_room() and self._rate_delay(now) == 0:
-            self._admit(now)
-            return
+        """Queue for a slot (the line is not empty, or there is no room or token yet)."""
+        started = self._clock()
         waiter = _Waiter((int(priority), next(self._seq)))
         heapq.heappush(self._heap, waiter)
         try:
-            while True:
-                self._pump()
-                if waiter.admitted:
-                    if self._on_wait is not None:
-                        self._on_wait(self._clock() - now, priority.name.lower())
-                    return
+            self._pump()
+            while not waiter.admitted:
                 # Sleep until the token is due, or until woken (nothing can happen between
                 # reading the state and sleeping, so no wake-up is lost).
                 deadline = self._head_deadline(waiter)
                 waiter.deadline = deadline
                 if deadline is None:
-                    event = waiter.event = anyio.Event()
-                    await event.wait()
+                    signal = waiter.event = self._signal()
+                    if isinstance(signal, asyncio.Future):
+                        await signal
+                    else:
+                        await signal.wait()
                 else:
                     with anyio.CancelScope() as scope:
                         waiter.scope = scope
@@ -432,6 +470,11 @@ class Limiter:
                 waiter.event = waiter.scope = None
                 waiter.deadline = None
                 self.wakeups += 1
+                # Admitted by whoever woke it: that pump admitted all it could already.
+                if not waiter.admitted:
+                    self._pump()
+            if self._on_wait is not None:
+                self._on_wait(self._clock() - started, _PRIORITY_NAMES[priority])
         except BaseException:
             waiter.event = waiter.scope = None
             waiter.deadline = None
@@ -585,8 +628,9 @@ class _Slot:
         self._release = release
         self._priority = priority
 
-    async def __aenter__(self) -> None:
-        await self._acquire(self._priority)
+    def __aenter__(self) -> Awaitable[None]:
+        # The acquiring coroutine itself, not one more around it.
+        return self._acquire(self._priority)
 
     async def __aexit__(
         self,
