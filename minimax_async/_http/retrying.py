@@ -101,10 +101,12 @@ async def call_with_retries(
         try:
             numbered = functools.partial(attempt, retries + 1)
             if deadline is None:
-                # No total deadline (the usual case): no scope, and one frame less.
-                result = await _slot_and_attempt(
-                    call, where, numbered, limiter, counters, before_attempt, bound
-                )
+                # No total deadline (the usual case): no scope, and _slot_and_attempt written
+                # out, so that no frame of its own is resumed each time the attempt is.
+                async with limiter.slot(call.priority):
+                    await before_attempt()
+                    counters.requests += 1
+                    result = await _attempt_call(call, where, numbered, counters, bound)
             else:
                 result = await _bounded_attempt(
                     call,
@@ -217,13 +219,25 @@ async def _slot_and_attempt(
     async with limiter.slot(call.priority):
         await before_attempt()
         counters.requests += 1
-        if counters.on_request is not None or counters.on_response is not None:
-            return await _observed(call, where, attempt, counters, bound)
-        if bound is None:
-            return await attempt()
-        with anyio.move_on_after(bound):
-            return await attempt()
-        raise _attempt_timed_out(call, where, bound)
+        return await _attempt_call(call, where, attempt, counters, bound)
+
+
+def _attempt_call(
+    call: Call,
+    where: Where,
+    attempt: Callable[[], Awaitable[R]],
+    counters: Observer,
+    bound: float | None,
+) -> Awaitable[R]:
+    """The attempt, to await: within its bound, and reported to the request hooks if any.
+
+    With neither (the usual case) it is the attempt's own coroutine, no frame around it.
+    """
+    if counters.on_request is not None or counters.on_response is not None:
+        return _observed(call, where, attempt, counters, bound)
+    if bound is None:
+        return attempt()
+    return _within(call, where, attempt, bound)
 
 
 async def _observed(
