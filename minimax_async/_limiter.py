@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import heapq
-import itertools
 import logging
 import math
 from collections import deque
@@ -113,10 +111,10 @@ class RateLimit:
 class _Waiter:
     """One queued request: its place in line, and how to wake it while it waits."""
 
-    __slots__ = ("admitted", "cancelled", "deadline", "event", "key", "scope")
+    __slots__ = ("admitted", "cancelled", "deadline", "event", "priority", "scope")
 
-    def __init__(self, key: tuple[int, int]) -> None:
-        self.key = key
+    def __init__(self, priority: int) -> None:
+        self.priority = priority  # its line: arrival order within it
         self.admitted = False
         self.cancelled = False
         # While it waits: when it wakes by itself (``None``: only when woken), and how to
@@ -125,9 +123,6 @@ class _Waiter:
         self.deadline: float | None = None
         self.event: asyncio.Future[None] | anyio.Event | None = None
         self.scope: anyio.CancelScope | None = None
-
-    def __lt__(self, other: _Waiter) -> bool:
-        return self.key < other.key
 
     def wake(self) -> None:
         """Make the waiter look at the limiter again (no-op when it is not waiting)."""
@@ -190,8 +185,11 @@ class Limiter:
         self._native_loop: asyncio.AbstractEventLoop | None = None
         # A slot holds no state of its own: one per priority serves every request.
         self._slots = {p: _Slot(self._acquire, self._release, p) for p in Priority}
-        self._heap: list[_Waiter] = []
-        self._seq = itertools.count()
+        # One line per priority, in arrival order (what a heap keyed on priority then
+        # arrival gives, at O(1) a request and without comparing waiters in Python), and
+        # how many entries they hold, cancelled waits not yet dropped included.
+        self._lines: tuple[deque[_Waiter], ...] = tuple(deque() for _ in Priority)
+        self._queued = 0
         self._max_rate = None if config.rpm is None else config.rpm / 60.0
         self._rate = self._max_rate  # requests per second; None = unlimited
         self._min_rate = config.min_rpm / 60.0
@@ -249,7 +247,7 @@ class Limiter:
 
     @property
     def waiting(self) -> int:
-        return sum(1 for w in self._heap if not w.cancelled)
+        return sum(1 for line in self._lines for w in line if not w.cancelled)
 
     @property
     def queued(self) -> int:
@@ -258,7 +256,7 @@ class Limiter:
         Cancelled waits leave the queue as soon as they are cancelled, so once nothing
         waits this is 0 like ``waiting``; a larger value would be a leak.
         """
-        return len(self._heap)
+        return self._queued
 
     @property
     def current_rpm(self) -> float | None:
@@ -337,13 +335,12 @@ class Limiter:
         clock: it is woken here only if it is waiting for nothing in particular, so it can
         sleep until the next token is due. Everyone behind it sleeps until woken.
         """
-        heap = self._heap
         # Without a rate there is no token to time: the clock is not read.
         now = 0.0 if self._rate is None else self._clock()
-        while heap:
-            head = heap[0]
+        while self._queued:
+            head = self._head()
             if head.cancelled:
-                heapq.heappop(heap)
+                self._drop(head)
                 continue
             if not self._has_room():
                 return  # a release pumps again
@@ -351,15 +348,27 @@ class Limiter:
                 if head.deadline is None:
                     head.wake()  # it became the head, or room appeared: time its token
                 return
-            heapq.heappop(heap)
+            self._drop(head)
             self._admit()
             head.admitted = True
             head.wake()
 
+    def _head(self) -> _Waiter:
+        """The first in line (call only while something is queued)."""
+        for line in self._lines:
+            if line:
+                return line[0]
+        raise AssertionError("nothing is queued")  # pragma: no cover
+
+    def _drop(self, head: _Waiter) -> None:
+        """Take the first in line (*head*) out of the queue."""
+        self._lines[head.priority].popleft()
+        self._queued -= 1
+
     def _head_deadline(self, waiter: _Waiter) -> float | None:
         """When *waiter* should wake by itself: when its token is due if it is first in line
         with room to go, else never (``None``: a release, a cancel or an admission wakes it)."""
-        if not self._heap or self._heap[0] is not waiter or not self._has_room():
+        if not self._queued or self._head() is not waiter or not self._has_room():
             return None
         now = self._clock()
         return now + self._rate_delay(now)
@@ -367,7 +376,7 @@ class Limiter:
     async def _acquire(self, priority: Priority) -> None:
         # Nothing queued, room, and a token (or no rate): admitted at once, no await.
         if (
-            not self._heap
+            not self._queued
             and self._has_room()
             and (self._rate is None or self._rate_delay(self._clock()) == 0)
         ):
@@ -448,8 +457,9 @@ class Limiter:
     async def _admission(self, priority: Priority) -> None:
         """Queue for a slot (the line is not empty, or there is no room or token yet)."""
         started = self._clock()
-        waiter = _Waiter((int(priority), next(self._seq)))
-        heapq.heappush(self._heap, waiter)
+        waiter = _Waiter(int(priority))
+        self._lines[waiter.priority].append(waiter)
+        self._queued += 1
         try:
             self._pump()
             while not waiter.admitted:
@@ -487,7 +497,7 @@ class Limiter:
 
     def _release(self) -> None:
         self._in_flight -= 1
-        if self._heap:
+        if self._queued:
             self._pump()
 
     def _rate_raised(self, now: float) -> None:
@@ -497,9 +507,9 @@ class Limiter:
         its token now comes a quarter of its remaining wait sooner. (A slower rate needs no
         wake-up: the head wakes at its old deadline, finds no token yet, and sleeps again.)
         """
-        if not self._heap:
+        if not self._queued:
             return
-        head = self._heap[0]
+        head = self._head()
         if head.deadline is None or head.scope is None:
             return
         due = now + self._rate_delay(now)
