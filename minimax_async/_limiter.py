@@ -21,19 +21,20 @@ by its budget costs about two wake-ups per admitted request, whatever the queue 
 
 from __future__ import annotations
 
+import asyncio
 import enum
-import heapq
-import itertools
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Final
 
 import anyio
+import anyio.lowlevel
 import attrs
 
+from ._clock import EVENT_LOOP_CLOCK
 from ._shared_budget import Learning, SharedBudget
 
 __all__ = ["Limiter", "Priority", "RateLimit"]
@@ -49,6 +50,10 @@ class Priority(enum.IntEnum):
     READ = 1
     CANCEL = 2  # a wait's cleanup: after live calls, before polls (some may be of dead waits)
     POLL = 3
+
+
+#: How a wait for the budget reports its priority (``Priority.name`` is a slow lookup).
+_PRIORITY_NAMES: Final[Mapping[Priority, str]] = {p: p.name.lower() for p in Priority}
 
 
 @attrs.frozen
@@ -106,25 +111,28 @@ class RateLimit:
 class _Waiter:
     """One queued request: its place in line, and how to wake it while it waits."""
 
-    __slots__ = ("admitted", "cancelled", "deadline", "event", "key", "scope")
+    __slots__ = ("admitted", "cancelled", "deadline", "event", "priority", "scope")
 
-    def __init__(self, key: tuple[int, int]) -> None:
-        self.key = key
+    def __init__(self, priority: int) -> None:
+        self.priority = priority  # its line: arrival order within it
         self.admitted = False
         self.cancelled = False
         # While it waits: when it wakes by itself (``None``: only when woken), and how to
-        # wake it: the event it waits on, or the scope of its timed sleep.
+        # wake it: what it waits on (a future of the asyncio loop, else an anyio event),
+        # or the scope of its timed sleep.
         self.deadline: float | None = None
-        self.event: anyio.Event | None = None
+        self.event: asyncio.Future[None] | anyio.Event | None = None
         self.scope: anyio.CancelScope | None = None
-
-    def __lt__(self, other: _Waiter) -> bool:
-        return self.key < other.key
 
     def wake(self) -> None:
         """Make the waiter look at the limiter again (no-op when it is not waiting)."""
-        if self.event is not None:
-            self.event.set()
+        event = self.event
+        if event is not None:
+            if isinstance(event, asyncio.Future):
+                if not event.done():
+                    event.set_result(None)
+            else:
+                event.set()
             self.event = None
         if self.scope is not None:
             self.scope.cancel()
@@ -170,11 +178,18 @@ class Limiter:
         # ``clock`` reads it, ``sleep`` waits on it (a request waiting for a token sleeps
         # until the token is due, so both must be on the same time; the sleep is cancelled
         # when something changes before then).
-        self._clock = clock or anyio.current_time
+        self._clock = clock or EVENT_LOOP_CLOCK.now
         self._sleep = sleep or anyio.sleep
         self._in_flight = 0
-        self._heap: list[_Waiter] = []
-        self._seq = itertools.count()
+        # The asyncio loop a queued request may wait on with a bare future (see _signal).
+        self._native_loop: asyncio.AbstractEventLoop | None = None
+        # A slot holds no state of its own: one per priority serves every request.
+        self._slots = {p: _Slot(self._acquire, self._release, p) for p in Priority}
+        # One line per priority, in arrival order (what a heap keyed on priority then
+        # arrival gives, at O(1) a request and without comparing waiters in Python), and
+        # how many entries they hold, cancelled waits not yet dropped included.
+        self._lines: tuple[deque[_Waiter], ...] = tuple(deque() for _ in Priority)
+        self._queued = 0
         self._max_rate = None if config.rpm is None else config.rpm / 60.0
         self._rate = self._max_rate  # requests per second; None = unlimited
         self._min_rate = config.min_rpm / 60.0
@@ -232,7 +247,7 @@ class Limiter:
 
     @property
     def waiting(self) -> int:
-        return sum(1 for w in self._heap if not w.cancelled)
+        return sum(1 for line in self._lines for w in line if not w.cancelled)
 
     @property
     def queued(self) -> int:
@@ -241,7 +256,7 @@ class Limiter:
         Cancelled waits leave the queue as soon as they are cancelled, so once nothing
         waits this is 0 like ``waiting``; a larger value would be a leak.
         """
-        return len(self._heap)
+        return self._queued
 
     @property
     def current_rpm(self) -> float | None:
@@ -275,7 +290,8 @@ class Limiter:
 
     def slot(self, priority: Priority) -> _Slot:
         """Return an async context manager holding one request slot while it is open."""
-        return _Slot(self._acquire, self._release, priority)
+        slot = self._slots.get(priority)
+        return _Slot(self._acquire, self._release, priority) if slot is None else slot
 
     def _burst(self) -> float:
         # One second of rate (at least one request) may go at once; the sustained rate is
@@ -306,7 +322,7 @@ class Limiter:
         limit = self.config.max_in_flight
         return limit is None or self._in_flight < limit
 
-    def _admit(self, now: float) -> None:
+    def _admit(self) -> None:
         self._in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         if self._rate is not None:
@@ -319,34 +335,54 @@ class Limiter:
         clock: it is woken here only if it is waiting for nothing in particular, so it can
         sleep until the next token is due. Everyone behind it sleeps until woken.
         """
-        heap = self._heap
-        now = self._clock()
-        while heap:
-            head = heap[0]
+        # Without a rate there is no token to time: the clock is not read.
+        now = 0.0 if self._rate is None else self._clock()
+        while self._queued:
+            head = self._head()
             if head.cancelled:
-                heapq.heappop(heap)
+                self._drop(head)
                 continue
             if not self._has_room():
                 return  # a release pumps again
-            if self._rate_delay(now) > 0:
+            if self._rate is not None and self._rate_delay(now) > 0:
                 if head.deadline is None:
                     head.wake()  # it became the head, or room appeared: time its token
                 return
-            heapq.heappop(heap)
-            self._admit(now)
+            self._drop(head)
+            self._admit()
             head.admitted = True
             head.wake()
+
+    def _head(self) -> _Waiter:
+        """The first in line (call only while something is queued)."""
+        for line in self._lines:
+            if line:
+                return line[0]
+        raise AssertionError("nothing is queued")  # pragma: no cover
+
+    def _drop(self, head: _Waiter) -> None:
+        """Take the first in line (*head*) out of the queue."""
+        self._lines[head.priority].popleft()
+        self._queued -= 1
 
     def _head_deadline(self, waiter: _Waiter) -> float | None:
         """When *waiter* should wake by itself: when its token is due if it is first in line
         with room to go, else never (``None``: a release, a cancel or an admission wakes it)."""
-        if not self._heap or self._heap[0] is not waiter or not self._has_room():
+        if not self._queued or self._head() is not waiter or not self._has_room():
             return None
         now = self._clock()
         return now + self._rate_delay(now)
 
     async def _acquire(self, priority: Priority) -> None:
-        await self._admission(priority)
+        # Nothing queued, room, and a token (or no rate): admitted at once, no await.
+        if (
+            not self._queued
+            and self._has_room()
+            and (self._rate is None or self._rate_delay(self._clock()) == 0)
+        ):
+            self._admit()
+        else:
+            await self._admission(priority)
         if self._shared is not None:
             try:
                 await self._shared_turn(priority)
@@ -404,27 +440,39 @@ class Limiter:
         self._tokens = 0.0
         self._stamp = now
 
-    async def _admission(self, priority: Priority) -> None:
-        now = self._clock()
-        if not self._heap and self._has_room() and self._rate_delay(now) == 0:
-            self._admit(now)
-            return
-        waiter = _Waiter((int(priority), next(self._seq)))
-        heapq.heappush(self._heap, waiter)
+    def _signal(self) -> asyncio.Future[None] | anyio.Event:
+        """What a queued request waits on until woken: on asyncio a bare future of the loop
+        (what an event would hold, without the layers around it), else an anyio event."""
         try:
-            while True:
-                self._pump()
-                if waiter.admitted:
-                    if self._on_wait is not None:
-                        self._on_wait(self._clock() - now, priority.name.lower())
-                    return
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # trio
+            return anyio.Event()
+        if loop is not self._native_loop:
+            # Checked once per loop: asyncio is the library running (not trio hosted by it).
+            if anyio.lowlevel.current_token().native_token is not loop:
+                return anyio.Event()
+            self._native_loop = loop
+        return loop.create_future()
+
+    async def _admission(self, priority: Priority) -> None:
+        """Queue for a slot (the line is not empty, or there is no room or token yet)."""
+        started = self._clock()
+        waiter = _Waiter(int(priority))
+        self._lines[waiter.priority].append(waiter)
+        self._queued += 1
+        try:
+            self._pump()
+            while not waiter.admitted:
                 # Sleep until the token is due, or until woken (nothing can happen between
                 # reading the state and sleeping, so no wake-up is lost).
                 deadline = self._head_deadline(waiter)
                 waiter.deadline = deadline
                 if deadline is None:
-                    event = waiter.event = anyio.Event()
-                    await event.wait()
+                    signal = waiter.event = self._signal()
+                    if isinstance(signal, asyncio.Future):
+                        await signal
+                    else:
+                        await signal.wait()
                 else:
                     with anyio.CancelScope() as scope:
                         waiter.scope = scope
@@ -432,6 +480,11 @@ class Limiter:
                 waiter.event = waiter.scope = None
                 waiter.deadline = None
                 self.wakeups += 1
+                # Admitted by whoever woke it: that pump admitted all it could already.
+                if not waiter.admitted:
+                    self._pump()
+            if self._on_wait is not None:
+                self._on_wait(self._clock() - started, _PRIORITY_NAMES[priority])
         except BaseException:
             waiter.event = waiter.scope = None
             waiter.deadline = None
@@ -444,7 +497,7 @@ class Limiter:
 
     def _release(self) -> None:
         self._in_flight -= 1
-        if self._heap:
+        if self._queued:
             self._pump()
 
     def _rate_raised(self, now: float) -> None:
@@ -454,9 +507,9 @@ class Limiter:
         its token now comes a quarter of its remaining wait sooner. (A slower rate needs no
         wake-up: the head wakes at its old deadline, finds no token yet, and sleeps again.)
         """
-        if not self._heap:
+        if not self._queued:
             return
-        head = self._heap[0]
+        head = self._head()
         if head.deadline is None or head.scope is None:
             return
         due = now + self._rate_delay(now)
@@ -585,8 +638,9 @@ class _Slot:
         self._release = release
         self._priority = priority
 
-    async def __aenter__(self) -> None:
-        await self._acquire(self._priority)
+    def __aenter__(self) -> Awaitable[None]:
+        # The acquiring coroutine itself, not one more around it.
+        return self._acquire(self._priority)
 
     async def __aexit__(
         self,

@@ -215,7 +215,8 @@ def _tuple_hook_factory(t: Any, c: cattrs.Converter) -> Hook:
     def structure_tuple(value: object, _: object) -> tuple[Any, ...]:
         if value is None:
             return ()
-        return tuple(item(v, item_type) for v in _as_list(value))
+        # A list comprehension: cheaper than a generator for the few items a field holds.
+        return tuple([item(v, item_type) for v in _as_list(value)])
 
     return structure_tuple
 

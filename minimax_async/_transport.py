@@ -197,11 +197,12 @@ class Transport:
                 "connection pool cannot move between loops: create one client per loop"
             )
 
-    async def _before_attempt(self) -> None:
+    def _before_attempt(self) -> Awaitable[None] | None:
         # The client may have been closed while this call queued for its slot.
         if self._requester.closed:
             raise closed_error()
-        await self._orphans.release()
+        # Something to await only when dropped streams wait to be closed (seldom).
+        return self._orphans.release() if self._orphans else None
 
     def _prepare(self, call: Call) -> HttpRequest:
         self._check_usable()

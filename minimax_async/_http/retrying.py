@@ -80,12 +80,13 @@ async def call_with_retries(
     *,
     limiter: Limiter,
     counters: Observer,
-    before_attempt: Callable[[], Awaitable[None]],
+    before_attempt: Callable[[], Awaitable[None] | None],
     self_bounded: bool = False,
 ) -> R:
     """Run *attempt* in a rate-limit slot, retrying as *options* allow, and return its result.
 
-    *before_attempt* runs once the slot is held (it checks that the client is still open).
+    *before_attempt* runs once the slot is held (it checks that the client is still open);
+    what it returns, if not ``None``, is awaited there too.
     *self_bounded* says that *attempt* bounds its whole answer by the attempt timeout itself
     (the aiohttp adapter does, with aiohttp's total timeout), so no cancel scope is entered
     for it here.
@@ -95,16 +96,21 @@ async def call_with_retries(
     bound = None if self_bounded else answer_seconds(options.timeout)
     deadline = None if total is None else clock.now() + total
     retries = 0  # all retries, reported on errors
-    taken = {False: 0, True: 0}  # retries per kind: rate-limited or not
+    # Retries per kind, rate-limited or not (two ints: no dict built for the usual one try).
+    limited_taken = other_taken = 0
     rate_limit_slept = 0.0
     while True:
         try:
             numbered = functools.partial(attempt, retries + 1)
             if deadline is None:
-                # No total deadline (the usual case): no scope, and one frame less.
-                result = await _slot_and_attempt(
-                    call, where, numbered, limiter, counters, before_attempt, bound
-                )
+                # No total deadline (the usual case): no scope, and _slot_and_attempt written
+                # out, so that no frame of its own is resumed each time the attempt is.
+                async with limiter.slot(call.priority):
+                    pending = before_attempt()
+                    if pending is not None:
+                        await pending
+                    counters.requests += 1
+                    result = await _attempt_call(call, where, numbered, counters, bound)
             else:
                 result = await _bounded_attempt(
                     call,
@@ -135,15 +141,18 @@ async def call_with_retries(
                 _finalise(exc, call, retries)
                 raise
             if rate_limited:
-                wait = policy.rate_limit_wait(taken[True], retry_after, slept=rate_limit_slept)
-            elif policy.allows(taken[False], rate_limited=False):
-                wait = policy.backoff(taken[False], retry_after)
+                wait = policy.rate_limit_wait(limited_taken, retry_after, slept=rate_limit_slept)
+            elif policy.allows(other_taken, rate_limited=False):
+                wait = policy.backoff(other_taken, retry_after)
             else:
                 wait = None
             if wait is None:
                 _finalise(exc, call, retries)
                 raise
-        taken[rate_limited] += 1
+        if rate_limited:
+            limited_taken += 1
+        else:
+            other_taken += 1
         if deadline is not None and clock.now() + wait >= deadline:
             _finalise(error, call, retries)
             raise error
@@ -178,7 +187,7 @@ async def _bounded_attempt(
     attempt: Callable[[], Awaitable[R]],
     limiter: Limiter,
     counters: Observer,
-    before_attempt: Callable[[], Awaitable[None]],
+    before_attempt: Callable[[], Awaitable[None] | None],
     bound: float | None,
     deadline: tuple[Clock, float],
     total: float | None,
@@ -211,19 +220,33 @@ async def _slot_and_attempt(
     attempt: Callable[[], Awaitable[R]],
     limiter: Limiter,
     counters: Observer,
-    before_attempt: Callable[[], Awaitable[None]],
+    before_attempt: Callable[[], Awaitable[None] | None],
     bound: float | None,
 ) -> R:
     async with limiter.slot(call.priority):
-        await before_attempt()
+        pending = before_attempt()
+        if pending is not None:
+            await pending
         counters.requests += 1
-        if counters.on_request is not None or counters.on_response is not None:
-            return await _observed(call, where, attempt, counters, bound)
-        if bound is None:
-            return await attempt()
-        with anyio.move_on_after(bound):
-            return await attempt()
-        raise _attempt_timed_out(call, where, bound)
+        return await _attempt_call(call, where, attempt, counters, bound)
+
+
+def _attempt_call(
+    call: Call,
+    where: Where,
+    attempt: Callable[[], Awaitable[R]],
+    counters: Observer,
+    bound: float | None,
+) -> Awaitable[R]:
+    """The attempt, to await: within its bound, and reported to the request hooks if any.
+
+    With neither (the usual case) it is the attempt's own coroutine, no frame around it.
+    """
+    if counters.on_request is not None or counters.on_response is not None:
+        return _observed(call, where, attempt, counters, bound)
+    if bound is None:
+        return attempt()
+    return _within(call, where, attempt, bound)
 
 
 async def _observed(

@@ -43,6 +43,10 @@ class Orphans:
         stream.abandon()
         self._streams.append(stream)
 
+    def __bool__(self) -> bool:
+        """Whether any dropped stream waits to be closed."""
+        return bool(self._streams)
+
     async def release(self) -> None:
         """Close every adopted stream, giving its connection back to the pool."""
         while self._streams:

@@ -6,7 +6,7 @@ docs/wire-format.md#run-statuses and docs/wire-format.md#streamed-runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -284,14 +284,15 @@ class Runs(Resource):
             raise TypeError(f"priority must be a minimax_async.Priority, got {priority!r}")
         return await self._retrieve(thread_id, run_id, options, priority)
 
-    async def _retrieve(
+    def _retrieve(
         self, thread_id: str, run_id: str, options: CallOptions, priority: Priority
-    ) -> Run:
+    ) -> Awaitable[Run]:
+        # The fetch's coroutine itself (polls come here too): no frame of its own around it.
         params = {
             "thread_id": check.require_id("thread_id", thread_id),
             "run_id": check.require_id("run_id", run_id),
         }
-        return await self._get_run("/threads/run/retrieve", params, options, priority)
+        return self._get_run("/threads/run/retrieve", params, options, priority)
 
     def list(
         self,
