@@ -194,8 +194,10 @@ async def _bounded_attempt(
 ) -> R:
     clock, at = deadline
     if isinstance(clock, EventLoopClock):
-        # The usual clock: a plain scope, no watcher task.
-        with anyio.CancelScope(deadline=at) as total_scope:
+        # The usual clock: a plain scope, no watcher task. Relative, not ``deadline=at``:
+        # the clock may read the asyncio loop's time while anyio's scopes run on another
+        # library's (trio as a guest of asyncio), and only differences agree between them.
+        with anyio.move_on_after(max(at - clock.now(), 0.0)) as total_scope:
             return await _slot_and_attempt(
                 call, where, attempt, limiter, counters, before_attempt, bound
             )
