@@ -19,7 +19,7 @@ import anyio
 import attrs
 import httpx
 
-from .._clock import EVENT_LOOP_CLOCK, Clock, EventLoopClock, clock_deadline
+from .._clock import EVENT_LOOP_CLOCK, Clock, clock_deadline
 from .._exceptions import (
     APIConnectionError,
     APIError,
@@ -193,19 +193,13 @@ async def _bounded_attempt(
     total: float | None,
 ) -> R:
     clock, at = deadline
-    if isinstance(clock, EventLoopClock):
-        # The usual clock: a plain scope, no watcher task. Relative, not ``deadline=at``:
-        # the clock may read the asyncio loop's time while anyio's scopes run on another
-        # library's (trio as a guest of asyncio), and only differences agree between them.
-        with anyio.move_on_after(max(at - clock.now(), 0.0)) as total_scope:
-            return await _slot_and_attempt(
-                call, where, attempt, limiter, counters, before_attempt, bound
-            )
-    else:
-        async with clock_deadline(clock, max(at - clock.now(), 0.0)) as total_scope:
-            return await _slot_and_attempt(
-                call, where, attempt, limiter, counters, before_attempt, bound
-            )
+    # Relative to a fresh reading of the same clock (clock_deadline is a plain scope on the
+    # event loop's): the default clock may read asyncio's time while anyio's scopes run on
+    # another library's (trio as a guest of asyncio), and only differences agree.
+    async with clock_deadline(clock, max(at - clock.now(), 0.0)) as total_scope:
+        return await _slot_and_attempt(
+            call, where, attempt, limiter, counters, before_attempt, bound
+        )
     assert total_scope.cancelled_caught
     raise APITimeoutError(
         f"the call did not finish within its total timeout of {total} s"
