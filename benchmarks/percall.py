@@ -528,8 +528,9 @@ def run(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Start the loopback server, measure, and return the raw samples plus summaries."""
-    with c.child_server("benchmarks._loopback") as (url, _proc):
+    with c.child_server("benchmarks._loopback") as (url, proc), c.pinned_apart(proc.pid) as pins:
         result = anyio.run(_run, url, names, levels, rounds, calls, log, backend="asyncio")
+    result["cpu_pinning"] = pins
     result["server"] = "benchmarks/_loopback.py: raw asyncio Protocol (uvloop if installed)"
     samples = result["cpu_us_per_call"]
     summary: dict[str, Any] = {}
