@@ -495,3 +495,46 @@ def test_without_opentelemetry_nothing_is_imported_and_calls_work() -> None:
     assert found["loaded"] == []
     assert found["at_import"] == 1
     assert found["after_calls"] == found["at_import"]
+
+
+# ------------------------------------------------------------------ a provider set later
+
+_SET_LATER = textwrap.dedent(
+    """
+    import json
+
+    import anyio
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from minimax_async.testing import FakeMiniMax
+
+    exporter = InMemorySpanExporter()
+
+    async def main():
+        fake = FakeMiniMax()
+        async with fake.client() as client:
+            await client.threads.create()
+            before = len(exporter.get_finished_spans())
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+            trace.set_tracer_provider(provider)
+            await client.threads.create()
+        return before, [s.name for s in exporter.get_finished_spans()]
+
+    before, names = anyio.run(main)
+    print(json.dumps({"before": before, "names": names}))
+    """
+)
+
+
+def test_a_provider_set_after_the_first_calls_records_the_calls_after_it() -> None:
+    """Calls made before any provider is set record nothing; once one is set, calls record."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SET_LATER], capture_output=True, text=True, timeout=120, check=True
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["before"] == 0
+    assert found["names"] == ["POST /threads/create"]
