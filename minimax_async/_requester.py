@@ -95,7 +95,14 @@ class APIRequester:
     requester closes nothing.
     """
 
-    __slots__ = ("_default_headers", "_exactly_once", "_options", "_owner", "_transport")
+    __slots__ = (
+        "_default_headers",
+        "_exactly_once",
+        "_options",
+        "_owner",
+        "_plain",
+        "_transport",
+    )
 
     def __init__(
         self,
@@ -111,6 +118,15 @@ class APIRequester:
         self._default_headers = default_headers
         self._exactly_once = exactly_once
         self._owner = owner
+        # What a call that passes no option of its own resolves to (most calls): built once.
+        self._plain = resolve(
+            options,
+            default_headers,
+            timeout=NOT_GIVEN,
+            extra_headers=None,
+            extra_query=None,
+            extra_body=None,
+        )
 
     def with_options(
         self,
@@ -218,6 +234,13 @@ class APIRequester:
         extra_body: Mapping[str, Any] | None = None,
     ) -> CallOptions:
         """One call's options over this requester's (checked here, before anything is sent)."""
+        if (
+            extra_headers is None
+            and extra_query is None
+            and extra_body is None
+            and timeout is NOT_GIVEN
+        ):
+            return self._plain
         return resolve(
             self._options,
             self._default_headers,
@@ -255,6 +278,12 @@ class APIRequester:
         self, data: Any, cls: type[T], call: Call, build: Callable[[Any], T] | None = None
     ) -> T:
         """:func:`parse`, with an error built from *data* scrubbed of this client's key."""
+        try:
+            return structure(data, cls) if build is None else build(data)
+        except Exception:  # parsed again below, to raise the mapped error
+            pass
+        # Only a failed parse builds an error (from the data, which may echo the key): it
+        # is repeated with the scrubber current, so that the error is built scrubbed.
         with self._transport.scrubber.active():
             return parse(data, cls, call, build)
 

@@ -441,6 +441,18 @@ async def test_a_server_echoing_the_key_does_not_put_it_in_errors_or_logs(
     check(everything, errors)
 
 
+async def test_a_malformed_answer_quoting_the_key_gives_an_error_without_it() -> None:
+    """An answer of the wrong shape that echoes the key raises a validation error hiding it."""
+    bad = {"id": ["not", "an", "id"], "note": f"Bearer {KEY}", "base_resp": {"status_code": 0}}
+    errors = Errors()
+    with everything_logged() as everything, respx.mock(base_url=BASE_URL) as router:
+        router.get("/threads/retrieve").respond(200, json=bad)
+        async with mm.AsyncMiniMax(api_key=KEY, group_id=GROUP_ID, base_url=BASE_URL) as client:
+            await errors.attempt("shape", lambda: client.threads.retrieve("thread_1"))
+    assert [type(e) for e in errors.raised] == [mm.APIResponseValidationError]
+    check(everything, errors)
+
+
 async def test_a_scripted_drop_after_commit_logs_its_reconciliation_without_the_key(
     sleeps: SleepRecorder,
 ) -> None:
