@@ -102,7 +102,9 @@ class AiohttpRequester:
             # Every JSON call's path, written out: one coroutine frame less per resumption.
             if self._closed:
                 raise closed_error()
-            session = self._get_session()
+            # The session exists after the first call, made on the loop the transport checks
+            # on every call: only the first one asks which loop this is.
+            session = self._session or self._get_session()
             try:
                 response = await self._request(
                     session,
@@ -116,16 +118,17 @@ class AiohttpRequester:
         where = request.where
         headers = response.headers
         try:
-            check_size(headers, max_bytes, where)
             content = response.content
             try:
                 if content.is_eof():
                     # The whole (decoded) body came with the headers, as small answers do:
-                    # it is in aiohttp's buffer already, so it is taken without awaiting.
+                    # it is in aiohttp's buffer already, so it is taken without awaiting
+                    # and measured as it is (Content-Length would tell nothing more).
                     body = content.read_nowait()
                     if max_bytes is not None and len(body) > max_bytes:
                         raise too_large(max_bytes, where)
                 else:
+                    check_size(headers, max_bytes, where)
                     body = await _read_whole(content, max_bytes, where)
             except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
                 raise self.error(exc, where, bound=bound) from exc
