@@ -86,6 +86,7 @@ def markdown(result: dict[str, Any], title: str) -> str:
         + ", ".join(f"{v} at {k}" for k, v in result["calls_per_measurement"].items())
         + f"; took {result['elapsed_s']:.0f} s",
         f"- command: `{result['command']}`",
+        f"- placement: {result.get('cpu_pinning', 'not recorded')}",
         "- client CPU per call (`time.process_time`), microseconds, median (min–max) over rounds;"
         " ratios paired within a round",
         "",
