@@ -637,9 +637,11 @@ def _record_structure_factory(*, generated: bool) -> Callable[[Any, cattrs.Conve
 
 
 def _configure_records(c: cattrs.Converter, *, generated: bool) -> None:
-    c.register_structure_hook_factory(
-        _is_plain_record, _record_structure_factory(generated=generated)
-    )
+    factory = _record_structure_factory(generated=generated)
+    c.register_structure_hook_factory(_is_plain_record, factory)
+    if generated:
+        c.register_structure_hook_func(_is_str_literal, _structure_literal)
+        c.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_factory)
 
 
 #: Hooks that turn ``null`` into ``None`` (so a generated function does it inline).
