@@ -26,6 +26,12 @@ each one; the anchors below point into it):
 Values of the wrong JSON type raise ``TypeError``/``ValueError``; the transport turns those
 into ``APIResponseValidationError``.
 
+Each record is built by one flat function generated for its class (``_RecordSource``): it
+reads every key once, takes inline the values its fields' hooks would return unchanged,
+builds tuples in place and calls nested records' hooks directly; any other value goes to the
+hook itself, and any non-dict to cattrs' own function, so records and errors are the ones
+cattrs' functions give (``make_converter(generated=False)`` keeps those, for comparison).
+
 :func:`make_converter` builds a converter; :func:`configure_converter` registers every hook
 on one. Hooks that use other hooks are registered as factories, so cattrs builds them on
 first use, after every registration: nothing depends on the order of registration or of
