@@ -64,7 +64,7 @@ async def _run(calls: int, rounds: int) -> dict[str, Any]:
     from minimax_async._http.wire import Answer, Call, Method, build_request, decode_json
     from minimax_async._limiter import Limiter, Priority
     from minimax_async._records import Run
-    from minimax_async._serde import structure
+    from minimax_async._serde import make_converter, structure, structure_run
 
     out: dict[str, Any] = {}
     data = json.loads(BODY)
@@ -77,6 +77,8 @@ async def _run(calls: int, rounds: int) -> dict[str, Any]:
     )
     request = build_request(call, base_url="http://127.0.0.1:1/v1", group_query="GroupId=g")
     answer = Answer(200, {"content-type": "application/json"}, BODY)
+    link: Any = object()  # what the runs namespace passes; only stored in the run
+    reference = make_converter(generated=False)
     pieces: dict[str, Callable[[], object]] = {
         "json.loads of the body (the floor's decode)": lambda: json.loads(BODY),
         "build the request (URL, query, mirrored JSON body)": lambda: build_request(
@@ -84,6 +86,10 @@ async def _run(calls: int, rounds: int) -> dict[str, Any]:
         ),
         "decode: json.loads + the envelope check": lambda: decode_json(answer, call, request.where),
         "the typed Run (cattrs)": lambda: structure(data, Run),
+        "the linked typed Run that runs.retrieve builds": lambda: structure_run(data, link),
+        "the typed Run with cattrs' own record functions (for comparison)": lambda: (
+            reference.structure(data, Run)
+        ),
     }
     out["pieces_us"] = {name: _sync(fn, calls, rounds) for name, fn in pieces.items()}
     for label, config in (

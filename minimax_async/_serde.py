@@ -26,6 +26,12 @@ each one; the anchors below point into it):
 Values of the wrong JSON type raise ``TypeError``/``ValueError``; the transport turns those
 into ``APIResponseValidationError``.
 
+Each record is built by one flat function generated for its class (``_RecordSource``): it
+reads every key once, takes inline the values its fields' hooks would return unchanged,
+builds tuples in place and calls nested records' hooks directly; any other value goes to the
+hook itself, and any non-dict to cattrs' own function, so records and errors are the ones
+cattrs' functions give (``make_converter(generated=False)`` keeps those, for comparison).
+
 :func:`make_converter` builds a converter; :func:`configure_converter` registers every hook
 on one. Hooks that use other hooks are registered as factories, so cattrs builds them on
 first use, after every registration: nothing depends on the order of registration or of
@@ -36,10 +42,15 @@ instance the client uses.
 from __future__ import annotations
 
 import functools
+import linecache
+import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar, cast, get_args
+from types import NoneType, UnionType
+from typing import Any, Final, Literal, TypeVar, Union, cast, get_args, get_origin
 
+import attrs
 import cattrs
+from cattrs.errors import CattrsError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from . import _records as r
@@ -60,22 +71,29 @@ _OBJECT_ALIASES: Final[Mapping[str, str]] = {"run": "thread.run", "run step": "t
 Hook = Callable[[Any, Any], Any]
 
 
-def make_converter() -> cattrs.Converter:
+def make_converter(*, generated: bool = True) -> cattrs.Converter:
     """Return a new converter that reads and writes the MiniMax wire format.
 
     Each call gives an independent converter: hooks registered on one do not reach another.
+    ``generated=False`` builds records with cattrs' own structure functions instead of the
+    flat generated ones (see :func:`configure_converter`); both read the wire the same way.
     """
     new = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
-    configure_converter(new)
+    configure_converter(new, generated=generated)
     return new
 
 
-def configure_converter(c: cattrs.Converter) -> None:
+def configure_converter(c: cattrs.Converter, *, generated: bool = True) -> None:
     """Register every wire-format hook on *c* (the rules are in the module docstring).
 
     The groups below may run in any order: their type predicates do not overlap, and hooks
     that need other hooks are factories that cattrs calls on first use.
+
+    With *generated* (the default), each record is built by one flat function generated for
+    it, with the common cases of its fields' hooks inline; anything else goes to the same
+    hooks, so the result (records and errors alike) is the one cattrs' functions give.
     """
+    _configure_records(c, generated=generated)
     _configure_scalars(c)
     _configure_tuples(c)
     _configure_code_interpreter(c)
@@ -185,6 +203,51 @@ def _structure_optional_dict(value: object, _: object) -> dict[str, Any] | None:
     return None if value is None else _as_dict(value)
 
 
+def _is_str_literal(t: Any) -> bool:
+    return get_origin(t) is Literal and all(type(arg) is str for arg in get_args(t))
+
+
+def _structure_literal(value: object, t: Any) -> object:
+    # What cattrs does for a Literal, as a hook of ours (registered with the generated
+    # record functions, which know it and check the value inline).
+    if value not in t.__args__:
+        raise CattrsError(f"{value} not in literal {t}")
+    return value
+
+
+_SCALARS: Final = (str, int, float, bool)
+
+
+def _is_optional_scalar(t: Any) -> bool:
+    args = get_args(t)
+    return (
+        get_origin(t) in (Union, UnionType)
+        and len(args) == 2
+        and NoneType in args
+        and any(arg in _SCALARS for arg in args)
+    )
+
+
+#: The optional scalar hooks made here, with their inner hook and type (for inlining).
+_OPTIONAL_OF: Final[weakref.WeakKeyDictionary[Hook, tuple[Hook, Any]]] = weakref.WeakKeyDictionary()
+
+
+def _optional_scalar_factory(t: Any, c: cattrs.Converter) -> Hook:
+    """``X | None`` for a scalar X: ``null`` is ``None``, anything else goes to X's hook.
+
+    This is what cattrs does for it; as a hook of ours, the generated record functions
+    know it and take ``null`` and plain values inline.
+    """
+    inner_type = next(arg for arg in get_args(t) if arg is not NoneType)
+    inner = c.get_structure_hook(inner_type)
+
+    def structure_optional(value: object, _: object) -> Any:
+        return None if value is None else inner(value, inner_type)
+
+    _OPTIONAL_OF[structure_optional] = (inner, inner_type)
+    return structure_optional
+
+
 def _configure_scalars(c: cattrs.Converter) -> None:
     c.register_structure_hook(str, _structure_str)
     c.register_structure_hook(int, _structure_int)
@@ -207,6 +270,10 @@ def _is_homogeneous_tuple(t: Any) -> bool:
     return getattr(t, "__origin__", None) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
+#: The tuple hooks made here, with their item hook and type (for inlining).
+_TUPLE_OF: Final[weakref.WeakKeyDictionary[Hook, tuple[Hook, Any]]] = weakref.WeakKeyDictionary()
+
+
 def _tuple_hook_factory(t: Any, c: cattrs.Converter) -> Hook:
     """``tuple[X, ...]`` from a JSON list (``null`` is ``()``); embedding vectors included."""
     (item_type, _) = get_args(t)
@@ -215,9 +282,11 @@ def _tuple_hook_factory(t: Any, c: cattrs.Converter) -> Hook:
     def structure_tuple(value: object, _: object) -> tuple[Any, ...]:
         if value is None:
             return ()
+        items = value if type(value) is list else _as_list(value)
         # A list comprehension: cheaper than a generator for the few items a field holds.
-        return tuple([item(v, item_type) for v in _as_list(value)])
+        return tuple([item(v, item_type) for v in items])
 
+    _TUPLE_OF[structure_tuple] = (item, item_type)
     return structure_tuple
 
 
@@ -340,8 +409,10 @@ def _tagged_union(
         hooks = {tag: c.get_structure_hook(cls) for tag, cls in variants.items()}
 
         def structure_tagged(value: object, _: object) -> Any:
-            data = _as_dict(value)
-            tag = _structure_str(data.get("type"), str)
+            data = value if type(value) is dict else _as_dict(value)
+            tag = data.get("type")
+            if type(tag) is not str:
+                tag = _structure_str(tag, str)
             hook = hooks.get(tag)
             if hook is None:
                 return unknown(tag, data)
@@ -391,6 +462,7 @@ def _optional_step_details_factory(_: Any, c: cattrs.Converter) -> Hook:
     def structure_optional(value: object, cls: object) -> Any:
         return None if value is None else structure_details(value, r.StepDetails)
 
+    _NULL_IS_NONE.add(structure_optional)
     return structure_optional
 
 
@@ -412,12 +484,14 @@ def _required_action_structure_factory(_: Any, c: cattrs.Converter) -> Hook:
     def structure_required_action(value: object, _: object) -> r.RequiredAction | None:
         if value is None:
             return None
-        data = _as_dict(value)
+        data = value if type(value) is dict else _as_dict(value)
         # MiniMax sends {"type": "", "submit_tool_outputs": null} when nothing is required.
         if not data.get("type") or data.get("submit_tool_outputs") is None:
             return None
-        return cast(r.RequiredAction, structure_action(data, r.RequiredAction))
+        action: r.RequiredAction = structure_action(data, r.RequiredAction)
+        return action
 
+    _NULL_IS_NONE.add(structure_required_action)
     return structure_required_action
 
 
@@ -438,11 +512,13 @@ def _last_error_structure_factory(_: Any, c: cattrs.Converter) -> Hook:
     def structure_last_error(value: object, _: object) -> r.RunLastError | None:
         if value is None:
             return None
-        data = _as_dict(value)
+        data = value if type(value) is dict else _as_dict(value)
         if not data.get("code") and not data.get("message"):
             return None
-        return cast(r.RunLastError, structure_error(data, r.RunLastError))
+        error: r.RunLastError = structure_error(data, r.RunLastError)
+        return error
 
+    _NULL_IS_NONE.add(structure_last_error)
     return structure_last_error
 
 
@@ -456,37 +532,25 @@ def _configure_empty_means_none(c: cattrs.Converter) -> None:
 # --------------------------------------------------------------------------- bound runs
 
 
-def _run_structure_factory(t: Any, c: cattrs.Converter) -> Hook:
-    # A run's link to its client is given by the resource that returns it, never by JSON.
-    return make_dict_structure_fn(t, c, _link=override(omit=True))
-
-
 def _run_unstructure_factory(t: Any, c: cattrs.Converter) -> Callable[[Any], Any]:
+    # A run's link to its client is given by the resource that returns it, never by JSON.
     return make_dict_unstructure_fn(t, c, _link=override(omit=True))
 
 
-#: Where :func:`structure_run` puts the link in a copy of the data. It is laid over the
-#: JSON, so an answer that happens to carry this key cannot set a run's link.
-_LINK_KEY: Final = "\x00link"
-
-
-def _as_given(value: object, _: object) -> object:
-    return value
-
-
 @functools.cache
-def _linked_run_hook(c: cattrs.Converter) -> Hook:
-    """A hook that builds a Run with its link, read from `_LINK_KEY`, in one constructor call.
+def _linked_run_hook(c: cattrs.Converter) -> Callable[[dict[str, Any], Any, r.RunLink], r.Run]:
+    """A function that builds a Run from a plain dict with its link, in one constructor call.
 
     The resources link every run they return, polls included: building it linked costs
     next to nothing over building it plain, where copying it afterwards (``attrs.evolve``)
     would cost about as much again.
     """
-    return make_dict_structure_fn(r.Run, c, _link=override(rename=_LINK_KEY, struct_hook=_as_given))
+    options = _RECORD_OPTIONS[r.Run]
+    source = _RecordSource(r.Run, c, options.omit, options.hooks, link="_link")
+    return cast(Callable[[dict[str, Any], Any, r.RunLink], r.Run], source.compile(fallback=None))
 
 
 def _configure_runs(c: cattrs.Converter) -> None:
-    c.register_structure_hook_factory(_is(r.Run), _run_structure_factory)
     c.register_unstructure_hook_factory(_is(r.Run), _run_unstructure_factory)
 
 
@@ -518,17 +582,231 @@ def _unstructure_v1_delta(delta: r.ChatDelta) -> str:
     return delta.content
 
 
-def _v1_choice_structure_factory(t: Any, c: cattrs.Converter) -> Hook:
-    return make_dict_structure_fn(t, c, delta=override(struct_hook=_structure_v1_delta))
-
-
 def _v1_choice_unstructure_factory(t: Any, c: cattrs.Converter) -> Callable[[Any], Any]:
     return make_dict_unstructure_fn(t, c, delta=override(unstruct_hook=_unstructure_v1_delta))
 
 
 def _configure_chat_deltas(c: cattrs.Converter) -> None:
-    c.register_structure_hook_factory(_is(r.ChatCompletionChoice), _v1_choice_structure_factory)
     c.register_unstructure_hook_factory(_is(r.ChatCompletionChoice), _v1_choice_unstructure_factory)
+
+
+# --------------------------------------------------------------------------------- records
+
+
+@attrs.frozen
+class _RecordOptions:
+    """How one record departs from "every field is read from the JSON key of its name"."""
+
+    #: Fields never read from JSON (they keep their default).
+    omit: frozenset[str] = frozenset()
+    #: Fields read with a hook of their own instead of their type's.
+    hooks: Mapping[str, Hook] = attrs.field(factory=dict)
+
+
+_RECORD_OPTIONS: Final[Mapping[type[Any], _RecordOptions]] = {
+    # A run's link to its client is given by the resource that returns it, never by JSON.
+    r.Run: _RecordOptions(omit=frozenset({"_link"})),
+    r.ChatCompletionChoice: _RecordOptions(hooks={"delta": _structure_v1_delta}),
+}
+
+#: Records with structure hooks of their own (registered in the groups above).
+_OWN_STRUCTURE_HOOKS: Final = frozenset(
+    {*_UNKNOWN_MAKERS, r.CodeInterpreterOutput, r.CodeInterpreterToolCall}
+)
+
+
+def _is_plain_record(t: Any) -> bool:
+    return (
+        isinstance(t, type)
+        and t.__module__ == r.__name__
+        and attrs.has(t)
+        and t not in _OWN_STRUCTURE_HOOKS
+    )
+
+
+def _cattrs_structure_fn(t: Any, c: cattrs.Converter, options: _RecordOptions) -> Hook:
+    overrides: dict[str, Any] = {name: override(omit=True) for name in options.omit}
+    overrides.update({name: override(struct_hook=hook) for name, hook in options.hooks.items()})
+    return make_dict_structure_fn(t, c, **overrides)
+
+
+def _record_structure_factory(*, generated: bool) -> Callable[[Any, cattrs.Converter], Hook]:
+    def factory(t: Any, c: cattrs.Converter) -> Hook:
+        options = _RECORD_OPTIONS.get(t, _RecordOptions())
+        plain = _cattrs_structure_fn(t, c, options)
+        if not generated:
+            return plain
+        source = _RecordSource(t, c, options.omit, options.hooks)
+        return source.compile(fallback=plain) if source.known else plain
+
+    return factory
+
+
+def _configure_records(c: cattrs.Converter, *, generated: bool) -> None:
+    factory = _record_structure_factory(generated=generated)
+    c.register_structure_hook_factory(_is_plain_record, factory)
+    if generated:
+        c.register_structure_hook_func(_is_str_literal, _structure_literal)
+        c.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_factory)
+
+
+#: Hooks that turn ``null`` into ``None`` (so a generated function does it inline).
+_NULL_IS_NONE: Final[weakref.WeakSet[Hook]] = weakref.WeakSet()
+
+#: The hooks a generated function runs inline for the values they return unchanged (or
+#: nearly): the test those values pass and the result, in terms of the value ``{v}``. Any
+#: other value goes to the hook itself, so errors are the hook's own.
+_INLINE: Final[Mapping[Hook, tuple[str, str]]] = {
+    _structure_str: ("type({v}) is str", "{v}"),
+    _structure_int: ("type({v}) is int", "{v}"),
+    _structure_float: ("type({v}) is float", "{v}"),
+    _structure_bool: ("type({v}) is bool", "{v}"),
+    _structure_int_or_str: ("type({v}) is str or type({v}) is int", "{v}"),
+    # A nonzero integer is the time; 0 ("not happened") is None.
+    _structure_unix_time: ("type({v}) is int", "{v} or None"),
+    _structure_id: ("type({v}) is str and {v}", "{v}"),
+    _structure_object_name: ("type({v}) is str", "_OBJECT_ALIASES.get({v}, {v})"),
+    _structure_dict: ("type({v}) is dict", "{v}"),
+    _structure_optional_dict: ("{v} is None or type({v}) is dict", "{v}"),
+}
+
+_ABSENT: Final = object()
+
+
+class _RecordSource:
+    """The source of one flat structure function for an attrs record, and what it refers to.
+
+    The function mirrors what cattrs generates (same key lookups, same hooks, fields with a
+    default read first, then the required ones), with three shortcuts: values a hook would
+    return unchanged are taken inline, tuples of items are built in place, and nested
+    records are called through their hooks directly. Anything it does not know (a non-dict
+    value, a field option it does not handle) is left to cattrs' function.
+    """
+
+    def __init__(
+        self,
+        cls: type[Any],
+        c: cattrs.Converter,
+        omit: frozenset[str],
+        hooks: Mapping[str, Hook],
+        *,
+        link: str | None = None,
+    ) -> None:
+        self.cls = cls
+        self.names: dict[str, Any] = {"_cls": cls, "_ABSENT": _ABSENT}
+        self.names["_OBJECT_ALIASES"] = _OBJECT_ALIASES
+        self.known = True
+        self.lines: list[str] = []
+        args: list[str] = []
+        required: list[str] = []
+        if getattr(cls, "__parameters__", ()):
+            # A generic record (Page) needs its type arguments: cattrs handles those.
+            self.known = False
+            return
+        try:
+            fields = attrs.fields(attrs.resolve_types(cls))
+        except NameError:
+            self.known = False
+            return
+        for n, a in enumerate(fields):
+            if not a.init:
+                continue
+            if a.kw_only or (a.name in omit and a.name != link and a.default is attrs.NOTHING):
+                self.known = False
+                return
+            args.append(f"f{n}")
+            if a.name == link:
+                self.lines.append(f"  f{n} = link")
+                continue
+            default = a.default
+            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                if default.takes_self:
+                    self.known = False
+                    return
+                self.names[f"_df{n}"] = default.factory
+                absent = f"_df{n}()"
+            else:
+                self.names[f"_d{n}"] = default
+                absent = f"_d{n}"
+            if a.name in omit:
+                self.lines.append(f"  f{n} = {absent}")
+                continue
+            hook = hooks.get(a.name) or c.get_structure_hook(a.type)
+            self.names[f"_h{n}"] = hook
+            self.names[f"_t{n}"] = a.type
+            if default is attrs.NOTHING:
+                required += self._field(n, a.name, hook, None)
+            else:
+                self.lines += self._field(n, a.name, hook, absent)
+        self.lines += required
+        self.lines.append(f"  return _cls({', '.join(args)})")
+
+    def _field(self, n: int, key: str, hook: Hook, absent: str | None) -> list[str]:
+        """The lines that set ``f{n}`` from the JSON key *key*."""
+        branches = self._fast_paths(n, hook)
+        # A required key is read as cattrs reads it (a missing one raises KeyError).
+        lines = [f"  x = o[{key!r}]" if absent is None else f"  x = o.get({key!r}, _ABSENT)"]
+        keyword = "if"
+        for test, value in branches:
+            lines += [f"  {keyword} {test}:", f"    f{n} = {value}"]
+            keyword = "elif"
+        if absent is not None:
+            lines += [f"  {keyword} x is _ABSENT:", f"    f{n} = {absent}"]
+            keyword = "elif"
+        call = f"_h{n}(x, _t{n})"
+        if keyword == "if":
+            return [*lines, f"  f{n} = {call}"]
+        return [*lines, "  else:", f"    f{n} = {call}"]
+
+    def _fast_paths(self, n: int, hook: Hook) -> list[tuple[str, str]]:
+        """(test, value) pairs for the values *hook* needs not be called for."""
+        if hook in _INLINE:
+            test, value = _INLINE[hook]
+            return [(test.format(v="x"), value.format(v="x"))]
+        if hook is _structure_literal:
+            self.names[f"_lit{n}"] = get_args(self.names[f"_t{n}"])
+            return [(f"x in _lit{n}", "x")]
+        if hook in _NULL_IS_NONE:
+            return [("x is None", "None")]
+        if hook in _OPTIONAL_OF:
+            inner, _ = _OPTIONAL_OF[hook]
+            paths = [("x is None", "None")]
+            if inner in _INLINE:
+                test, value = _INLINE[inner]
+                paths.append((test.format(v="x"), value.format(v="x")))
+            return paths
+        if hook in _TUPLE_OF:
+            item, item_type = _TUPLE_OF[hook]
+            self.names[f"_ih{n}"] = item
+            self.names[f"_it{n}"] = item_type
+            element = f"_ih{n}(y, _it{n})"
+            if item in _INLINE:
+                test, value = _INLINE[item]
+                element = f"{value.format(v='y')} if {test.format(v='y')} else {element}"
+            return [
+                ("type(x) is list", f"tuple([{element} for y in x]) if x else ()"),
+                ("x is None", "()"),
+            ]
+        return []
+
+    def compile(self, *, fallback: Hook | None) -> Callable[..., Any]:
+        """The function: ``(data, type)``, plus ``link`` when there is a link field.
+
+        With a *fallback*, values that are not plain dicts go to it; without, the caller
+        gives plain dicts only.
+        """
+        name = f"structure_{self.cls.__name__}"
+        head = [f"def {name}(o, _=_cls, link=None):"]
+        if fallback is not None:
+            self.names["_fallback"] = fallback
+            head += ["  if type(o) is not dict:", "    return _fallback(o, _)"]
+        text = "\n".join([*head, *self.lines]) + "\n"
+        filename = f"<minimax_async generated structure {self.cls.__qualname__} {id(self)}>"
+        namespace = dict(self.names)
+        exec(compile(text, filename, "exec"), namespace)
+        # Tracebacks through the generated function show its lines.
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        return cast(Callable[..., Any], namespace[name])
 
 
 #: The converter the client uses (made once, like any other from :func:`make_converter`).
@@ -542,7 +820,10 @@ def structure(data: object, cls: type[T]) -> T:
 
 def structure_run(data: object, link: r.RunLink) -> r.Run:
     """Build a Run from decoded JSON *data*, linked to *link* (for ``refresh``/``wait_until``)."""
-    return cast(r.Run, _linked_run_hook(converter)({**_as_dict(data), _LINK_KEY: link}, r.Run))
+    if type(data) is not dict:
+        # The generated function reads plain dicts; a mapping of another kind is copied.
+        data = dict(_as_dict(data))
+    return _linked_run_hook(converter)(data, r.Run, link)
 
 
 def unstructure(record: object) -> Any:
