@@ -26,9 +26,9 @@ import enum
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 import anyio
 import anyio.lowlevel
@@ -655,7 +655,7 @@ class _Slot:
 
     def __init__(
         self,
-        acquire: Callable[[Priority], Awaitable[None]],
+        acquire: Callable[[Priority], Coroutine[Any, Any, None]],
         release: Callable[[], None],
         priority: Priority,
     ) -> None:
@@ -663,7 +663,7 @@ class _Slot:
         self._release = release
         self._priority = priority
 
-    def __aenter__(self) -> Awaitable[None]:
+    def __aenter__(self) -> Coroutine[Any, Any, None]:
         # The acquiring coroutine itself, not one more around it.
         return self._acquire(self._priority)
 
