@@ -185,7 +185,7 @@ class Limiter:
         # Read on every request: kept here rather than looked up on the config each time.
         self._max_in_flight = config.max_in_flight
         self._adaptive = config.adaptive
-        # The asyncio loop a queued request may wait on with a bare future (see _signal).
+        # The asyncio loop a queued request may wait on with a bare future (see _native_or_none).
         self._native_loop: asyncio.AbstractEventLoop | None = None
         # A slot holds no state of its own: one per priority serves every request.
         self._slots = {p: _Slot(self._acquire, self._release, p) for p in Priority}
