@@ -61,6 +61,7 @@ def _sync(fn: Callable[[], object], calls: int, rounds: int) -> float:
 
 async def _run(calls: int, rounds: int) -> dict[str, Any]:
     import minimax_async as mm
+    from minimax_async._hooks import Observer
     from minimax_async._http.wire import Answer, Call, Method, build_request, decode_json
     from minimax_async._limiter import Limiter, Priority
     from minimax_async._records import Run
@@ -106,6 +107,17 @@ async def _run(calls: int, rounds: int) -> dict[str, Any]:
         for callers in (1, 100):
             key = f"a rate-limiter slot + on_response, {label}, {callers} caller(s)"
             out["pieces_us"][key] = await _timed(slot, callers, calls // callers, rounds)
+    # As a client has it: every queued request reports its wait to the client's observer.
+    observed = Limiter(mm.RateLimit())
+    observed.observe_waits(Observer().rate_wait)
+
+    async def observed_slot() -> None:
+        async with observed.slot(Priority.READ):
+            await anyio.lowlevel.checkpoint()
+        observed.on_response(rate_limited=False)
+
+    key = "a rate-limiter slot + on_response, defaults, 100 callers, waits reported (a client)"
+    out["pieces_us"][key] = await _timed(observed_slot, 100, calls // 100, rounds)
     out["pieces_us"][
         "one event-loop checkpoint alone (subtract from the slot rows)"
     ] = await _timed(anyio.lowlevel.checkpoint, 1, calls, rounds)

@@ -15,6 +15,7 @@ from typing import Final, Literal, TypeVar
 
 import attrs
 
+from ._tracing import ENABLED as TRACING
 from ._tracing import event, tool_event
 
 __all__ = [
@@ -231,7 +232,9 @@ class Observer:
 
     def rate_wait(self, seconds: float, priority: str) -> None:
         self.rate_waits += 1
-        event("minimax.rate_wait", {"minimax.wait_s": seconds, "minimax.priority": priority})
+        # Called for every queued request: without tracing, not even its attributes are built.
+        if TRACING:
+            event("minimax.rate_wait", {"minimax.wait_s": seconds, "minimax.priority": priority})
         if self.on_rate_wait is not None:
             self.call(self.on_rate_wait, RateWait(seconds, priority))
 

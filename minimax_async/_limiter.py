@@ -26,9 +26,9 @@ import enum
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 import anyio
 import anyio.lowlevel
@@ -111,30 +111,31 @@ class RateLimit:
 class _Waiter:
     """One queued request: its place in line, and how to wake it while it waits."""
 
-    __slots__ = ("admitted", "cancelled", "deadline", "event", "priority", "scope")
+    __slots__ = ("admitted", "cancelled", "deadline", "event", "future", "scope")
 
-    def __init__(self, priority: int) -> None:
-        self.priority = priority  # its line: arrival order within it
+    def __init__(self) -> None:
         self.admitted = False
         self.cancelled = False
         # While it waits: when it wakes by itself (``None``: only when woken), and how to
         # wake it: what it waits on (a future of the asyncio loop, else an anyio event),
-        # or the scope of its timed sleep.
+        # or the scope of its timed sleep. It waits on one of them at a time.
         self.deadline: float | None = None
-        self.event: asyncio.Future[None] | anyio.Event | None = None
+        self.future: asyncio.Future[None] | None = None
+        self.event: anyio.Event | None = None
         self.scope: anyio.CancelScope | None = None
 
     def wake(self) -> None:
         """Make the waiter look at the limiter again (no-op when it is not waiting)."""
-        event = self.event
-        if event is not None:
-            if isinstance(event, asyncio.Future):
-                if not event.done():
-                    event.set_result(None)
-            else:
-                event.set()
+        future = self.future
+        if future is not None:
+            # Done already when its task was cancelled while waiting on it.
+            if not future.done():
+                future.set_result(None)
+            self.future = None
+        elif self.event is not None:
+            self.event.set()
             self.event = None
-        if self.scope is not None:
+        elif self.scope is not None:
             self.scope.cancel()
             self.scope = None
 
@@ -181,7 +182,10 @@ class Limiter:
         self._clock = clock or EVENT_LOOP_CLOCK.now
         self._sleep = sleep or anyio.sleep
         self._in_flight = 0
-        # The asyncio loop a queued request may wait on with a bare future (see _signal).
+        # Read on every request: kept here rather than looked up on the config each time.
+        self._max_in_flight = config.max_in_flight
+        self._adaptive = config.adaptive
+        # The asyncio loop a queued request may wait on with a bare future (see _native_or_none).
         self._native_loop: asyncio.AbstractEventLoop | None = None
         # A slot holds no state of its own: one per priority serves every request.
         self._slots = {p: _Slot(self._acquire, self._release, p) for p in Priority}
@@ -290,8 +294,10 @@ class Limiter:
 
     def slot(self, priority: Priority) -> _Slot:
         """Return an async context manager holding one request slot while it is open."""
-        slot = self._slots.get(priority)
-        return _Slot(self._acquire, self._release, priority) if slot is None else slot
+        try:
+            return self._slots[priority]
+        except KeyError:
+            return _Slot(self._acquire, self._release, priority)
 
     def _burst(self) -> float:
         # One second of rate (at least one request) may go at once; the sustained rate is
@@ -318,16 +324,6 @@ class Limiter:
         # move the clock, nor refill the token, and the head would spin. Take it now.
         return 0.0 if delay < _TOO_SHORT else delay
 
-    def _has_room(self) -> bool:
-        limit = self.config.max_in_flight
-        return limit is None or self._in_flight < limit
-
-    def _admit(self) -> None:
-        self._in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
-        if self._rate is not None:
-            self._tokens -= 1.0
-
     def _pump(self) -> None:
         """Admit waiting requests, best priority first, while there is room and rate.
 
@@ -335,23 +331,40 @@ class Limiter:
         clock: it is woken here only if it is waiting for nothing in particular, so it can
         sleep until the next token is due. Everyone behind it sleeps until woken.
         """
+        limit = self._max_in_flight
+        rate = self._rate
         # Without a rate there is no token to time: the clock is not read.
-        now = 0.0 if self._rate is None else self._clock()
-        while self._queued:
-            head = self._head()
-            if head.cancelled:
-                self._drop(head)
-                continue
-            if not self._has_room():
-                return  # a release pumps again
-            if self._rate is not None and self._rate_delay(now) > 0:
-                if head.deadline is None:
-                    head.wake()  # it became the head, or room appeared: time its token
-                return
-            self._drop(head)
-            self._admit()
-            head.admitted = True
-            head.wake()
+        now = 0.0 if rate is None else self._clock()
+        # Admitting or dropping the head only ever empties the line it is in (a wake-up
+        # runs nobody's code at once), so each line is looked at once, best first.
+        for line in self._lines:
+            while line:
+                head = line[0]
+                if head.cancelled:
+                    line.popleft()
+                    self._queued -= 1
+                    continue
+                if limit is not None and self._in_flight >= limit:
+                    return  # a release pumps again
+                if rate is not None:
+                    if self._rate_delay(now) > 0:
+                        if head.deadline is None:
+                            head.wake()  # it became the head, or room appeared: time its token
+                        return
+                    self._tokens -= 1.0
+                line.popleft()
+                self._queued -= 1
+                self._in_flight += 1
+                if self._in_flight > self.peak_in_flight:
+                    self.peak_in_flight = self._in_flight
+                head.admitted = True
+                future = head.future
+                if future is not None:  # head.wake(), for the usual case, without a call
+                    head.future = None
+                    if not future.done():
+                        future.set_result(None)
+                else:
+                    head.wake()
 
     def _head(self) -> _Waiter:
         """The first in line (call only while something is queued)."""
@@ -360,29 +373,85 @@ class Limiter:
                 return line[0]
         raise AssertionError("nothing is queued")  # pragma: no cover
 
-    def _drop(self, head: _Waiter) -> None:
-        """Take the first in line (*head*) out of the queue."""
-        self._lines[head.priority].popleft()
-        self._queued -= 1
-
     def _head_deadline(self, waiter: _Waiter) -> float | None:
         """When *waiter* should wake by itself: when its token is due if it is first in line
         with room to go, else never (``None``: a release, a cancel or an admission wakes it)."""
-        if not self._queued or self._head() is not waiter or not self._has_room():
+        if not self._queued or self._head() is not waiter:
+            return None
+        limit = self._max_in_flight
+        if limit is not None and self._in_flight >= limit:
             return None
         now = self._clock()
         return now + self._rate_delay(now)
 
     async def _acquire(self, priority: Priority) -> None:
-        # Nothing queued, room, and a token (or no rate): admitted at once, no await.
+        """Take a slot, then this request's turn in a shared budget if there is one.
+
+        Admitted at once, with no await, when nothing is queued and there is room and a
+        token (or no rate); else the request joins its line (one function, not two: at 100
+        callers most requests queue, and each frame less counts).
+        """
+        limit = self._max_in_flight
         if (
             not self._queued
-            and self._has_room()
+            and (limit is None or self._in_flight < limit)
             and (self._rate is None or self._rate_delay(self._clock()) == 0)
         ):
-            self._admit()
+            self._in_flight += 1
+            if self._in_flight > self.peak_in_flight:
+                self.peak_in_flight = self._in_flight
+            if self._rate is not None:
+                self._tokens -= 1.0
         else:
-            await self._admission(priority)
+            started = self._clock()
+            waiter = _Waiter()
+            self._lines[priority].append(waiter)
+            self._queued += 1
+            try:
+                # With no room a pump would stop at the head: every pump leaves a head that
+                # is not cancelled, and only a release makes room (and pumps).
+                if limit is None or self._in_flight < limit:
+                    self._pump()
+                while not waiter.admitted:
+                    # Sleep until the token is due, or until woken (nothing can happen
+                    # between reading the state and sleeping, so no wake-up is lost).
+                    deadline = None if self._rate is None else self._head_deadline(waiter)
+                    if deadline is None:
+                        loop: asyncio.AbstractEventLoop | None
+                        try:
+                            loop = asyncio.get_running_loop()
+                        except RuntimeError:  # trio
+                            loop = None
+                        if loop is not None and loop is not self._native_loop:
+                            loop = self._native_or_none(loop)
+                        if loop is not None:
+                            future = waiter.future = loop.create_future()
+                            await future
+                        else:
+                            event = waiter.event = anyio.Event()
+                            await event.wait()
+                    else:
+                        waiter.deadline = deadline
+                        with anyio.CancelScope() as scope:
+                            waiter.scope = scope
+                            await self._sleep(max(deadline - self._clock(), 0.0))
+                        waiter.scope = None
+                        waiter.deadline = None
+                    self.wakeups += 1
+                    # Admitted by whoever woke it: that pump admitted all it could already.
+                    if not waiter.admitted:
+                        self._pump()
+                if self._on_wait is not None:
+                    self._on_wait(self._clock() - started, _PRIORITY_NAMES[priority])
+            except BaseException:
+                waiter.future = waiter.event = waiter.scope = None
+                waiter.deadline = None
+                if waiter.admitted:
+                    self._release()
+                else:
+                    waiter.cancelled = True
+                    self._pump()
+                raise
         if self._shared is not None:
             try:
                 await self._shared_turn(priority)
@@ -440,60 +509,16 @@ class Limiter:
         self._tokens = 0.0
         self._stamp = now
 
-    def _signal(self) -> asyncio.Future[None] | anyio.Event:
-        """What a queued request waits on until woken: on asyncio a bare future of the loop
-        (what an event would hold, without the layers around it), else an anyio event."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # trio
-            return anyio.Event()
-        if loop is not self._native_loop:
-            # Checked once per loop: asyncio is the library running (not trio hosted by it).
-            if anyio.lowlevel.current_token().native_token is not loop:
-                return anyio.Event()
-            self._native_loop = loop
-        return loop.create_future()
+    def _native_or_none(self, loop: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop | None:
+        """*loop* if asyncio is the library running on it (not trio hosted by it), else None.
 
-    async def _admission(self, priority: Priority) -> None:
-        """Queue for a slot (the line is not empty, or there is no room or token yet)."""
-        started = self._clock()
-        waiter = _Waiter(int(priority))
-        self._lines[waiter.priority].append(waiter)
-        self._queued += 1
-        try:
-            self._pump()
-            while not waiter.admitted:
-                # Sleep until the token is due, or until woken (nothing can happen between
-                # reading the state and sleeping, so no wake-up is lost).
-                deadline = self._head_deadline(waiter)
-                waiter.deadline = deadline
-                if deadline is None:
-                    signal = waiter.event = self._signal()
-                    if isinstance(signal, asyncio.Future):
-                        await signal
-                    else:
-                        await signal.wait()
-                else:
-                    with anyio.CancelScope() as scope:
-                        waiter.scope = scope
-                        await self._sleep(max(deadline - self._clock(), 0.0))
-                waiter.event = waiter.scope = None
-                waiter.deadline = None
-                self.wakeups += 1
-                # Admitted by whoever woke it: that pump admitted all it could already.
-                if not waiter.admitted:
-                    self._pump()
-            if self._on_wait is not None:
-                self._on_wait(self._clock() - started, _PRIORITY_NAMES[priority])
-        except BaseException:
-            waiter.event = waiter.scope = None
-            waiter.deadline = None
-            if waiter.admitted:
-                self._release()
-            else:
-                waiter.cancelled = True
-                self._pump()
-            raise
+        Checked once per loop: a queued request then waits on a bare future of the loop
+        (what an event would hold, without the layers around it), else on an anyio event.
+        """
+        if anyio.lowlevel.current_token().native_token is not loop:
+            return None
+        self._native_loop = loop
+        return loop
 
     def _release(self) -> None:
         self._in_flight -= 1
@@ -522,10 +547,10 @@ class Limiter:
         """Feed back an answer: persistent rate limits set the rate, a quiet minute grows it."""
         if rate_limited:
             self.rate_limited_answers += 1
-        if not self.config.adaptive:
+        if not self._adaptive:
             return
         now = self._clock()
-        self._answers.add(now, rate_limited=rate_limited)
+        self._answers.add(now, rate_limited)
         if self._shared is not None and self._joined:
             # Redis learns for every client: report the refusals with the next round trip.
             if rate_limited:
@@ -600,7 +625,7 @@ class _Answers:
     def __init__(self) -> None:
         self._buckets: deque[list[int]] = deque()  # [second, accepted, rate-limited]
 
-    def add(self, now: float, *, rate_limited: bool) -> None:
+    def add(self, now: float, rate_limited: bool) -> None:
         second = int(now)
         buckets = self._buckets
         if not buckets or buckets[-1][0] != second:
@@ -630,7 +655,7 @@ class _Slot:
 
     def __init__(
         self,
-        acquire: Callable[[Priority], Awaitable[None]],
+        acquire: Callable[[Priority], Coroutine[Any, Any, None]],
         release: Callable[[], None],
         priority: Priority,
     ) -> None:
@@ -638,7 +663,7 @@ class _Slot:
         self._release = release
         self._priority = priority
 
-    def __aenter__(self) -> Awaitable[None]:
+    def __aenter__(self) -> Coroutine[Any, Any, None]:
         # The acquiring coroutine itself, not one more around it.
         return self._acquire(self._priority)
 
