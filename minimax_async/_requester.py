@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
@@ -273,6 +274,10 @@ class APIRequester:
     ) -> int:
         """Make *call* and pass its body to *write* piece by piece; return the bytes written."""
         return await self._transport.download(options.apply(call), options.request, write)
+
+    def scrubbing(self) -> AbstractContextManager[object]:
+        """A block in which errors built, and errors leaving it, hide this client's key."""
+        return self._transport.scrubber.active()
 
     def parse(
         self, data: Any, cls: type[T], call: Call, build: Callable[[Any], T] | None = None

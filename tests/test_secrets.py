@@ -453,6 +453,32 @@ async def test_a_malformed_answer_quoting_the_key_gives_an_error_without_it() ->
     check(everything, errors)
 
 
+async def test_a_failed_run_whose_last_error_quotes_the_key_raises_an_error_without_it() -> None:
+    """A run's wait raises RunFailedError with the key hidden from its text (fan_out waits so)."""
+    failed = {
+        "id": "run_1",
+        "thread_id": "thread_1",
+        "status": "failed",
+        "last_error": {"code": "server_error", "message": f"bad header Bearer {KEY}"},
+        "base_resp": {"status_code": 0},
+    }
+    with respx.mock(base_url=BASE_URL) as router:
+        router.get("/threads/run/retrieve").respond(200, json=failed)
+        async with mm.AsyncMiniMax(
+            api_key=KEY, group_id=GROUP_ID, base_url=BASE_URL, wait_policy=FAST
+        ) as client:
+            run = await client.threads.runs.retrieve("thread_1", "run_1")
+            with pytest.raises(mm.RunFailedError) as info:
+                await run.wait_until("completed")
+    error = info.value
+    texts = [str(error), repr(error), repr(error.args), "".join(traceback.format_exception(error))]
+    assert "***" in str(error)
+    assert leaks(texts) == []
+    # The snapshot it carries is the server's data, as every record is.
+    assert error.last_error is not None
+    assert KEY in error.last_error.message
+
+
 async def test_a_scripted_drop_after_commit_logs_its_reconciliation_without_the_key(
     sleeps: SleepRecorder,
 ) -> None:

@@ -6,7 +6,8 @@ docs/wire-format.md#run-statuses and docs/wire-format.md#streamed-runs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import attrs
@@ -53,17 +54,26 @@ class RunWaits(Protocol):
 class _RunLink:
     """What the runs of one namespace refresh and wait through (a ``RunLink``)."""
 
-    __slots__ = ("_runs", "_waits")
+    __slots__ = ("_runs", "_scrubbing", "_waits")
 
-    def __init__(self, runs: Runs, waits: RunWaits) -> None:
+    def __init__(
+        self,
+        runs: Runs,
+        waits: RunWaits,
+        scrubbing: Callable[[], AbstractContextManager[object]],
+    ) -> None:
         self._runs = runs
         self._waits = waits
+        self._scrubbing = scrubbing
 
     async def retrieve(self, thread_id: str, run_id: str) -> Run:
         return await self._runs.retrieve(thread_id, run_id)
 
     async def wait(self, run: Run, options: WaitOptions) -> Run:
-        return await self._waits.run(self._runs, run, options)
+        # The client's key is hidden for the whole wait: an error built from what the server
+        # put in the run (its last_error) quotes server text, which may echo the key.
+        with self._scrubbing():
+            return await self._waits.run(self._runs, run, options)
 
 
 class Runs(Resource):
@@ -72,7 +82,7 @@ class Runs(Resource):
     def __init__(self, requester: APIRequester, *, waits: RunWaits) -> None:
         super().__init__(requester)
         self.steps = RunSteps(requester)
-        self._link = _RunLink(self, waits)
+        self._link = _RunLink(self, waits, requester.scrubbing)
 
     def _run(self, data: Any, call: Call) -> Run:
         """Parse *data* into a Run linked to this namespace (built linked, not set afterwards)."""
