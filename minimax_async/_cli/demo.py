@@ -17,6 +17,7 @@ import anyio
 from rich.console import Console
 
 from .._client import AsyncMiniMax
+from .._clock import Clock
 from .._exceptions import MiniMaxError
 from .._orchestration.fanout import RunResult
 from .._orchestration.polling import WaitPolicy
@@ -149,11 +150,14 @@ async def run_demo(
     fault_rate: float = 0.0,
     seed: int = 7,
     console: Console | None = None,
+    clock: Clock | None = None,
 ) -> int:
     """Run the demo and return the exit status (0 when every question was answered).
 
     *fault_rate* and *seed* configure the emulator's random faults (ignored against the real
-    API): the same seed gives the same faults.
+    API): the same seed gives the same faults. *clock* drives the emulator and its client
+    (run phases, waits, backoff, the exactly-once second look), e.g. a ``ManualClock`` that
+    jumps ahead instead of sleeping; it is ignored against the real API.
     """
     console = console or Console()
     api_key = os.environ.get("MINIMAX_API_KEY", "").strip()
@@ -184,6 +188,7 @@ async def run_demo(
             indexing_delay=0.3,
             faults=Faults(rate=fault_rate, weights=absorbable) if fault_rate else None,
             seed=seed,
+            clock=clock,
         )
         console.print(
             "[bold]Using the embedded MiniMax emulator[/] (set MINIMAX_API_KEY and "
@@ -197,7 +202,7 @@ async def run_demo(
         # 0.2**9, about 5e-7 per call. The waits stay short because these faults do not
         # come from an overloaded server that needs time to recover.
         patient = RetryPolicy(max_retries=8, base=0.05, cap=0.5)
-        client = fake.client(retry=patient)
+        client = fake.client(retry=patient, clock=clock)
         model = "abab5.5-chat"
         policy = WaitPolicy(first_poll=0.1)
 
