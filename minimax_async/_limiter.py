@@ -174,7 +174,7 @@ class Limiter:
         sleep: Callable[[float], Awaitable[None]] | None = None,
         account: tuple[str, str] | None = None,
     ) -> None:
-        self.config = config
+        self._config: Final = config
         # Time is injected so tests cover minutes of traffic without waiting for them:
         # ``clock`` reads it, ``sleep`` waits on it (a request waiting for a token sleeps
         # until the token is due, so both must be on the same time; the sleep is cancelled
@@ -244,6 +244,11 @@ class Limiter:
         self._on_wait = report
 
     # ----------------------------------------------------------------------- inspection
+
+    @property
+    def config(self) -> RateLimit:
+        """The budget this limiter was made with (read-only: the limiter keeps parts of it)."""
+        return self._config
 
     @property
     def in_flight(self) -> int:
@@ -555,14 +560,14 @@ class Limiter:
             # Redis learns for every client: report the refusals with the next round trip.
             if rate_limited:
                 self._pending_refused += 1
-                if now - self._last_cut >= self.config.cooldown and (
+                if now - self._last_cut >= self._config.cooldown and (
                     self._answers.persistently_limited(now)
                 ):
                     self._last_cut = now
                     self._pending_persistent = True
             return
         if rate_limited:
-            if now - self._last_cut >= self.config.cooldown and self._answers.persistently_limited(
+            if now - self._last_cut >= self._config.cooldown and self._answers.persistently_limited(
                 now
             ):
                 self._cut(now)
@@ -594,11 +599,11 @@ class Limiter:
     def _configured_rate(self) -> float | None:
         """The configured rate this client may use: all of it, or its share while a shared
         budget's Redis is away (so that a long outage does not grow every share to all)."""
-        if self.config.rpm is None:
+        if self._config.rpm is None:
             return None
         if self._shared is not None:
-            return self.config.rpm / 60.0 / self._participants
-        return self.config.rpm / 60.0
+            return self._config.rpm / 60.0 / self._participants
+        return self._config.rpm / 60.0
 
     def _grow(self, now: float) -> None:
         """A quiet minute: raise the rate by 1 % of the ceiling per second, and probe above a

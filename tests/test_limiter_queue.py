@@ -222,3 +222,13 @@ def test_an_asyncio_task_cancelled_just_as_it_is_admitted_gives_its_slot_back() 
         assert (limiter.in_flight, limiter.queued, limiter.waiting) == (0, 0, 0)
 
     asyncio.run(main())
+
+
+def test_the_budget_a_limiter_was_made_with_is_read_only() -> None:
+    """limiter.config shows the RateLimit given; replacing it is refused, not half applied."""
+    budget = RateLimit(max_in_flight=3)
+    limiter = Limiter(budget)
+    assert limiter.config is budget
+    with pytest.raises(AttributeError):
+        limiter.config = RateLimit(max_in_flight=50)  # type: ignore[misc]
+    assert limiter.config.max_in_flight == 3
