@@ -289,7 +289,7 @@ class APIRequester:
             pass
         # Only a failed parse builds an error (from the data, which may echo the key): it
         # is repeated with the scrubber current, so that the error is built scrubbed.
-        with self._transport.scrubber.active():
+        with self.scrubbing():
             return parse(data, cls, call, build)
 
     async def aclose(self) -> None:

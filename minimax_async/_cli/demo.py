@@ -156,8 +156,8 @@ async def run_demo(
 
     *fault_rate* and *seed* configure the emulator's random faults (ignored against the real
     API): the same seed gives the same faults. *clock* drives the emulator and its client
-    (run phases, waits, backoff, the exactly-once second look), e.g. a ``ManualClock`` that
-    jumps ahead instead of sleeping; it is ignored against the real API.
+    (run phases, waits, backoff, the exactly-once second look), e.g. a ``ManualClock`` that a
+    test moves on; it is ignored against the real API.
     """
     console = console or Console()
     api_key = os.environ.get("MINIMAX_API_KEY", "").strip()
