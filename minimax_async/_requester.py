@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
@@ -69,22 +69,31 @@ def frozen_headers(value: object) -> Mapping[str, str]:
     return MappingProxyType(check_headers("default_headers", value))
 
 
-def parse(data: Any, cls: type[T], call: Call, build: Callable[[Any], T] | None = None) -> T:
+def parse(
+    data: Any,
+    cls: type[T],
+    call: Call,
+    build: Callable[[Any], T] | None = None,
+    *,
+    scrubbing: Callable[[], AbstractContextManager[object]] = nullcontext,
+) -> T:
     """Build a *cls* record from *data*, turning any shape mismatch into a MiniMax error.
 
     *build* replaces the plain structuring when the record needs more than the data (a run
-    linked to the namespace it came from).
+    linked to the namespace it came from). The error, which quotes the data, is built inside
+    *scrubbing* (a client's scrubber hides its key there); a record needs none.
     """
     try:
         return structure(data, cls) if build is None else build(data)
     except Exception as exc:
-        raise APIResponseValidationError(
-            f"the response does not have the documented shape of {getattr(cls, '__name__', cls)}: "
-            f"{type(exc).__name__}: {exc}",
-            body=excerpt(json.dumps(data, ensure_ascii=False, default=repr)),
-            method=call.method,
-            url=call.path,
-        ) from exc
+        with scrubbing():
+            raise APIResponseValidationError(
+                "the response does not have the documented shape of "
+                f"{getattr(cls, '__name__', cls)}: {type(exc).__name__}: {exc}",
+                body=excerpt(json.dumps(data, ensure_ascii=False, default=repr)),
+                method=call.method,
+                url=call.path,
+            ) from exc
 
 
 class APIRequester:
@@ -283,14 +292,7 @@ class APIRequester:
         self, data: Any, cls: type[T], call: Call, build: Callable[[Any], T] | None = None
     ) -> T:
         """:func:`parse`, with an error built from *data* scrubbed of this client's key."""
-        try:
-            return structure(data, cls) if build is None else build(data)
-        except Exception:  # parsed again below, to raise the mapped error
-            pass
-        # Only a failed parse builds an error (from the data, which may echo the key): it
-        # is repeated with the scrubber current, so that the error is built scrubbed.
-        with self.scrubbing():
-            return parse(data, cls, call, build)
+        return parse(data, cls, call, build, scrubbing=self.scrubbing)
 
     async def aclose(self) -> None:
         """Close the shared transport and rate budget, if this requester owns them."""
