@@ -1,6 +1,8 @@
 """OpenTelemetry spans for API calls, waits and fan-outs, when ``opentelemetry-api`` is installed.
 
-Every API call is a CLIENT span (retries, rate waits are its events); ``run.wait_until``,
+Every API call is a CLIENT span (retries, rate waits are its events), which lasts until its
+answer has been read: a streamed answer's span ends with the stream (and carries the token
+counts of its final frame), a download's once the body is written. ``run.wait_until``,
 ``assistants.wait_until_ready`` and ``client.fan_out`` are INTERNAL spans that parent the calls
 made inside them (run status changes and tool calls are the wait span's events). Spans go to
 the global tracer provider (``trace.set_tracer_provider``, or ``opentelemetry-instrument``);
@@ -86,6 +88,22 @@ class CallSpan(Protocol):
     def answered(self, status: int, data: object) -> None:
         """Record a good answer: its HTTP status and, if it reports them, token counts."""
 
+    def keep_open(self) -> None:
+        """Let the span outlive its block if the block succeeds: :meth:`finish` ends it.
+
+        For an answer read after its call returns (a stream's frames, a download's body).
+        """
+
+    def finish(
+        self,
+        *,
+        data: object = None,
+        error: BaseException | None = None,
+        closed_early: bool = False,
+    ) -> None:
+        """End a span kept open: OK with *data*'s token counts, ERROR for *error*, or neither
+        when the reader stopped early. Only the first call counts."""
+
 
 class _NullSpan:
     """What the span helpers return when nothing is recorded: a block that does nothing."""
@@ -105,6 +123,18 @@ class _NullSpan:
 
     def answered(self, status: int, data: object) -> None:
         """Record a good answer (nothing to do here)."""
+
+    def keep_open(self) -> None:
+        """Nothing is recorded: nothing to keep."""
+
+    def finish(
+        self,
+        *,
+        data: object = None,
+        error: BaseException | None = None,
+        closed_early: bool = False,
+    ) -> None:
+        """Nothing is recorded: nothing to end."""
 
 
 NULL_SPAN: Final = _NullSpan()
@@ -196,13 +226,18 @@ if otel_trace is not None:
     _set_span_in_context = otel_trace.set_span_in_context
 
     class _Span:
-        """A recording span, current while its block runs; ends with OK, ERROR or neither."""
+        """A recording span, current while its block runs; ends with OK, ERROR or neither.
 
-        __slots__ = ("_span", "_token")
+        Kept open (:meth:`keep_open`), a block that succeeds leaves it running, no longer
+        current, until :meth:`finish`.
+        """
+
+        __slots__ = ("_kept", "_span", "_token")
 
         def __init__(self, span: otel_trace.Span) -> None:
             self._span = span
             self._token: object = None
+            self._kept = False
 
         def __enter__(self) -> _Span:
             self._token = otel_context.attach(_set_span_in_context(self._span))
@@ -214,21 +249,11 @@ if otel_trace is not None:
             exc: BaseException | None,
             tb: TracebackType | None,
         ) -> None:
-            span = self._span
             try:
-                if exc is None:
-                    span.set_status(_OK)
-                elif isinstance(exc, Exception):
-                    attributes = _error_attributes(exc)
-                    span.set_attributes(attributes)
-                    span.add_event("exception", {"exception.type": attributes["error.type"]})
-                    span.set_status(
-                        otel_trace.Status(otel_trace.StatusCode.ERROR, attributes["error.type"])
-                    )
-                else:
-                    # Cancelled (or interrupted): not a failure of the call; status stays unset.
-                    span.set_attribute("minimax.cancelled", True)
-                span.end()
+                if exc is None and self._kept:
+                    return  # the answer is still being read: finish() ends the span
+                self._kept = False
+                _end(self._span, exc)
             finally:
                 otel_context.detach(self._token)  # type: ignore[arg-type]
 
@@ -237,6 +262,46 @@ if otel_trace is not None:
             self._span.set_attribute("http.response.status_code", status)
             if isinstance(data, Mapping) and "usage" in data:
                 self._span.set_attributes(_usage_attributes(data))
+
+        def keep_open(self) -> None:
+            """Let the span outlive its block if the block succeeds: finish() ends it."""
+            self._kept = True
+
+        def finish(
+            self,
+            *,
+            data: object = None,
+            error: BaseException | None = None,
+            closed_early: bool = False,
+        ) -> None:
+            """End the kept span: OK with *data*'s token counts, ERROR, or closed early."""
+            if not self._kept:
+                return
+            self._kept = False
+            span = self._span
+            if isinstance(data, Mapping) and "usage" in data:
+                span.set_attributes(_usage_attributes(data))
+            if error is None and closed_early:
+                # The reader stopped before the end: not a failure; the status stays unset.
+                span.set_attribute("minimax.stream.closed_early", True)
+                span.end()
+            else:
+                _end(span, error)
+
+    def _end(span: otel_trace.Span, exc: BaseException | None) -> None:
+        """End *span* with OK, with ERROR and the error's class and codes, or cancelled."""
+        if exc is None:
+            span.set_status(_OK)
+        elif isinstance(exc, Exception):
+            attributes = _error_attributes(exc)
+            span.set_attributes(attributes)
+            span.add_event("exception", {"exception.type": attributes["error.type"]})
+            error = attributes["error.type"]
+            span.set_status(otel_trace.Status(otel_trace.StatusCode.ERROR, error))
+        else:
+            # Cancelled (or interrupted): not a failure of the call; status stays unset.
+            span.set_attribute("minimax.cancelled", True)
+        span.end()
 
     def call_span(call: Call, where: Where) -> CallSpan:
         """The span of one API call (all its attempts), to enter around the retry loop.

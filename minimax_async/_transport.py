@@ -275,18 +275,24 @@ class Transport:
             finally:
                 await stream.aclose()
 
-        stream = await self._retrying(call, request, options, attempt)
-        return FrameStream(
-            stream,
-            call,
-            request.where,
-            is_final,
-            read_timeout=answer_seconds(options.timeout),
-            deadline=deadline,
-            total_timeout=total,
-            orphans=self._orphans,
-            scrubber=self.scrubber,
-        )
+        # The call's span lasts as long as its stream: the frames end it (see FrameStream).
+        with self.scrubber.active(), call_span(call, request.where) as span:
+            stream = await self._attempts(call, request, options, attempt)
+            span.answered(stream.status, None)
+            frames = FrameStream(
+                stream,
+                call,
+                request.where,
+                is_final,
+                read_timeout=answer_seconds(options.timeout),
+                deadline=deadline,
+                total_timeout=total,
+                orphans=self._orphans,
+                scrubber=self.scrubber,
+                span=span,
+            )
+            span.keep_open()
+        return frames
 
     async def download(
         self,
@@ -328,10 +334,12 @@ class Transport:
                 await stream.aclose()
                 raise
 
-        stream, head, complete = await self._retrying(call, request, options, attempt)
-        capture_answer(stream.status, stream.headers, request.where.method, request.where.url)
-        # The body's errors (a stall, a size past the limit) hide this client's key too.
-        with self.scrubber.active():
+        # The body's errors (a stall, a size past the limit) hide this client's key too, and
+        # the call's span lasts until the body is written.
+        with self.scrubber.active(), call_span(call, request.where) as span:
+            stream, head, complete = await self._attempts(call, request, options, attempt)
+            span.answered(stream.status, None)
+            capture_answer(stream.status, stream.headers, request.where.method, request.where.url)
             if complete:
                 await stream.aclose()
                 await write(head[0])
@@ -369,19 +377,29 @@ class Transport:
         attempt: Callable[[int], Awaitable[R]],
         self_bounded: bool = False,
     ) -> R:
-        # Errors and log lines built while the call runs hide this client's key. The call's
-        # span ends when the answer starts: a stream's frames and a download's body are after.
+        # Errors and log lines built while the call runs hide this client's key.
         with self.scrubber.active(), call_span(call, request.where):
-            return await call_with_retries(
-                call,
-                request.where,
-                options,
-                attempt,
-                limiter=self.limiter,
-                counters=self.observer,
-                before_attempt=self._before_attempt,
-                self_bounded=self_bounded,
-            )
+            return await self._attempts(call, request, options, attempt, self_bounded)
+
+    def _attempts(
+        self,
+        call: Call,
+        request: HttpRequest,
+        options: RequestOptions,
+        attempt: Callable[[int], Awaitable[R]],
+        self_bounded: bool = False,
+    ) -> Awaitable[R]:
+        """The retry loop of *call* in this client's rate-limit slots (no span, no scrubber)."""
+        return call_with_retries(
+            call,
+            request.where,
+            options,
+            attempt,
+            limiter=self.limiter,
+            counters=self.observer,
+            before_attempt=self._before_attempt,
+            self_bounded=self_bounded,
+        )
 
 
 def _aiohttp_requester(scrubber: Scrubber, limits: httpx.Limits) -> Requester:

@@ -28,6 +28,10 @@ API_KEY = "test-key-eyJhbGciOiJIUzI1NiJ9.secret-part"
 GROUP_ID = "1700000000000000001"
 BASE_URL = "https://api.minimax.chat/v1"
 
+#: trio's warning about httpx/httpcore async generators left unfinished by a cancellation or
+#: an early close: a known issue with its own xfail tests at the end of test_lifecycle.py.
+ABANDONED_GENERATORS = "ignore:Async generator 'http:ResourceWarning"
+
 
 # The backend of the clients that ``fake.client()`` makes in tests: "httpx" (the default,
 # in process) or "aiohttp" (the fake served on loopback for each client).

@@ -24,7 +24,7 @@ import pytest
 import minimax_async as mm
 from minimax_async.testing import FakeMiniMax, Latency, serve_in_thread
 
-from .conftest import SleepRecorder, until
+from .conftest import ABANDONED_GENERATORS, SleepRecorder, until
 
 pytestmark = pytest.mark.anyio
 
@@ -109,11 +109,6 @@ async def start_runs(client: mm.AsyncMiniMax, count: int) -> list[mm.Run]:
         for _ in range(count):
             group.start_soon(one)
     return runs
-
-
-#: trio's warning about httpx/httpcore async generators left unfinished by a cancellation or
-#: an early close: a known issue with its own xfail tests at the end of this file.
-ABANDONED_GENERATORS = "ignore:Async generator 'http:ResourceWarning"
 
 
 def assert_nothing_held(client: mm.AsyncMiniMax, transport: CountingTransport) -> None:

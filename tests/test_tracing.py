@@ -9,6 +9,8 @@ with no provider at all.
 from __future__ import annotations
 
 import functools
+import gc
+import io
 import json
 import subprocess
 import sys
@@ -32,7 +34,17 @@ from opentelemetry.util.types import Attributes
 import minimax_async as mm
 from minimax_async.testing import FakeMiniMax, Latency
 
-from .conftest import API_KEY, BASE_URL, GROUP_ID, WEATHER, SleepRecorder, err, ok, until
+from .conftest import (
+    ABANDONED_GENERATORS,
+    API_KEY,
+    BASE_URL,
+    GROUP_ID,
+    WEATHER,
+    SleepRecorder,
+    err,
+    ok,
+    until,
+)
 
 FAST = mm.WaitPolicy(first_poll=0.005, min_interval=0.002, max_interval=0.02, jitter=0.0)
 THREAD = {"id": "thread_1", "object": "thread", "created_at": 1, "metadata": {}}
@@ -218,12 +230,16 @@ async def test_a_failed_call_has_error_status_and_the_error_class(
     assert GROUP_ID not in everything(spans)
 
 
-@pytest.mark.anyio
-async def test_a_stream_span_covers_opening_the_stream(
-    client: mm.AsyncMiniMax, mock_api: respx.MockRouter, spans: InMemorySpanExporter
-) -> None:
-    """A streamed chat is one OK span, ended once the stream has started."""
-    frame = {
+def _chat_frames(*, final: bool = True) -> bytes:
+    """A v2 chat stream: one delta, then (if *final*) the aggregate frame with its usage."""
+    delta = {
+        "id": "r",
+        "created": 1,
+        "model": "abab6.5s-chat",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": "x"}}],
+    }
+    last = {
         "id": "r",
         "created": 1,
         "model": "abab6.5s-chat",
@@ -231,23 +247,117 @@ async def test_a_stream_span_covers_opening_the_stream(
         "choices": [
             {"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}
         ],
-        "usage": {"total_tokens": 3},
+        "usage": {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3},
         "base_resp": {"status_code": 0, "status_msg": "success"},
     }
+    frames = [delta, last] if final else [delta]
+    return "".join(f"data: {json.dumps(f)}\n\n" for f in frames).encode()
+
+
+async def _open_chat_stream(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter, *, final: bool = True
+) -> mm.Stream[mm.ChatCompletionV2]:
     mock_api.post("/text/chatcompletion_v2").respond(
-        content=f"data: {json.dumps(frame)}\n\n".encode(),
-        headers={"Content-Type": "text/event-stream"},
+        content=_chat_frames(final=final), headers={"Content-Type": "text/event-stream"}
     )
-    stream = await client.chat.v2.create(
+    return await client.chat.v2.create(
         model="abab6.5s-chat", messages=[{"role": "user", "content": SECRET_TEXT}], stream=True
     )
-    (span,) = spans.get_finished_spans()
+
+
+@pytest.mark.anyio
+async def test_a_stream_span_lasts_until_the_final_frame_and_records_its_usage(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter, spans: InMemorySpanExporter
+) -> None:
+    """A streamed chat's span is still open while frames are read; the final frame ends it OK."""
+    stream = await _open_chat_stream(client, mock_api)
+    assert spans.get_finished_spans() == ()
     async with stream:
         async for _chunk in stream:
-            pass
+            assert spans.get_finished_spans() == ()
+        (span,) = spans.get_finished_spans()
     assert span.name == "chat abab6.5s-chat"
     assert span.status.status_code is StatusCode.OK
+    assert attrs(span)["http.response.status_code"] == 200
+    assert attrs(span)["gen_ai.usage.input_tokens"] == 2
+    assert attrs(span)["gen_ai.usage.output_tokens"] == 1
+    assert attrs(span)["gen_ai.response.finish_reasons"] == ("stop",)
     assert len(spans.get_finished_spans()) == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.filterwarnings(ABANDONED_GENERATORS)
+async def test_a_stream_closed_before_its_end_ends_its_span_unset_and_marked(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter, spans: InMemorySpanExporter
+) -> None:
+    """Leaving a stream after its first chunk ends the span, neither OK nor ERROR, closed early."""
+    stream = await _open_chat_stream(client, mock_api)
+    async with stream:
+        await anext(aiter(stream))
+    (span,) = spans.get_finished_spans()
+    assert span.status.status_code is StatusCode.UNSET
+    assert attrs(span)["minimax.stream.closed_early"] is True
+    assert "gen_ai.usage.input_tokens" not in attrs(span)
+
+
+@pytest.mark.anyio
+async def test_a_stream_that_breaks_off_ends_its_span_with_error(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter, spans: InMemorySpanExporter
+) -> None:
+    """A stream that ends before its final frame ends the span with ERROR and the error class."""
+    stream = await _open_chat_stream(client, mock_api, final=False)
+
+    async def read_all() -> None:
+        async with stream:
+            async for _chunk in stream:
+                pass
+
+    with pytest.raises(mm.IncompleteStreamError):
+        await read_all()
+    (span,) = spans.get_finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert attrs(span)["error.type"] == "IncompleteStreamError"
+    assert "minimax.stream.closed_early" not in attrs(span)
+
+
+@pytest.mark.anyio
+@pytest.mark.filterwarnings(ABANDONED_GENERATORS)
+async def test_a_dropped_stream_ends_its_span(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter, spans: InMemorySpanExporter
+) -> None:
+    """A stream dropped unread ends its span when it is collected, marked as closed early."""
+    stream = await _open_chat_stream(client, mock_api)
+    assert spans.get_finished_spans() == ()
+    del stream
+    gc.collect()
+    (span,) = spans.get_finished_spans()
+    assert attrs(span)["minimax.stream.closed_early"] is True
+
+
+@pytest.mark.anyio
+async def test_a_download_span_lasts_until_the_body_is_written(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter, spans: InMemorySpanExporter
+) -> None:
+    """files.download's span is open while the body is written and ends OK after it."""
+    mock_api.get("/files/retrieve_content").respond(
+        content=b"x" * 1000, headers={"Content-Type": "application/octet-stream"}
+    )
+    open_while_writing: list[bool] = []
+
+    class Sink(io.BytesIO):
+        def write(self, data: Any) -> int:
+            open_while_writing.append(spans.get_finished_spans() == ())
+            return super().write(data)
+
+    sink = Sink()
+    assert await client.files.download(1, sink) == 1000
+    assert sink.getvalue() == b"x" * 1000
+    assert open_while_writing
+    assert all(open_while_writing)
+    (span,) = spans.get_finished_spans()
+    assert span.name == "GET /files/retrieve_content"
+    assert span.status.status_code is StatusCode.OK
+    assert attrs(span)["http.response.status_code"] == 200
 
 
 @pytest.mark.anyio
@@ -538,3 +648,24 @@ def test_a_provider_set_after_the_first_calls_records_the_calls_after_it() -> No
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["before"] == 0
     assert found["names"] == ["POST /threads/create"]
+
+
+@pytest.mark.anyio
+async def test_a_streamed_chat_from_the_emulator_records_its_usage_once_read(
+    spans: InMemorySpanExporter,
+) -> None:
+    """Over the emulator (on either HTTP backend), a streamed chat's span ends with its usage."""
+    fake = make_fake()
+    async with fake.client() as client:
+        stream = await client.chat.v2.create(
+            model="abab6.5s-chat", messages=[{"role": "user", "content": SECRET_TEXT}], stream=True
+        )
+        assert named(spans, "chat abab6.5s-chat") == []
+        async with stream:
+            text = "".join([chunk async for chunk in stream.text_deltas()])
+    assert text
+    (span,) = named(spans, "chat abab6.5s-chat")
+    assert span.status.status_code is StatusCode.OK
+    usage = stream.final.usage if stream.final is not None else None
+    assert usage is not None
+    assert attrs(span)["minimax.usage.total_tokens"] == usage.total_tokens

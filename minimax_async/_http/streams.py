@@ -18,6 +18,7 @@ import anyio
 
 from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError
 from .._secrets import Scrubber
+from .._tracing import NULL_SPAN, CallSpan
 from .requester import ResponseStream
 from .sse import FinalFrame, FrameDecoder, incomplete
 from .wire import Call, Where, check_frame, too_large
@@ -53,15 +54,18 @@ class Orphans:
             await self._streams.popleft().aclose()
 
 
-def _orphaned(orphans: Orphans, stream: ResponseStream) -> None:
+def _orphaned(orphans: Orphans, stream: ResponseStream, span: CallSpan) -> None:
     orphans.adopt(stream)
+    span.finish(closed_early=True)
 
 
 class FrameStream:
     """The JSON frames of one event-stream answer, up to and including its final frame.
 
     A frame with a non-zero ``base_resp`` raises the mapped error. Iterate it to the end or
-    ``aclose()`` it: either releases the connection.
+    ``aclose()`` it: either releases the connection. The call's *span* ends with the stream:
+    at the final frame (with its token counts), at an error, or when it is closed or dropped
+    before the end.
     """
 
     def __init__(
@@ -76,9 +80,11 @@ class FrameStream:
         total_timeout: float | None,
         orphans: Orphans,
         scrubber: Scrubber | None = None,
+        span: CallSpan = NULL_SPAN,
     ) -> None:
         #: The owning client's scrubber: activate it while reading frames.
         self.scrubber = scrubber
+        self._span = span
         self._stream = stream
         self._call = call
         self._where = where
@@ -93,7 +99,7 @@ class FrameStream:
         self._finished = False  # the final frame was yielded
         self._closed = False
         self._error: MiniMaxError | None = None
-        self._finalizer = weakref.finalize(self, _orphaned, orphans, stream)
+        self._finalizer = weakref.finalize(self, _orphaned, orphans, stream, span)
         self._finalizer.atexit = False
 
     def __aiter__(self) -> FrameStream:
@@ -112,6 +118,7 @@ class FrameStream:
                 await self._fill()
             frame = self._ready.popleft()
         except MiniMaxError as exc:
+            self._span.finish(error=exc)
             if isinstance(exc, APIConnectionError):
                 await self.aclose()  # broken or stalled: nothing more to read
             else:
@@ -119,12 +126,14 @@ class FrameStream:
                 # a little while) so the connection's readers finish instead of being dropped.
                 await self._drain()
             raise
-        except BaseException:
+        except BaseException as exc:
+            self._span.finish(error=exc)
             await self.aclose()
             raise
         self._received.append(frame)
         if self._is_final(frame):
             self._finished = True
+            self._span.finish(data=frame)
         return frame
 
     async def _fill(self) -> None:
@@ -183,6 +192,7 @@ class FrameStream:
             return
         self._closed = True
         self._finalizer.detach()
+        self._span.finish(closed_early=True)  # nothing more once the stream has ended
         await self._stream.aclose()
 
 
