@@ -87,6 +87,7 @@ def markdown(result: dict[str, Any], title: str) -> str:
         + f"; took {result['elapsed_s']:.0f} s",
         f"- command: `{result['command']}`",
         f"- placement: {result.get('cpu_pinning', 'not recorded')}",
+        f"- Python {result.get('machine', {}).get('python', 'not recorded')}",
         "- client CPU per call (`time.process_time`), microseconds, median (min–max) over rounds;"
         " ratios paired within a round",
         "",
