@@ -176,8 +176,9 @@ class APITimeoutError(APIConnectionError):
 class IncompleteStreamError(APIConnectionError):
     """A stream ended (the connection closed cleanly or broke) before its final frame.
 
-    ``frames`` holds the JSON frames that did arrive, in order. The answer is not complete:
-    a reply assembled from them is cut short.
+    ``frames`` holds the JSON frames that did arrive, in order: those of the stream's first
+    4 MiB (every frame of any real answer; an endless stream keeps no more). The answer is
+    not complete: a reply assembled from them is cut short.
     """
 
     def __init__(

@@ -171,6 +171,18 @@ async def endless_frames(reader: Reader, writer: Writer) -> bool:
     return await forever(writer, lambda: frame(CHUNK), pause=0.2)
 
 
+#: A data frame of 4 KiB of text: an endless stream of these piles up fast.
+BIG_CHUNK = {
+    "object": "chat.completion.chunk",
+    "choices": [{"index": 0, "delta": {"content": "a" * 4096}}],
+}
+
+
+async def endless_big_frames(reader: Reader, writer: Writer) -> bool:
+    await write(writer, SSE_HEAD)
+    return await forever(writer, lambda: frame(BIG_CHUNK))
+
+
 async def hold_open(reader: Reader, writer: Writer) -> bool:
     """Start a stream, then send nothing more until the client closes the connection."""
     await write(writer, SSE_HEAD + frame(CHUNK))
@@ -219,6 +231,7 @@ HANDLERS: dict[str, Handler] = {
     "one_newline_v1": one_newline_v1,
     "keepalive_comments": keepalive_comments,
     "endless_frames": endless_frames,
+    "endless_big_frames": endless_big_frames,
     "dropped_streams": hold_open,
 }
 
@@ -327,6 +340,19 @@ async def run_case(name: str, server: Server) -> dict[str, Any]:
     elif name == "endless_frames":
         async with client_for(server, total_timeout=1.0) as client:
             await chat_v2(client)
+    elif name == "endless_big_frames":
+        # Defaults (no total_timeout): the caller reads 256 MiB of text and stops there.
+        async with client_for(server) as client:
+            stream = await client.chat.v2.create(
+                model="abab6.5s-chat", messages=[{"role": "user", "content": "x"}], stream=True
+            )
+            read = 0
+            async with stream:
+                async for chunk in stream:
+                    read += len(chunk.choices[0].delta.content or "")
+                    if read >= 256 << 20:
+                        break
+            result["read"] = read
     elif name in ("big_download", "stalled_download"):
 
         class Discard:

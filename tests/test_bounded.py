@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -108,6 +109,50 @@ async def test_an_answer_over_max_response_bytes_raises_and_is_not_retried(
         assert info.value.limit == 500
         # A copy with a larger limit lets the same answer through.
         await client.with_options(max_response_bytes=2000).threads.retrieve("thread_1")
+
+
+async def test_an_incomplete_stream_keeps_its_first_frames_within_a_budget(
+    mock_api: respx.MockRouter,
+) -> None:
+    """A 6 MiB stream without its final frame yields every frame; its error keeps the first."""
+    text = "a" * 4000
+    delta = {
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"content": text}}],
+    }
+    frame = f"data: {json.dumps(delta)}\n\n".encode()
+    count = (6 << 20) // len(frame)
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(count):  # one frame per network read, as a socket would deliver them
+            yield frame
+
+    mock_api.post("/text/chatcompletion_v2").mock(
+        side_effect=lambda request: httpx.Response(
+            200, content=body(), headers={"Content-Type": "text/event-stream"}
+        )
+    )
+    seen = 0
+
+    async def read_to_the_end(client: mm.AsyncMiniMax) -> None:
+        nonlocal seen
+        stream = await client.chat.v2.create(
+            model="abab6.5s-chat", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+        async with stream:
+            async for chunk in stream:
+                assert chunk.choices[0].delta.content == text
+                seen += 1
+
+    async with client_with() as client:
+        with pytest.raises(mm.IncompleteStreamError) as info:
+            await read_to_the_end(client)
+    assert seen == count
+    kept = info.value.frames
+    assert 0 < len(kept) < count
+    assert all(f["choices"][0]["delta"]["content"] == text for f in kept)
+    assert f"after {count} frame(s)" in str(info.value)
+    assert f"the first {len(kept)} of them are in .frames" in str(info.value)
 
 
 async def test_a_type_confused_status_code_is_not_success(mock_api: respx.MockRouter) -> None:

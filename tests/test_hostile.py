@@ -119,6 +119,14 @@ def test_total_timeout_bounds_a_stream_that_never_ends(backend: str) -> None:
     assert "total timeout of 1.0 s" in report["detail"]
 
 
+@pytest.mark.parametrize("backend", ADAPTERS)
+def test_an_endless_stream_read_for_256_mib_keeps_memory_flat(backend: str) -> None:
+    """A stream that never sends its final frame does not pile its frames up in the client."""
+    report = run("endless_big_frames", backend)
+    assert report["outcome"] == "ok", report
+    assert report["read"] >= 256 << 20
+
+
 @pytest.mark.parametrize("backend", ALL)
 def test_streams_dropped_without_iteration_release_their_connections(backend: str) -> None:
     """20 dropped streams through a 4-connection pool: sockets close, later calls still work."""

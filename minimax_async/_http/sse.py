@@ -181,12 +181,25 @@ def _line_end(buffer: bytes, start: int) -> int:
 
 
 def incomplete(
-    frames: list[JSONObject], where: Where, *, reason: str = "the stream ended"
+    frames: list[JSONObject],
+    where: Where,
+    *,
+    reason: str = "the stream ended",
+    arrived: int | None = None,
 ) -> IncompleteStreamError:
-    """Return the error for a stream that stopped before its final frame."""
+    """Return the error for a stream that stopped before its final frame.
+
+    *frames* are the frames kept; *arrived* says how many came when that is more.
+    """
+    count = len(frames) if arrived is None else arrived
+    kept = (
+        "the frames that arrived are in .frames"
+        if count == len(frames)
+        else f"the first {len(frames)} of them are in .frames"
+    )
     return IncompleteStreamError(
-        f"{reason} before its final frame, after {len(frames)} frame(s); the answer is "
-        "incomplete (the frames that arrived are in .frames)",
+        f"{reason} before its final frame, after {count} frame(s); the answer is "
+        f"incomplete ({kept})",
         frames=tuple(frames),
         method=where.method,
         url=where.url,

@@ -2,7 +2,9 @@
 
 Between two data frames at most the attempt's read timeout may pass (keep-alive comments
 do not count as progress), and the whole stream ends by the call's ``total_timeout``. A
-stream that ends before its API's final frame raises ``IncompleteStreamError``. A stream
+stream that ends before its API's final frame raises ``IncompleteStreamError``, carrying the
+frames that arrived: the first ones, up to a fixed budget of their bytes, so that a server
+that never sends the final frame cannot grow the caller's memory without end. A stream
 dropped without being closed or read to its end shuts its socket down when it is collected,
 and hands its connection back to the client, which releases it before its next request.
 """
@@ -31,6 +33,10 @@ JSONObject = dict[str, Any]
 # reused: the server closes (or ends the chunked body) right after it. A server that keeps
 # the stream open is cut off, and that connection is dropped.
 _DRAIN_SECONDS: Final = 1.0
+
+#: How much of a stream (its bytes as read) keeps its frames for ``IncompleteStreamError``:
+#: every frame of a real answer, and a bounded share of an endless one.
+KEEP_BYTES: Final = 4 << 20
 
 
 class Orphans:
@@ -94,7 +100,9 @@ class FrameStream:
         self._total_timeout = total_timeout
         self._decoder = FrameDecoder(where)
         self._ready: collections.deque[JSONObject] = collections.deque()
-        self._received: list[JSONObject] = []
+        self._received: list[JSONObject] = []  # kept for IncompleteStreamError
+        self._arrived = 0  # data frames handed out
+        self._size = 0  # bytes read (keep-alive comments included)
         self._eof = False
         self._finished = False  # the final frame was yielded
         self._closed = False
@@ -130,7 +138,7 @@ class FrameStream:
             self._span.finish(error=exc)
             await self.aclose()
             raise
-        self._received.append(frame)
+        self._arrived += 1
         if self._is_final(frame):
             self._finished = True
             self._span.finish(data=frame)
@@ -146,9 +154,13 @@ class FrameStream:
         with anyio.CancelScope(deadline=limit) as scope:
             while not self._ready and self._error is None:
                 if self._eof:
-                    raise incomplete(self._received, where)
+                    raise incomplete(self._received, where, arrived=self._arrived)
+                # A read's frames are kept while the bytes before it are within budget:
+                # at most the budget and one read's worth.
+                keep = self._size <= KEEP_BYTES
                 chunk = await stream.read()
                 if chunk:
+                    self._size += len(chunk)
                     frames = self._decoder.feed(chunk)
                 else:
                     self._eof = True
@@ -161,6 +173,8 @@ class FrameStream:
                         self._error = exc
                         break
                     self._ready.append(frame)
+                    if keep:
+                        self._received.append(frame)
         if scope.cancelled_caught:
             raise self._timed_out()
         if not self._ready and self._error is not None:
@@ -172,7 +186,7 @@ class FrameStream:
         else:
             reason = f"no data frame arrived for {self._read_timeout} s"
         return APITimeoutError(
-            f"{reason}, after {len(self._received)} frame(s); the answer is incomplete",
+            f"{reason}, after {self._arrived} frame(s); the answer is incomplete",
             method=self._where.method,
             url=self._where.url,
         )
