@@ -282,6 +282,7 @@ class AsyncMiniMax:
         on_result: ResultCallback | None = None,
         policy: WaitPolicy | None = None,
         checkpoint: Checkpoint | None = None,
+        keep_results: bool = True,
     ) -> list[RunResult]:
         """Run the assistant once per input, *concurrency* at a time; results in input order.
 
@@ -296,6 +297,11 @@ class AsyncMiniMax:
         ``assistants.create``: that assistant is created, awaited until ready, and kept.
         Inputs are read lazily, so an async generator over a huge file is fine. All calls
         share the client's rate budget.
+
+        Every result (its answer text included) is kept for the list returned. For a batch
+        too large for that, pass ``keep_results=False``: each result then lives only until
+        its ``on_result`` call returns, memory stays bounded by *concurrency* whatever the
+        number of inputs, and the list returned is empty.
         """
         if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable | AsyncIterable):
             raise TypeError(f"inputs must be an iterable of inputs, got {type(inputs).__name__}")
@@ -321,6 +327,7 @@ class AsyncMiniMax:
             on_result=on_result,
             policy=policy,
             checkpoint=checkpoint,
+            keep_results=keep_results,
         )
 
     # ------------------------------------------------------------------------ properties

@@ -411,6 +411,8 @@ async def run_bulk(
             on_result=on_result,
             policy=policy,
             checkpoint=journal,
+            # Each result is written as it arrives: none is kept for the whole job.
+            keep_results=False,
         )
     finally:
         results.close()

@@ -116,8 +116,13 @@ async def fan_out(
     on_result: ResultCallback | None,
     policy: WaitPolicy | None,
     checkpoint: Checkpoint | None,
+    keep_results: bool = True,
 ) -> list[RunResult]:
-    """Run every input; see ``AsyncMiniMax.fan_out`` for the contract."""
+    """Run every input; see ``AsyncMiniMax.fan_out`` for the contract.
+
+    Without *keep_results* nothing outlives its ``on_result`` call: memory stays bounded by
+    ``concurrency`` however many inputs there are, and the list returned is empty.
+    """
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
     pipeline = _Pipeline(client, assistant_id, tools, timeout, policy, checkpoint)
@@ -128,7 +133,8 @@ async def fan_out(
     async def work(index: int, item: RunInput, group: anyio.abc.TaskGroup) -> None:
         try:
             result = await pipeline.run(index, item)
-            results.append(result)
+            if keep_results:
+                results.append(result)
             if on_result is not None:
                 outcome = on_result(result)
                 if inspect.isawaitable(outcome):

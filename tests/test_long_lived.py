@@ -1,0 +1,105 @@
+"""A long-lived client does not grow with the number of calls, inputs or ids it has seen."""
+
+from __future__ import annotations
+
+import gc
+import json
+import weakref
+from pathlib import Path
+
+import pytest
+
+import minimax_async as mm
+from minimax_async import RunInput, RunResult
+from minimax_async._cli.bulk import Reporter, run_bulk
+from minimax_async.testing import FakeMiniMax, Latency
+
+FAST = mm.WaitPolicy(first_poll=0.002, min_interval=0.001, max_interval=0.01, jitter=0.0)
+CONCURRENCY = 4
+INPUTS = 40
+
+
+class LiveResults:
+    """Watches the results handed out so far: how many of them are still in memory."""
+
+    def __init__(self) -> None:
+        self._refs: list[weakref.ref[RunResult]] = []
+        self.most_alive = 0
+
+    def saw(self, result: RunResult) -> None:
+        self._refs.append(weakref.ref(result))
+        gc.collect()
+        alive = sum(1 for ref in self._refs if ref() is not None)
+        self.most_alive = max(self.most_alive, alive)
+
+    @property
+    def count(self) -> int:
+        return len(self._refs)
+
+
+def make_fake() -> FakeMiniMax:
+    return FakeMiniMax(latency=Latency(queued=0.001, in_progress=0.002))
+
+
+@pytest.mark.anyio
+async def test_a_fan_out_that_keeps_no_results_holds_only_those_under_way() -> None:
+    """keep_results=False: a result is gone once on_result returned; the list comes back empty."""
+    live = LiveResults()
+    async with make_fake().client(wait_policy=FAST) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat")
+        returned = await client.fan_out(
+            [RunInput(f"q{i}", key=f"k{i}") for i in range(INPUTS)],
+            assistant=assistant.id,
+            concurrency=CONCURRENCY,
+            on_result=live.saw,
+            keep_results=False,
+        )
+    assert returned == []
+    assert live.count == INPUTS
+    # The one being reported and those of the inputs still running, never the finished ones.
+    assert live.most_alive <= CONCURRENCY + 1
+
+
+@pytest.mark.anyio
+async def test_a_fan_out_keeps_every_result_by_default() -> None:
+    """Without keep_results, every result is kept for the list returned (in input order)."""
+    live = LiveResults()
+    async with make_fake().client(wait_policy=FAST) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat")
+        returned = await client.fan_out(
+            [f"q{i}" for i in range(12)], assistant=assistant.id, concurrency=3, on_result=live.saw
+        )
+    assert [r.index for r in returned] == list(range(12))
+    assert live.most_alive == 12
+
+
+class WatchingReporter(Reporter):
+    def __init__(self) -> None:
+        self.live = LiveResults()
+
+    def result(self, result: RunResult) -> None:
+        self.live.saw(result)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_bulk_runner_keeps_no_result_it_has_written(tmp_path: Path) -> None:
+    """A bulk job writes each result and lets it go: memory does not grow with the inputs."""
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    lines = [json.dumps({"id": f"q{i:03d}", "content": f"question {i}"}) for i in range(INPUTS)]
+    inputs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reporter = WatchingReporter()
+    async with make_fake().client(wait_policy=FAST) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat")
+        summary = await run_bulk(
+            client,
+            input_path=inputs,
+            out_path=out,
+            assistant_id=assistant.id,
+            concurrency=CONCURRENCY,
+            reporter=reporter,
+        )
+    assert summary.statuses == {"completed": INPUTS}
+    assert len(out.read_text(encoding="utf-8").splitlines()) == INPUTS
+    assert reporter.live.count == INPUTS
+    assert reporter.live.most_alive <= CONCURRENCY + 1
