@@ -12,6 +12,7 @@ import pytest
 import minimax_async as mm
 from minimax_async import RunInput, RunResult
 from minimax_async._cli.bulk import Reporter, run_bulk
+from minimax_async._orchestration.polling import Phase, PhaseEstimates
 from minimax_async.testing import FakeMiniMax, Latency
 
 FAST = mm.WaitPolicy(first_poll=0.002, min_interval=0.001, max_interval=0.01, jitter=0.0)
@@ -103,3 +104,29 @@ async def test_the_bulk_runner_keeps_no_result_it_has_written(tmp_path: Path) ->
     assert len(out.read_text(encoding="utf-8").splitlines()) == INPUTS
     assert reporter.live.count == INPUTS
     assert reporter.live.most_alive <= CONCURRENCY + 1
+
+
+def test_phase_estimates_keep_only_the_most_recently_timed_phases() -> None:
+    """Runs of ever new assistants: the estimates stay at SIZE phases, the oldest forgotten."""
+    estimates = PhaseEstimates()
+    size = PhaseEstimates.SIZE
+    estimates.observe(("asst_kept", "start"), 1.0, 2.0)
+    for n in range(3 * size):
+        estimates.observe((f"asst_{n}", "start"), 1.0, 2.0)
+        if n % 100 == 0:  # a phase timed again is a recent one
+            estimates.observe(("asst_kept", "start"), 1.5, 2.0)
+    assert len(estimates) == size
+    assert estimates.get(("asst_kept", "start")) is not None
+    assert estimates.get((f"asst_{3 * size - 1}", "start")) is not None
+    assert estimates.get(("asst_0", "start")) is None
+
+
+def test_a_forgotten_phase_is_scouted_again() -> None:
+    """A run of an assistant whose phase was forgotten times it afresh, as for a new one."""
+    estimates = PhaseEstimates()
+    estimates.observe(("asst_old", "start"), 1.0, 2.0)
+    for n in range(PhaseEstimates.SIZE):
+        estimates.observe((f"asst_{n}", "start"), 1.0, 2.0)
+    phase = Phase(("asst_old", "start"), 0.0, estimates, FAST)
+    assert phase.scout == 1
+    phase.close()

@@ -116,12 +116,20 @@ def on_clock(policy: WaitPolicy, clock: Clock) -> WaitPolicy:
 class PhaseEstimates:
     """What one client has learnt about phase durations, per ``(assistant_id, phase)``.
 
+    It keeps the ``SIZE`` most recently timed phases, so a client that lives for weeks and
+    waits on runs of ever new assistants does not grow with them.
+
     Besides the estimates it coordinates *scouts*: while a phase has no estimate, up to
     ``SCOUTS`` of the runs entering it poll densely to time it, and the others wait for what
     the scouts find (or ``max_interval``, whichever is first) instead of polling blind.
     """
 
     SCOUTS: Final = 2
+    #: Phases remembered at most: the most recently timed ones. A client that sees more
+    #: assistants than this (one per user, a new one per batch) forgets the phases it
+    #: timed longest ago, which are scouted again if they come back, instead of keeping
+    #: every assistant it ever waited on.
+    SIZE: Final = 4096
 
     def __init__(self) -> None:
         # Per key: (lo, hi), a phase was seen still running at lo and over by hi seconds.
@@ -129,6 +137,10 @@ class PhaseEstimates:
         self._hits: dict[tuple[str, str], int] = {}
         self._scouts: dict[tuple[str, str], int] = {}
         self._news: dict[tuple[str, str], anyio.Event] = {}
+
+    def __len__(self) -> int:
+        """How many phases have an estimate now (at most ``SIZE``)."""
+        return len(self._bounds)
 
     def get(self, key: tuple[str, str]) -> float | None:
         """When to poll a phase of *key*: 90 % of the way from lo to hi, or hi once they meet."""
@@ -148,10 +160,15 @@ class PhaseEstimates:
         concurrent observations cannot compound: each is compared with the bounds, not
         applied as a factor.
         """
-        bounds = self._bounds.get(key)
+        # Taken out and put back: the phases are kept in the order they were last timed.
+        bounds = self._bounds.pop(key, None)
         if bounds is None:
             self._bounds[key] = (min(max(missed_at, 0.0), seen_at * 0.9), seen_at)
             self._hits[key] = 0
+            if len(self._bounds) > self.SIZE:
+                oldest = next(iter(self._bounds))
+                del self._bounds[oldest]
+                self._hits.pop(oldest, None)
             self._announce(key)
             return
         lo, hi = bounds
