@@ -64,8 +64,14 @@ redis.call('ZREMRANGEBYSCORE', members, '-inf', now - member_ttl)
 local live = redis.call('ZCARD', members)
 
 -- Per-second counts of admitted (a:) and refused (r:) requests over the last minute.
+-- 'oldest' is never more than a minute before the latest turn: a window whose 'oldest' is
+-- minutes old holds only counts older than the minute (a pause shorter than the keys'
+-- life), and is dropped whole rather than left to grow by one such minute per pause.
 local oldest = tonumber(redis.call('HGET', window, 'oldest')) or sec
-if oldest < sec - 180 then oldest = sec - 180 end
+if oldest < sec - 180 then
+  redis.call('DEL', window)
+  oldest = sec - 60
+end
 while oldest < sec - 60 do
   redis.call('HDEL', window, 'a:' .. oldest, 'r:' .. oldest)
   oldest = oldest + 1

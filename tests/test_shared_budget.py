@@ -20,6 +20,7 @@ import pytest
 import minimax_async as mm
 from minimax_async import Limiter, Priority, RateLimit
 from minimax_async._cli import cli
+from minimax_async._shared_budget import budget_prefix
 from minimax_async.testing import FakeMiniMax, Latency, serve_in_thread
 
 from .redis_server import RedisServer
@@ -119,6 +120,41 @@ async def test_what_one_client_learns_from_refusals_tightens_every_client(
     assert first.participants == second.participants == 2
     await first.aclose()
     await second.aclose()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("idle", [100, 300, 590])
+@pytest.mark.anyio
+async def test_the_window_holds_only_the_last_minute_after_a_pause(
+    redis_server: RedisServer, idle: int
+) -> None:
+    """A budget left idle for minutes (its keys not yet expired) drops the old counts when used.
+
+    The counts of a session that ended *idle* seconds ago are written as it would have left
+    them (Redis's own clock is real time, so the pause is made, not waited for).
+    """
+    limiter, _ = limiter_on(redis_server.url, rpm=None)
+    await take(limiter, 1)
+    window = f"{budget_prefix('group-1', 'api.test')}:window"
+    async with redis.Redis.from_url(redis_server.url) as r:
+        now = int((await r.time())[0])
+        ended = now - idle
+        await r.delete(window)
+        await r.hset(
+            window,
+            mapping={
+                "oldest": ended - 60,
+                **{f"a:{second}": 3 for second in range(ended - 60, ended + 1)},
+                **{f"r:{second}": 1 for second in range(ended - 60, ended + 1, 10)},
+            },
+        )
+        await take(limiter, 1)
+        now = int((await r.time())[0])
+        fields = [key.decode() for key in await r.hkeys(window)]
+    seconds = [int(field[2:]) for field in fields if field != "oldest"]
+    assert seconds  # this turn is counted ...
+    assert min(seconds) >= now - 61  # ... and nothing older than the minute is left
+    await limiter.aclose()
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
