@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import tracemalloc
 import weakref
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 import minimax_async as mm
 from minimax_async import RunInput, RunResult
-from minimax_async._cli.bulk import Reporter, run_bulk
+from minimax_async._cli.bulk import Reporter, ResultsFile, run_bulk
 from minimax_async._orchestration.polling import Phase, PhaseEstimates
 from minimax_async.testing import FakeMiniMax, Latency
 
@@ -130,3 +131,25 @@ def test_a_forgotten_phase_is_scouted_again() -> None:
     phase = Phase(("asst_old", "start"), 0.0, estimates, FAST)
     assert phase.scout == 1
     phase.close()
+
+
+def test_resuming_a_bulk_job_keeps_no_answer_it_wrote_before(tmp_path: Path) -> None:
+    """Opening an output of 2,000 long answers keeps their statuses, not the answers."""
+    out = tmp_path / "out.jsonl"
+    answer = "x" * 10_000
+    with out.open("w", encoding="utf-8") as handle:
+        for i in range(2000):
+            line = {"id": f"q{i}", "status": "completed", "attempt": 0, "answer": answer}
+            handle.write(json.dumps(line) + "\n")
+    size = out.stat().st_size  # about 20 MB
+    gc.collect()
+    tracemalloc.start()
+    try:
+        results = ResultsFile(out)
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    results.close()
+    assert len(results.status) == 2000
+    assert held < size / 20  # the statuses and attempts: a few hundred kB

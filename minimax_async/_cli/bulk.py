@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import io
 import json
 import os
 import secrets
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
@@ -138,25 +139,29 @@ def read_inputs(path: Path) -> Iterator[tuple[int, RunInput | None, str]]:
 
 
 class _AppendLog:
-    """A JSONL file opened for appending, whose torn last line (a kill mid-write) is cut off."""
+    """A JSONL file opened for appending, whose torn last line (a kill mid-write) is cut off.
 
-    def __init__(self, path: Path) -> None:
+    The lines already there are handed to *read*, one at a time as the file is read, and
+    not kept: a resumed job's memory does not grow with the answers it wrote before.
+    """
+
+    def __init__(self, path: Path, read: Callable[[dict[str, Any]], None]) -> None:
         self.path = path
-        self.entries: list[dict[str, Any]] = []
-        good = 0
         if path.exists():
-            data = path.read_bytes()
-            for raw in data.splitlines(keepends=True):
-                if not raw.endswith(b"\n"):
-                    break
-                try:
-                    entry = json.loads(raw)
-                except json.JSONDecodeError:
-                    break
-                if isinstance(entry, dict):
-                    self.entries.append(entry)
-                good += len(raw)
-            if good != len(data):
+            good = 0
+            with path.open("rb") as handle:
+                for raw in handle:
+                    if not raw.endswith(b"\n"):
+                        break
+                    try:
+                        entry = json.loads(raw)
+                    except json.JSONDecodeError:
+                        break
+                    if isinstance(entry, dict):
+                        read(entry)
+                    good += len(raw)
+                torn = handle.seek(0, io.SEEK_END) != good
+            if torn:
                 with path.open("r+b") as handle:
                     handle.truncate(good)
         self._handle: IO[str] = path.open("a", encoding="utf-8")
@@ -196,26 +201,27 @@ class Journal:
     """
 
     def __init__(self, path: Path) -> None:
-        self._log = _AppendLog(path)
         self._progress: dict[str, Progress] = {}
         self._attempts: dict[str, int] = {}
         self._assistants: dict[str, AssistantEntry] = {}
-        for entry in self._log.entries:
-            key = entry.get("key")
-            if isinstance(key, str):
-                self._attempts[key] = _attempt(entry.get("attempt"))
-                self._progress[key] = Progress(
-                    thread_id=str(entry.get("thread_id", "")),
-                    message_id=str(entry.get("message_id", "")),
-                    run_id=str(entry.get("run_id", "")),
-                )
-            made = entry.get("assistant")
-            if isinstance(made, dict) and isinstance(made.get("config"), str):
-                self._assistants[made["config"]] = AssistantEntry(
-                    config=made["config"],
-                    token=str(made.get("token", "")),
-                    id=str(made.get("id", "")),
-                )
+        self._log = _AppendLog(path, self._read)
+
+    def _read(self, entry: dict[str, Any]) -> None:
+        key = entry.get("key")
+        if isinstance(key, str):
+            self._attempts[key] = _attempt(entry.get("attempt"))
+            self._progress[key] = Progress(
+                thread_id=str(entry.get("thread_id", "")),
+                message_id=str(entry.get("message_id", "")),
+                run_id=str(entry.get("run_id", "")),
+            )
+        made = entry.get("assistant")
+        if isinstance(made, dict) and isinstance(made.get("config"), str):
+            self._assistants[made["config"]] = AssistantEntry(
+                config=made["config"],
+                token=str(made.get("token", "")),
+                id=str(made.get("id", "")),
+            )
 
     def load(self, key: str) -> Progress | None:
         return self._progress.get(key)
@@ -250,13 +256,14 @@ class ResultsFile:
     """The output JSONL: the final result of each input, appended as it arrives."""
 
     def __init__(self, path: Path) -> None:
-        self._log = _AppendLog(path)
         self.status: dict[str, str] = {}
         self.attempts: dict[str, int] = {}
-        for entry in self._log.entries:
-            if isinstance(entry.get("id"), str):
-                self.status[entry["id"]] = str(entry.get("status", ""))
-                self.attempts[entry["id"]] = _attempt(entry.get("attempt"))
+        self._log = _AppendLog(path, self._read)
+
+    def _read(self, entry: dict[str, Any]) -> None:
+        if isinstance(entry.get("id"), str):
+            self.status[entry["id"]] = str(entry.get("status", ""))
+            self.attempts[entry["id"]] = _attempt(entry.get("attempt"))
 
     def write(self, result: RunResult, *, attempt: int = 0) -> None:
         self.status[result.key] = result.status
