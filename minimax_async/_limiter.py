@@ -161,6 +161,11 @@ _TOO_SHORT: Final = 1e-6
 _REJOIN_AFTER: Final = 5.0
 # A sleeping head is woken early when a faster rate brings its token this share closer.
 _REPLAN: Final = 0.25
+# Cancelled waits leave the line when they reach its head; those behind a head that waits on
+# are swept out once they are more than this many and outnumber the live ones, so callers
+# that keep giving up behind a stuck request cannot grow the queue (a sweep costs one pass
+# over the queue, paid for by the cancellations that made it due).
+_SWEEP_AFTER: Final = 64
 
 
 class Limiter:
@@ -194,6 +199,7 @@ class Limiter:
         # how many entries they hold, cancelled waits not yet dropped included.
         self._lines: tuple[deque[_Waiter], ...] = tuple(deque() for _ in Priority)
         self._queued = 0
+        self._cancelled = 0  # of them, cancelled waits not yet dropped
         self._max_rate = None if config.rpm is None else config.rpm / 60.0
         self._rate = self._max_rate  # requests per second; None = unlimited
         self._min_rate = config.min_rpm / 60.0
@@ -262,8 +268,9 @@ class Limiter:
     def queued(self) -> int:
         """Entries in the wait queue, including cancelled waits not yet dropped from it.
 
-        Cancelled waits leave the queue as soon as they are cancelled, so once nothing
-        waits this is 0 like ``waiting``; a larger value would be a leak.
+        A cancelled wait leaves the queue when it reaches the head of its line, or in a sweep
+        once more than 64 of them outnumber the live waits: so this stays under twice
+        ``waiting`` plus 64, and once nothing waits it is 0; a larger value would be a leak.
         """
         return self._queued
 
@@ -348,6 +355,7 @@ class Limiter:
                 if head.cancelled:
                     line.popleft()
                     self._queued -= 1
+                    self._cancelled -= 1
                     continue
                 if limit is not None and self._in_flight >= limit:
                     return  # a release pumps again
@@ -455,6 +463,9 @@ class Limiter:
                     self._release()
                 else:
                     waiter.cancelled = True
+                    self._cancelled += 1
+                    if self._cancelled > _SWEEP_AFTER and 2 * self._cancelled > self._queued:
+                        self._sweep()
                     self._pump()
                 raise
         if self._shared is not None:
@@ -524,6 +535,16 @@ class Limiter:
             return None
         self._native_loop = loop
         return loop
+
+    def _sweep(self) -> None:
+        """Drop every cancelled wait from the lines, wherever it stands."""
+        for line in self._lines:
+            live = [waiter for waiter in line if not waiter.cancelled]
+            if len(live) != len(line):
+                line.clear()
+                line.extend(live)
+        self._queued -= self._cancelled
+        self._cancelled = 0
 
     def _release(self) -> None:
         self._in_flight -= 1

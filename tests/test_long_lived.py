@@ -8,10 +8,12 @@ import tracemalloc
 import weakref
 from pathlib import Path
 
+import anyio
+import anyio.lowlevel
 import pytest
 
 import minimax_async as mm
-from minimax_async import RunInput, RunResult
+from minimax_async import Limiter, Priority, RateLimit, RunInput, RunResult
 from minimax_async._cli.bulk import Reporter, ResultsFile, run_bulk
 from minimax_async._orchestration.polling import Phase, PhaseEstimates
 from minimax_async.testing import FakeMiniMax, Latency
@@ -153,3 +155,39 @@ def test_resuming_a_bulk_job_keeps_no_answer_it_wrote_before(tmp_path: Path) -> 
     results.close()
     assert len(results.status) == 2000
     assert held < size / 20  # the statuses and attempts: a few hundred kB
+
+
+@pytest.mark.anyio
+async def test_requests_given_up_behind_a_stuck_one_do_not_pile_up_in_the_queue() -> None:
+    """Callers that give up (their timeout) behind a request that waits on: the queue keeps
+    a bounded share of them, not one entry per caller that ever gave up."""
+    limiter = Limiter(RateLimit(max_in_flight=1, rpm=None, adaptive=False))
+    release = anyio.Event()
+    admitted: list[Priority] = []
+
+    async def hold() -> None:
+        async with limiter.slot(Priority.READ):
+            await release.wait()
+
+    async def take_turn(priority: Priority) -> None:
+        async with limiter.slot(priority):
+            admitted.append(priority)
+
+    most = 0
+    async with anyio.create_task_group() as group:
+        group.start_soon(hold)
+        while limiter.in_flight < 1:
+            await anyio.lowlevel.checkpoint()
+        group.start_soon(take_turn, Priority.WRITE)  # first in line, for as long as it takes
+        while limiter.waiting < 1:
+            await anyio.lowlevel.checkpoint()
+        for n in range(2000):
+            with anyio.CancelScope() as scope:
+                scope.cancel()  # gives up at its first wait: once it is in line
+                await take_turn(Priority.POLL if n % 2 else Priority.READ)
+            most = max(most, limiter.queued)
+        assert limiter.waiting == 1
+        release.set()
+    assert admitted == [Priority.WRITE]
+    assert (limiter.in_flight, limiter.queued) == (0, 0)
+    assert most <= 1 + 64
