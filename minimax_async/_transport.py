@@ -236,19 +236,29 @@ class Transport:
             )
 
     async def send_bytes(self, call: Call, options: RequestOptions) -> bytes:
-        """Make *call* and return the raw body (file contents, at most 512 MB)."""
+        """Make *call* and return the raw body (file contents, at most 512 MB).
+
+        Only a successful answer may be that large: an error's body is held to
+        ``max_response_bytes``, as on every other call.
+        """
         request = self._prepare(call)
         requester = self._requester
 
         async def attempt(number: int) -> bytes:
-            answer = await requester.send(
-                request, options.timeout, max_bytes=MAX_FILE_BYTES, attempt=number
-            )
+            stream = await requester.open(request, options.timeout, attempt=number)
+            try:
+                good = 200 <= stream.status < 300
+                body = await stream.read_all(MAX_FILE_BYTES if good else options.max_response_bytes)
+            finally:
+                await stream.aclose()
+            answer = Answer(stream.status, stream.headers, body)
             body = decode_bytes(answer, call, request.where)
             capture_answer(answer.status, answer.headers, request.where.method, request.where.url)
             return body
 
-        return await self._retrying(call, request, options, attempt, self._send_bounded)
+        # The answer is read from an opened stream, which no adapter bounds as a whole: the
+        # retry loop does.
+        return await self._retrying(call, request, options, attempt)
 
     async def open_events(
         self, call: Call, options: RequestOptions, is_final: FinalFrame

@@ -10,13 +10,17 @@ from pathlib import Path
 
 import anyio
 import anyio.lowlevel
+import httpx
 import pytest
+import respx
 
 import minimax_async as mm
 from minimax_async import Limiter, Priority, RateLimit, RunInput, RunResult
 from minimax_async._cli.bulk import Reporter, ResultsFile, run_bulk
 from minimax_async._orchestration.polling import Phase, PhaseEstimates
 from minimax_async.testing import FakeMiniMax, Latency
+
+from .conftest import API_KEY, BASE_URL, GROUP_ID
 
 FAST = mm.WaitPolicy(first_poll=0.002, min_interval=0.001, max_interval=0.01, jitter=0.0)
 CONCURRENCY = 4
@@ -191,3 +195,25 @@ async def test_requests_given_up_behind_a_stuck_one_do_not_pile_up_in_the_queue(
     assert admitted == [Priority.WRITE]
     assert (limiter.in_flight, limiter.queued) == (0, 0)
     assert most <= 1 + 64
+
+
+@pytest.mark.anyio
+async def test_an_error_answer_to_a_file_read_is_held_to_max_response_bytes(
+    mock_api: respx.MockRouter,
+) -> None:
+    """files.content takes a file up to 512 MB, but an error body only up to the client's cap."""
+    error = {"base_resp": {"status_code": 1000, "status_msg": "x" * 4096}}
+    route = mock_api.get("/files/retrieve_content").mock(
+        side_effect=[
+            httpx.Response(500, json=error),
+            httpx.Response(200, content=b"f" * 4096),
+        ]
+    )
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY, group_id=GROUP_ID, base_url=BASE_URL, max_response_bytes=1024
+    ) as client:
+        with pytest.raises(mm.ResponseTooLargeError) as info:
+            await client.files.content(1)
+        assert info.value.limit == 1024
+        assert route.call_count == 1
+        assert await client.files.content(1) == b"f" * 4096  # a file is not held to it
