@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import tracemalloc
@@ -217,3 +218,55 @@ async def test_an_error_answer_to_a_file_read_is_held_to_max_response_bytes(
         assert info.value.limit == 1024
         assert route.call_count == 1
         assert await client.files.content(1) == b"f" * 4096  # a file is not held to it
+
+
+class CookieServer:
+    """A loopback server that sets a new cookie with every answer and notes what comes back."""
+
+    def __init__(self) -> None:
+        self.answers = 0
+        self.cookies_sent: list[int] = []  # per request: the cookies it carried
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+                cookies = [h.partition(":")[2] for h in head if h.lower().startswith("cookie:")]
+                self.cookies_sent.append(sum(len(c.split(";")) for c in cookies))
+                self.answers += 1
+                body = json.dumps({"id": "thread_1", "object": "thread", "created_at": 1}).encode()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Set-Cookie: lb{self.answers}={'x' * 100}; Path=/\r\n".encode()
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+async def test_cookies_a_server_sets_are_neither_kept_nor_sent_back(backend: str) -> None:
+    """A server setting a new cookie on every answer: no request carries them, on any backend."""
+    cookies = CookieServer()
+    server = await asyncio.start_server(cookies.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with mm.AsyncMiniMax(
+            api_key=API_KEY,
+            group_id=GROUP_ID,
+            base_url=f"http://localhost:{port}/v1",  # a name: cookies of an IP are refused
+            http_backend=backend,  # type: ignore[arg-type]
+            max_retries=0,
+        ) as client:
+            for _ in range(50):
+                await client.threads.retrieve("thread_1")
+    finally:
+        server.close()
+    assert cookies.answers == 50
+    assert cookies.cookies_sent == [0] * 50

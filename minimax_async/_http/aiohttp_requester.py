@@ -78,7 +78,11 @@ class AiohttpRequester:
                 limit_per_host=0,
                 keepalive_timeout=limits.keepalive_expiry or 15.0,
             )
-            session = self._session = aiohttp.ClientSession(connector=connector)
+            # No cookie jar: the API needs none, and a server (or a balancer in front of it)
+            # setting cookies would grow the jar, and every request, for the client's life.
+            session = self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return session
 
     async def send(
