@@ -8,6 +8,7 @@ retry loop (``_http.retrying``), and decodes the answer back (``_http.wire``, ``
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import json
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -151,7 +152,9 @@ class Transport:
             if transport is None and _proxy_in_environment():
                 # httpx routes the environment's proxies (and NO_PROXY) only through
                 # transports it builds itself, so it keeps its own here.
-                http_client = httpx.AsyncClient(limits=pool_limits, timeout=DEFAULT_TIMEOUT)
+                http_client = httpx.AsyncClient(
+                    limits=pool_limits, timeout=DEFAULT_TIMEOUT, cookies=_no_cookies()
+                )
             else:
                 direct = transport or PoolTransport(limits=pool_limits)
                 http_client = httpx.AsyncClient(transport=direct, timeout=DEFAULT_TIMEOUT)
@@ -420,6 +423,12 @@ def _aiohttp_requester(scrubber: Scrubber, limits: httpx.Limits) -> Requester:
             "http_backend='aiohttp' needs aiohttp: pip install 'minimax-async[aiohttp]'"
         ) from exc
     return AiohttpRequester(scrubber=scrubber, limits=limits)
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A cookie jar that takes no cookie: the API needs none, and one a server (or a balancer
+    in front of it) sets would be kept, and sent with every request, for the client's life."""
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 def _proxy_in_environment() -> bool:
