@@ -17,6 +17,7 @@ import respx
 
 import minimax_async as mm
 from minimax_async import Limiter, Priority, RateLimit, RunInput, RunResult
+from minimax_async._cli import bulk
 from minimax_async._cli.bulk import Reporter, ResultsFile, run_bulk
 from minimax_async._orchestration.polling import Phase, PhaseEstimates
 from minimax_async.testing import FakeMiniMax, Latency
@@ -278,3 +279,41 @@ async def test_cookies_a_server_sets_are_neither_kept_nor_sent_back(
         server.close()
     assert cookies.answers == 50
     assert cookies.cookies_sent == [0] * 50
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_bulk_journal_holds_only_the_inputs_not_yet_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Step ids are held while an input is under way, then only in the file: a job's journal
+    does not grow with its inputs, on the first run nor on a re-run that skips them all."""
+    journals: list[bulk.Journal] = []
+    held: list[int] = []
+
+    class Recorded(bulk.Journal):
+        def __init__(self, path: Path) -> None:
+            super().__init__(path)
+            journals.append(self)
+
+    class Watching(Reporter):
+        def result(self, result: RunResult) -> None:
+            held.append(len(journals[-1]))
+
+        def finish(self, summary: bulk.BulkSummary) -> None:
+            held.append(len(journals[-1]))
+
+    monkeypatch.setattr(bulk, "Journal", Recorded)
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    lines = [json.dumps({"id": f"q{i:03d}", "content": f"question {i}"}) for i in range(INPUTS)]
+    inputs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    async with make_fake().client(wait_policy=FAST) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat")
+        common = {"input_path": inputs, "out_path": out, "assistant_id": assistant.id}
+        await run_bulk(client, concurrency=CONCURRENCY, reporter=Watching(), **common)
+        assert max(held) <= CONCURRENCY
+        assert held[-1] == 0
+        held.clear()
+        again = await run_bulk(client, reporter=Watching(), **common)
+    assert again.skipped == INPUTS
+    assert held == [0]

@@ -223,8 +223,16 @@ class Journal:
                 id=str(made.get("id", "")),
             )
 
+    def __len__(self) -> int:
+        """How many inputs' step ids are held (those under way or still to resume)."""
+        return len(self._progress)
+
     def load(self, key: str) -> Progress | None:
         return self._progress.get(key)
+
+    def finished(self, key: str) -> None:
+        """*key*'s result is in the output: its step ids need not be held (the file keeps them)."""
+        self._progress.pop(key, None)
 
     async def save(self, key: str, progress: Progress) -> None:
         self._progress[key] = progress
@@ -397,6 +405,7 @@ async def run_bulk(
             decision = plan(key, results, journal, retry_failed=retry_failed)
             if decision == "skip":
                 skipped += 1
+                journal.finished(key)
                 continue
             if decision == "new attempt":
                 journal.start_attempt(key, results.attempts.get(key, 0) + 1)
@@ -404,6 +413,7 @@ async def run_bulk(
 
     def on_result(result: RunResult) -> None:
         results.write(result, attempt=journal.attempt(result.key))
+        journal.finished(result.key)
         statuses[result.status] += 1
         reporter.result(result)
 
