@@ -309,6 +309,9 @@ class AsyncMiniMax:
         check_tools(tools)
         if policy is not None:
             check.instance("policy", policy, WaitPolicy)
+        if not keep_results and on_result is None:
+            # Nothing would see the results: refused before any run is made for nothing.
+            raise ValueError("keep_results=False needs on_result (it is where results go)")
         if isinstance(assistant, str):
             assistant_id = assistant
         elif isinstance(assistant, Assistant):

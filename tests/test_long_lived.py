@@ -71,6 +71,16 @@ async def test_a_fan_out_that_keeps_no_results_holds_only_those_under_way() -> N
 
 
 @pytest.mark.anyio
+async def test_keeping_no_results_without_on_result_is_refused_before_any_call() -> None:
+    """keep_results=False with nowhere for the results to go raises ValueError, sending nothing."""
+    fake = make_fake()
+    async with fake.client(wait_policy=FAST) as client:
+        with pytest.raises(ValueError, match="on_result"):
+            await client.fan_out(["q"], assistant="asst_1", keep_results=False)
+    assert sum(fake.stats.requests.values()) == 0
+
+
+@pytest.mark.anyio
 async def test_a_fan_out_keeps_every_result_by_default() -> None:
     """Without keep_results, every result is kept for the list returned (in input order)."""
     live = LiveResults()
