@@ -45,6 +45,10 @@ class MissingFileError(FileNotFoundError, ValueError):
     """An upload path that does not exist (a ``ValueError`` too, like every bad argument)."""
 
 
+class UnwritableFileError(OSError, ValueError):
+    """A download path that cannot be written (a ``ValueError`` too, like every bad argument)."""
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 

@@ -11,13 +11,22 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.abc
 import attrs
 
+from .. import _validate as check
 from .._exceptions import ClientClosedError, RunError, WaitTimeoutError
 from .._records import Annotation, Message, Run
 from .._tracing import traced
@@ -27,7 +36,15 @@ from .tools import ToolMapping
 if TYPE_CHECKING:
     from .._resources.threads import Threads
 
-__all__ = ["Checkpoint", "FanOutClient", "Progress", "RunInput", "RunResult", "fan_out"]
+__all__ = [
+    "Checkpoint",
+    "FanOutClient",
+    "Progress",
+    "RunInput",
+    "RunResult",
+    "check_fan_out",
+    "fan_out",
+]
 
 
 class FanOutClient(Protocol):
@@ -118,8 +135,13 @@ async def fan_out(
     checkpoint: Checkpoint | None,
 ) -> list[RunResult]:
     """Run every input; see ``AsyncMiniMax.fan_out`` for the contract."""
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    check_fan_out(
+        inputs,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        on_result=on_result,
+        checkpoint=checkpoint,
+    )
     pipeline = _Pipeline(client, assistant_id, tools, timeout, policy, checkpoint)
     results: list[RunResult] = []
     slots = anyio.Semaphore(concurrency)
@@ -166,6 +188,37 @@ async def fan_out(
     return results
 
 
+def check_fan_out(
+    inputs: object,
+    *,
+    concurrency: object,
+    fail_fast: object,
+    on_result: object,
+    checkpoint: object,
+) -> None:
+    """Refuse fan-out arguments that cannot work, before anything is created.
+
+    Inputs given as a list or tuple are checked whole here; inputs from an iterator are
+    checked as they are pulled (a bad one stops the batch, raised as it is).
+    """
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    if not isinstance(fail_fast, bool):
+        raise TypeError(f"fail_fast must be a bool, got {type(fail_fast).__name__}")
+    if on_result is not None and not callable(on_result):
+        raise TypeError(f"on_result must be callable, got {type(on_result).__name__}")
+    if checkpoint is not None and not all(
+        callable(getattr(checkpoint, name, None)) for name in ("load", "save")
+    ):
+        raise TypeError(
+            "checkpoint must have load(key) and async save(key, progress), "
+            f"got {type(checkpoint).__name__}"
+        )
+    if isinstance(inputs, Sequence) and not isinstance(inputs, str | bytes):
+        for index, raw in enumerate(inputs):
+            _as_input(raw, index)
+
+
 async def _aiter(
     inputs: Iterable[str | RunInput] | AsyncIterable[str | RunInput],
 ) -> AsyncGenerator[str | RunInput, None]:
@@ -178,11 +231,23 @@ async def _aiter(
 
 
 def _as_input(raw: str | RunInput, index: int) -> RunInput:
+    """The input at *index* as a keyed ``RunInput``, checked as its message create would be.
+
+    Checked here, so a bad input is refused before its thread is created, not after.
+    """
+    name = f"inputs[{index}]"
     if isinstance(raw, str):
+        check.non_empty_str(name, raw)
         return RunInput(content=raw, key=str(index))
-    if isinstance(raw, RunInput):
-        return raw if raw.key is not None else attrs.evolve(raw, key=str(index))
-    raise TypeError(f"inputs[{index}] must be a str or RunInput, got {type(raw).__name__}")
+    if not isinstance(raw, RunInput):
+        raise TypeError(f"{name} must be a str or RunInput, got {type(raw).__name__}")
+    check.non_empty_str(f"{name}.content", raw.content)
+    if raw.key is not None:
+        check.non_empty_str(f"{name}.key", raw.key)
+    if raw.metadata is not None:
+        check.json_object(f"{name}.metadata", raw.metadata)
+    check.file_ids(raw.file_ids, name=f"{name}.file_ids")
+    return raw if raw.key is not None else attrs.evolve(raw, key=str(index))
 
 
 class _Pipeline:

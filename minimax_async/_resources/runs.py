@@ -237,7 +237,7 @@ class Runs(Resource):
             metadata=metadata,
             truncation_strategy=truncation_strategy,
         )
-        if isinstance(messages, str | bytes | Mapping):
+        if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
             raise TypeError(f"messages must be a list of messages, got {type(messages).__name__}")
         items = [
             {"type": _STREAM_TEXT, "role": "user", "content": check.non_empty_str("messages", m)}
