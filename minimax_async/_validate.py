@@ -160,6 +160,8 @@ def file_id_str(value: object, *, name: str = "file_id") -> str:
     """Return an Assistants file id as a string (Files API ids may be given as ints)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"{name} must be a str or int, got {_got(name, value)}")
+    if isinstance(value, int) and value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
     return require_id(name, str(value))
 
 

@@ -23,13 +23,14 @@ import pytest
 import respx
 
 import minimax_async as mm
-from minimax_async.testing import ManualClock
+from minimax_async.testing import FakeMiniMax, Latency, ManualClock
 
 from .conftest import API_KEY, GROUP_ID, ok
 
 pytestmark = pytest.mark.anyio
 
 NAN = math.nan
+FAST = mm.WaitPolicy(first_poll=0.005, min_interval=0.002, max_interval=0.02, jitter=0.0)
 INSTANT = mm.WaitPolicy(adaptive=False, jitter=0.0, clock=ManualClock(autojump=True))
 
 Case = Callable[[mm.AsyncMiniMax, mm.Run], Awaitable[object]]
@@ -134,6 +135,33 @@ ARGUMENT_CASES: list[tuple[str, Case, type[Exception], str]] = [
         lambda c, r: c.fan_out(["q"], assistant=""),
         ValueError,
         "assistant",
+    ),
+    (
+        "chat stream str",
+        lambda c, r: c.chat.v2.create(
+            model="m",
+            messages=[{"role": "user", "content": "hi"}],
+            stream="no",  # type: ignore[call-overload]
+        ),
+        TypeError,
+        "stream",
+    ),
+    (
+        "create_stream audio str",
+        lambda c, r: c.threads.runs.create_stream(
+            "t",
+            assistant_id="a",
+            messages=["hi"],
+            audio="no",  # type: ignore[arg-type]
+        ),
+        TypeError,
+        "audio",
+    ),
+    (
+        "assistant file id negative",
+        lambda c, r: c.assistants.files.retrieve("asst_1", -1),
+        ValueError,
+        "file_id",
     ),
     (
         "fan_out concurrency before the assistant is made",
@@ -502,6 +530,45 @@ async def test_an_on_status_that_raises_propagates_as_the_callers_own_error(
     )
     assert isinstance(outcome, LookupError)
     assert polls.call_count == 0  # raised on the first snapshot, before any poll
+
+
+# -------------------------------------------------------------------------------- fan-out
+
+
+async def test_two_listed_inputs_with_one_key_are_refused_before_anything_is_created(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter
+) -> None:
+    """A key used twice (even a default one, the position) is a ValueError naming both."""
+    with pytest.raises(ValueError, match=r"inputs\[1\] has the key '0' of inputs\[0\]"):
+        await client.fan_out(["first", mm.RunInput("second", key="0")], assistant="asst_1")
+    assert not mock_api.calls
+
+
+async def test_a_bad_input_pulled_from_an_iterator_fails_alone_and_creates_nothing() -> None:
+    """An iterator's empty input or repeated key is that input's error; the others complete."""
+    fake = FakeMiniMax(latency=Latency(queued=0.003, in_progress=0.006))
+
+    async def inputs() -> AsyncIterator[str | mm.RunInput]:
+        yield mm.RunInput("Hello there", key="a")
+        yield mm.RunInput("   ", key="b")
+        yield mm.RunInput("Hello again", key="a")
+        yield mm.RunInput("Goodbye", key="c")
+
+    async with fake.client(wait_policy=FAST) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat")
+        results = await client.fan_out(inputs(), assistant=assistant.id, concurrency=1)
+    assert [(r.key, r.status) for r in results] == [
+        ("a", "completed"),
+        ("b", "error"),
+        ("a", "error"),
+        ("c", "completed"),
+    ]
+    assert isinstance(results[1].error, ValueError)
+    assert "inputs[1].content" in str(results[1].error)
+    assert isinstance(results[2].error, ValueError)
+    assert "has the key 'a' of inputs[0]" in str(results[2].error)
+    assert fake.stats.created["thread"] == 2
+    assert fake.stats.created["run"] == 2
 
 
 # ----------------------------------------------------------------------------- pagination

@@ -147,9 +147,11 @@ async def fan_out(
     slots = anyio.Semaphore(concurrency)
     abort: list[BaseException] = []
 
-    async def work(index: int, item: RunInput, group: anyio.abc.TaskGroup) -> None:
+    async def work(
+        index: int, item: RunInput, duplicate: ValueError | None, group: anyio.abc.TaskGroup
+    ) -> None:
         try:
-            result = await pipeline.run(index, item)
+            result = await pipeline.run(index, item, duplicate)
             results.append(result)
             if on_result is not None:
                 outcome = on_result(result)
@@ -170,14 +172,20 @@ async def fan_out(
         try:
             async with contextlib.aclosing(_aiter(inputs)) as source:
                 index = 0
+                keys = _Keys()
                 async for raw in source:
                     item = _as_input(raw, index)
+                    try:
+                        keys.claim(item, index)
+                        duplicate = None
+                    except ValueError as exc:  # that input's failure: its result says so
+                        duplicate = exc
                     # Inputs are pulled only when a worker is free: a huge input stays on disk.
                     await slots.acquire()
                     if abort:
                         slots.release()
                         break
-                    group.start_soon(work, index, item, group)
+                    group.start_soon(work, index, item, duplicate, group)
                     index += 1
         except Exception as exc:  # a bad input or a failing source: stop, raise it unwrapped
             abort.append(exc)
@@ -215,8 +223,28 @@ def check_fan_out(
             f"got {type(checkpoint).__name__}"
         )
     if isinstance(inputs, Sequence) and not isinstance(inputs, str | bytes):
+        keys = _Keys()
         for index, raw in enumerate(inputs):
-            _as_input(raw, index)
+            item = _as_input(raw, index)
+            _check_input(item, index)
+            keys.claim(item, index)
+
+
+class _Keys:
+    """The keys of a batch's inputs so far: two inputs under one key would share progress.
+
+    With a checkpoint the second would resume the first's run and its own message would never
+    be sent; without one, two results would carry the same key.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def claim(self, item: RunInput, index: int) -> None:
+        key = item.key or str(index)
+        first = self._seen.setdefault(key, index)
+        if first != index:
+            raise ValueError(f"inputs[{index}] has the key {key!r} of inputs[{first}]")
 
 
 async def _aiter(
@@ -231,23 +259,23 @@ async def _aiter(
 
 
 def _as_input(raw: str | RunInput, index: int) -> RunInput:
-    """The input at *index* as a keyed ``RunInput``, checked as its message create would be.
-
-    Checked here, so a bad input is refused before its thread is created, not after.
-    """
-    name = f"inputs[{index}]"
+    """The input at *index* as a keyed ``RunInput`` (anything else stops the batch)."""
     if isinstance(raw, str):
-        check.non_empty_str(name, raw)
         return RunInput(content=raw, key=str(index))
     if not isinstance(raw, RunInput):
-        raise TypeError(f"{name} must be a str or RunInput, got {type(raw).__name__}")
-    check.non_empty_str(f"{name}.content", raw.content)
-    if raw.key is not None:
-        check.non_empty_str(f"{name}.key", raw.key)
-    if raw.metadata is not None:
-        check.json_object(f"{name}.metadata", raw.metadata)
-    check.file_ids(raw.file_ids, name=f"{name}.file_ids")
+        raise TypeError(f"inputs[{index}] must be a str or RunInput, got {type(raw).__name__}")
+    if raw.key is not None and not isinstance(raw.key, str):
+        raise TypeError(f"inputs[{index}].key must be a str, got {type(raw.key).__name__}")
     return raw if raw.key is not None else attrs.evolve(raw, key=str(index))
+
+
+def _check_input(item: RunInput, index: int) -> None:
+    """Refuse an input its message create would refuse, before its thread is created."""
+    name = f"inputs[{index}]"
+    check.non_empty_str(f"{name}.content", item.content)
+    if item.metadata is not None:
+        check.json_object(f"{name}.metadata", item.metadata)
+    check.file_ids(item.file_ids, name=f"{name}.file_ids")
 
 
 class _Pipeline:
@@ -273,11 +301,15 @@ class _Pipeline:
         if self.checkpoint is not None:
             await self.checkpoint.save(key, progress)
 
-    async def run(self, index: int, item: RunInput) -> RunResult:
+    async def run(self, index: int, item: RunInput, refused: ValueError | None = None) -> RunResult:
         """Take one input as far as it goes; any failure of its own becomes its result."""
         key = item.key or str(index)
         progress = Progress()
         try:
+            # A bad input fails alone, before anything is created for it.
+            if refused is not None:
+                raise refused
+            _check_input(item, index)
             progress = (self.checkpoint.load(key) if self.checkpoint else None) or Progress()
             run = await self._start(key, item, progress)
             deadline = math.inf if self.timeout is None else self.timeout

@@ -248,6 +248,7 @@ class Runs(Resource):
         if not items:
             raise ValueError("messages must not be empty")
         body["messages"] = items
+        check.instance("audio", audio, bool)
         body["stream"] = _STREAM_TEXT_AND_AUDIO if audio else _STREAM_TEXT
         if t2a_option is not None:
             body["t2a_option"] = check.json_object("t2a_option", t2a_option)
