@@ -314,7 +314,9 @@ class AsyncMiniMax:
         Inputs are read lazily, so an async generator over a huge file is fine. All calls
         share the client's rate budget.
         """
-        if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable | AsyncIterable):
+        if isinstance(inputs, str | bytes | Mapping) or not isinstance(
+            inputs, Iterable | AsyncIterable
+        ):
             raise TypeError(f"inputs must be an iterable of inputs, got {type(inputs).__name__}")
         check_fan_out(
             inputs,

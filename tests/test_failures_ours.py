@@ -25,7 +25,7 @@ import respx
 import minimax_async as mm
 from minimax_async.testing import FakeMiniMax, Latency, ManualClock
 
-from .conftest import API_KEY, GROUP_ID, ok
+from .conftest import API_KEY, BASE_URL, GROUP_ID, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -224,6 +224,12 @@ ARGUMENT_CASES: list[tuple[str, Case, type[Exception], str]] = [
         r"inputs\[0\]\.file_ids",
     ),
     ("fan_out input int", lambda c, r: c.fan_out([5], assistant="a"), TypeError, r"inputs\[0\]"),  # type: ignore[list-item]
+    (
+        "fan_out inputs dict",
+        lambda c, r: c.fan_out({"q": "a"}, assistant="a"),  # type: ignore[arg-type]
+        TypeError,
+        "inputs",
+    ),
     ("fan_out inputs None", lambda c, r: c.fan_out(None, assistant="a"), TypeError, "inputs"),  # type: ignore[arg-type]
     # -- files
     (
@@ -395,6 +401,42 @@ def test_a_retry_policy_with_a_hook_that_cannot_be_called_is_refused(field: str)
     """RetryPolicy(sleep=5) fails when made, not at the first retry after requests went out."""
     with pytest.raises(TypeError, match=field):
         mm.RetryPolicy(**{field: 5})
+
+
+async def _async_hook(event: object) -> None:
+    raise AssertionError("never awaited")
+
+
+@pytest.mark.parametrize("hook", [5, _async_hook], ids=["int", "async-def"])
+def test_a_hook_that_is_not_a_plain_function_is_refused_when_made(hook: object) -> None:
+    """Hooks are called, never awaited: an async def (or non-callable) one is a TypeError."""
+    with pytest.raises(TypeError, match="on_request"):
+        mm.Hooks(on_request=hook)  # type: ignore[arg-type]
+
+
+async def test_a_hook_object_whose_call_is_async_is_logged_and_the_call_goes_on(
+    mock_api: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hook that returns a coroutine is a failing hook: logged once, coroutine closed."""
+
+    class AsyncCall:
+        async def __call__(self, event: object) -> None:
+            raise AssertionError("never awaited")
+
+    mock_api.get("/threads/retrieve").respond(json=ok(id="thread_1"))
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        hooks=mm.Hooks(on_request=AsyncCall()),
+    ) as client:
+        thread = await client.threads.retrieve("thread_1")
+        await client.threads.retrieve("thread_1")
+    assert thread.id == "thread_1"
+    warnings = [r for r in caplog.records if r.getMessage().startswith("hook ")]
+    assert len(warnings) == 1
+    assert warnings[0].exc_info is not None
+    assert "hooks must be synchronous" in str(warnings[0].exc_info[1])
 
 
 # ------------------------------------------------------------------ hostile run snapshots
