@@ -524,6 +524,17 @@ async def test_a_snapshot_without_its_thread_id_is_polled_by_the_ids_waited_on(
     assert [call.request.url.params["thread_id"] for call in polls.calls] == ["thread_1"] * 2
 
 
+async def test_a_run_created_without_a_thread_id_cannot_be_waited_on_and_says_so(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter
+) -> None:
+    """A create answer without thread_id makes wait_until an APIResponseValidationError."""
+    mock_api.post("/threads/run/create").respond(json=_run_body(thread_id=""))
+    run = await client.threads.runs.create("thread_1", assistant_id="asst_1")
+    with pytest.raises(mm.APIResponseValidationError, match="no thread_id"):
+        await run.wait_until(policy=INSTANT)
+    assert len(mock_api.calls) == 1
+
+
 async def test_tool_arguments_that_are_not_a_json_object_become_the_tools_error_output(
     client: mm.AsyncMiniMax, mock_api: respx.MockRouter
 ) -> None:

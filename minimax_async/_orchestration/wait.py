@@ -301,6 +301,12 @@ class _RunWaiter:
         self.last = run
         # Every poll and submit names the run the caller waits on, whatever the answers say.
         self.thread_id, self.run_id = run.thread_id, run.id
+        if not run.thread_id:
+            # The answer this run came from left its thread out: it cannot be polled.
+            raise APIResponseValidationError(
+                f"run {run.id} has no thread_id, so it cannot be polled",
+                body="thread_id=''",
+            )
         await self._notify(run)
         # A run still queued was (most likely) just created: its first phase can be timed.
         start = self.policy.clock.now() if run.status == "queued" else None
