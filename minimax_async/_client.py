@@ -17,7 +17,14 @@ from ._hooks import Hooks, Stats
 from ._http.pool import PoolStats
 from ._limiter import Limiter, RateLimit
 from ._options import Headers
-from ._orchestration.fanout import Checkpoint, ResultCallback, RunInput, RunResult, fan_out
+from ._orchestration.fanout import (
+    Checkpoint,
+    ResultCallback,
+    RunInput,
+    RunResult,
+    check_fan_out,
+    fan_out,
+)
 from ._orchestration.polling import WaitPolicy, on_clock
 from ._orchestration.tools import ToolMapping, check_tools
 from ._orchestration.wait import WaitDriver
@@ -145,6 +152,10 @@ class AsyncMiniMax:
     ) -> None:
         api_key = _credential("api_key", api_key, "MINIMAX_API_KEY")
         group_id = _credential("group_id", group_id, "MINIMAX_GROUP_ID")
+        if any(c.isspace() or not c.isprintable() or not c.isascii() for c in group_id):
+            raise ValueError(
+                f"group_id contains spaces, control or non-ASCII characters, got {group_id!r}"
+            )
         if any(c.isspace() or not c.isprintable() or not c.isascii() for c in api_key):
             # Never echo the key: it would end up in logs and tracebacks.
             raise ValueError(
@@ -163,6 +174,12 @@ class AsyncMiniMax:
         url = base_url or _env("MINIMAX_BASE_URL") or DEFAULT_BASE_URL
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
+        try:
+            host = httpx.URL(url).host
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"base_url is not a valid URL ({exc}), got {url!r}") from None
+        if not host:
+            raise ValueError(f"base_url has no host, got {url!r}")
         policy = RetryPolicy() if retry is None else check.instance("retry", retry, RetryPolicy)
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=max_retries)
@@ -303,19 +320,35 @@ class AsyncMiniMax:
         its ``on_result`` call returns, memory stays bounded by *concurrency* whatever the
         number of inputs, and the list returned is empty.
         """
-        if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable | AsyncIterable):
+        if isinstance(inputs, str | bytes | Mapping) or not isinstance(
+            inputs, Iterable | AsyncIterable
+        ):
             raise TypeError(f"inputs must be an iterable of inputs, got {type(inputs).__name__}")
+        check_fan_out(
+            inputs,
+            concurrency=concurrency,
+            fail_fast=fail_fast,
+            on_result=on_result,
+            checkpoint=checkpoint,
+        )
         check.seconds("timeout", timeout)
         check_tools(tools)
         if policy is not None:
             check.instance("policy", policy, WaitPolicy)
+        if not isinstance(keep_results, bool):
+            raise TypeError(f"keep_results must be a bool, got {type(keep_results).__name__}")
         if not keep_results and on_result is None:
             # Nothing would see the results: refused before any run is made for nothing.
             raise ValueError("keep_results=False needs on_result (it is where results go)")
         if isinstance(assistant, str):
-            assistant_id = assistant
+            assistant_id = check.require_id("assistant", assistant)
         elif isinstance(assistant, Assistant):
-            assistant_id = assistant.id
+            assistant_id = check.require_id("assistant.id", assistant.id)
+        elif not isinstance(assistant, Mapping):
+            raise TypeError(
+                "assistant must be an assistant id, an Assistant or a mapping of "
+                f"assistants.create() arguments, got {type(assistant).__name__}"
+            )
         else:
             created = await self.assistants.create(**assistant)
             assistant_id = (await self.assistants.wait_until_ready(created.id)).id

@@ -9,9 +9,10 @@ logged (once per hook, at WARNING) and never breaks the call.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
-from typing import Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import attrs
 
@@ -111,7 +112,24 @@ class ToolCalled:
     error: str | None = None
 
 
-_CALLABLE: Final = attrs.validators.optional(attrs.validators.is_callable())
+def _sync_callable(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Refuse a hook that is not a plain (synchronous) callable.
+
+    Hooks are called inline and never awaited: an ``async def`` hook would only make a
+    coroutine that never runs (and a "never awaited" warning per event).
+    """
+    if value is None:
+        return
+    if not callable(value):
+        raise TypeError(f"{attribute.name} must be callable, got {type(value).__name__}")
+    if inspect.iscoroutinefunction(value):
+        raise TypeError(
+            f"{attribute.name} must be a synchronous function (hooks are not awaited); "
+            "hand the event to a queue or a task for async work"
+        )
+
+
+_CALLABLE: Final = _sync_callable
 
 
 @attrs.frozen
@@ -210,7 +228,11 @@ class Observer:
     def call(self, hook: Callable[[E], object], event: E) -> None:
         """Call *hook* with *event*; a failing hook is logged (once) and ignored."""
         try:
-            hook(event)
+            result = hook(event)
+            if inspect.iscoroutine(result):
+                # An object whose __call__ is async slipped past the check: never awaited.
+                result.close()
+                raise TypeError("the hook returned a coroutine; hooks must be synchronous")
         except Exception:
             key = id(hook)
             if key not in self._warned:

@@ -80,6 +80,12 @@ class RetryPolicy:
     random: Callable[[], float] = attrs.field(default=random.random, eq=False)
 
     def __attrs_post_init__(self) -> None:
+        for name in ("sleep", "random"):
+            # Refused here: used only once a call fails, too late to be an argument error.
+            if not callable(getattr(self, name)):
+                raise TypeError(
+                    f"{name} must be callable, got {type(getattr(self, name)).__name__}"
+                )
         for name in ("max_retries", "max_rate_limit_retries"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):

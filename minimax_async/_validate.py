@@ -45,6 +45,10 @@ class MissingFileError(FileNotFoundError, ValueError):
     """An upload path that does not exist (a ``ValueError`` too, like every bad argument)."""
 
 
+class UnwritableFileError(OSError, ValueError):
+    """A download path that cannot be written (a ``ValueError`` too, like every bad argument)."""
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -156,6 +160,8 @@ def file_id_str(value: object, *, name: str = "file_id") -> str:
     """Return an Assistants file id as a string (Files API ids may be given as ints)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"{name} must be a str or int, got {_got(name, value)}")
+    if isinstance(value, int) and value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
     return require_id(name, str(value))
 
 

@@ -8,6 +8,7 @@ a wait runs and cancels the wait as soon as the client is gone, so a
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
@@ -46,14 +47,23 @@ async def stop_on_disconnect(
     With Starlette, read the request body before the wait: ``is_disconnected()`` takes the
     next ASGI message, and a body not yet read would be lost to it.
     """
-    if not (poll_interval > 0 and math.isfinite(poll_interval)):
-        raise ValueError(f"poll_interval must be a finite number > 0, got {poll_interval!r}")
+    try:
+        _check(request, poll_interval)
+    except BaseException:
+        if inspect.iscoroutine(wait):
+            wait.close()  # refused before it ran: no "never awaited" warning on top
+        raise
     awaitable = wait() if callable(wait) else wait
+    if not inspect.isawaitable(awaitable):
+        raise TypeError(
+            f"wait must be an awaitable or a function returning one, got {type(awaitable).__name__}"
+        )
     failure: Exception | None = None
     results: list[T] = []
+    watcher: list[Exception] = []
     async with anyio.create_task_group() as group:
         with anyio.CancelScope() as waiting:
-            group.start_soon(_watch, request, waiting, poll_interval)
+            group.start_soon(_watch, request, waiting, poll_interval, watcher)
             try:
                 results.append(await awaitable)
             except Exception as exc:
@@ -62,13 +72,32 @@ async def stop_on_disconnect(
         group.cancel_scope.cancel()  # the watcher is no longer needed
     if failure is not None:
         raise failure
+    if watcher and not results:
+        raise watcher[0]  # is_disconnected() itself failed: the caller sees it unwrapped
     if not results:
         raise RequestDisconnectedError("the HTTP client went away; the wait was stopped")
     return results[0]
 
 
-async def _watch(request: Disconnectable, waiting: anyio.CancelScope, interval: float) -> None:
+def _check(request: object, poll_interval: object) -> None:
+    if not callable(getattr(request, "is_disconnected", None)):
+        raise TypeError(
+            "request must have an async is_disconnected() (a Starlette or FastAPI Request), "
+            f"got {type(request).__name__}"
+        )
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float):
+        raise TypeError(f"poll_interval must be a number, got {type(poll_interval).__name__}")
+    if not (poll_interval > 0 and math.isfinite(poll_interval)):
+        raise ValueError(f"poll_interval must be a finite number > 0, got {poll_interval!r}")
+
+
+async def _watch(
+    request: Disconnectable, waiting: anyio.CancelScope, interval: float, failed: list[Exception]
+) -> None:
     # is_disconnected() only looks (it never blocks), so there is nothing to wait on: poll.
-    while not await request.is_disconnected():  # noqa: ASYNC110
-        await anyio.sleep(interval)
+    try:
+        while not await request.is_disconnected():  # noqa: ASYNC110
+            await anyio.sleep(interval)
+    except Exception as exc:  # the request's own failure: stop the wait, raise it unwrapped
+        failed.append(exc)
     waiting.cancel()

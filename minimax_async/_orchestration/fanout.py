@@ -11,13 +11,22 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.abc
 import attrs
 
+from .. import _validate as check
 from .._exceptions import ClientClosedError, RunError, WaitTimeoutError
 from .._records import Annotation, Message, Run
 from .._tracing import traced
@@ -27,7 +36,15 @@ from .tools import ToolMapping
 if TYPE_CHECKING:
     from .._resources.threads import Threads
 
-__all__ = ["Checkpoint", "FanOutClient", "Progress", "RunInput", "RunResult", "fan_out"]
+__all__ = [
+    "Checkpoint",
+    "FanOutClient",
+    "Progress",
+    "RunInput",
+    "RunResult",
+    "check_fan_out",
+    "fan_out",
+]
 
 
 class FanOutClient(Protocol):
@@ -123,16 +140,23 @@ async def fan_out(
     Without *keep_results* nothing outlives its ``on_result`` call: memory stays bounded by
     ``concurrency`` however many inputs there are, and the list returned is empty.
     """
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    check_fan_out(
+        inputs,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        on_result=on_result,
+        checkpoint=checkpoint,
+    )
     pipeline = _Pipeline(client, assistant_id, tools, timeout, policy, checkpoint)
     results: list[RunResult] = []
     slots = anyio.Semaphore(concurrency)
     abort: list[BaseException] = []
 
-    async def work(index: int, item: RunInput, group: anyio.abc.TaskGroup) -> None:
+    async def work(
+        index: int, item: RunInput, duplicate: ValueError | None, group: anyio.abc.TaskGroup
+    ) -> None:
         try:
-            result = await pipeline.run(index, item)
+            result = await pipeline.run(index, item, duplicate)
             if keep_results:
                 results.append(result)
             if on_result is not None:
@@ -154,14 +178,20 @@ async def fan_out(
         try:
             async with contextlib.aclosing(_aiter(inputs)) as source:
                 index = 0
+                keys = _Keys()
                 async for raw in source:
                     item = _as_input(raw, index)
+                    try:
+                        keys.claim(item, index)
+                        duplicate = None
+                    except ValueError as exc:  # that input's failure: its result says so
+                        duplicate = exc
                     # Inputs are pulled only when a worker is free: a huge input stays on disk.
                     await slots.acquire()
                     if abort:
                         slots.release()
                         break
-                    group.start_soon(work, index, item, group)
+                    group.start_soon(work, index, item, duplicate, group)
                     index += 1
         except Exception as exc:  # a bad input or a failing source: stop, raise it unwrapped
             abort.append(exc)
@@ -170,6 +200,57 @@ async def fan_out(
         raise abort[0]
     results.sort(key=lambda r: r.index)
     return results
+
+
+def check_fan_out(
+    inputs: object,
+    *,
+    concurrency: object,
+    fail_fast: object,
+    on_result: object,
+    checkpoint: object,
+) -> None:
+    """Refuse fan-out arguments that cannot work, before anything is created.
+
+    Inputs given as a list or tuple are checked whole here; inputs from an iterator are
+    checked as they are pulled (a bad one stops the batch, raised as it is).
+    """
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    if not isinstance(fail_fast, bool):
+        raise TypeError(f"fail_fast must be a bool, got {type(fail_fast).__name__}")
+    if on_result is not None and not callable(on_result):
+        raise TypeError(f"on_result must be callable, got {type(on_result).__name__}")
+    if checkpoint is not None and not all(
+        callable(getattr(checkpoint, name, None)) for name in ("load", "save")
+    ):
+        raise TypeError(
+            "checkpoint must have load(key) and async save(key, progress), "
+            f"got {type(checkpoint).__name__}"
+        )
+    if isinstance(inputs, Sequence) and not isinstance(inputs, str | bytes):
+        keys = _Keys()
+        for index, raw in enumerate(inputs):
+            item = _as_input(raw, index)
+            _check_input(item, index)
+            keys.claim(item, index)
+
+
+class _Keys:
+    """The keys of a batch's inputs so far: two inputs under one key would share progress.
+
+    With a checkpoint the second would resume the first's run and its own message would never
+    be sent; without one, two results would carry the same key.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def claim(self, item: RunInput, index: int) -> None:
+        key = item.key or str(index)
+        first = self._seen.setdefault(key, index)
+        if first != index:
+            raise ValueError(f"inputs[{index}] has the key {key!r} of inputs[{first}]")
 
 
 async def _aiter(
@@ -184,11 +265,23 @@ async def _aiter(
 
 
 def _as_input(raw: str | RunInput, index: int) -> RunInput:
+    """The input at *index* as a keyed ``RunInput`` (anything else stops the batch)."""
     if isinstance(raw, str):
         return RunInput(content=raw, key=str(index))
-    if isinstance(raw, RunInput):
-        return raw if raw.key is not None else attrs.evolve(raw, key=str(index))
-    raise TypeError(f"inputs[{index}] must be a str or RunInput, got {type(raw).__name__}")
+    if not isinstance(raw, RunInput):
+        raise TypeError(f"inputs[{index}] must be a str or RunInput, got {type(raw).__name__}")
+    if raw.key is not None and not isinstance(raw.key, str):
+        raise TypeError(f"inputs[{index}].key must be a str, got {type(raw.key).__name__}")
+    return raw if raw.key is not None else attrs.evolve(raw, key=str(index))
+
+
+def _check_input(item: RunInput, index: int) -> None:
+    """Refuse an input its message create would refuse, before its thread is created."""
+    name = f"inputs[{index}]"
+    check.non_empty_str(f"{name}.content", item.content)
+    if item.metadata is not None:
+        check.json_object(f"{name}.metadata", item.metadata)
+    check.file_ids(item.file_ids, name=f"{name}.file_ids")
 
 
 class _Pipeline:
@@ -214,11 +307,15 @@ class _Pipeline:
         if self.checkpoint is not None:
             await self.checkpoint.save(key, progress)
 
-    async def run(self, index: int, item: RunInput) -> RunResult:
+    async def run(self, index: int, item: RunInput, refused: ValueError | None = None) -> RunResult:
         """Take one input as far as it goes; any failure of its own becomes its result."""
         key = item.key or str(index)
         progress = Progress()
         try:
+            # A bad input fails alone, before anything is created for it.
+            if refused is not None:
+                raise refused
+            _check_input(item, index)
             progress = (self.checkpoint.load(key) if self.checkpoint else None) or Progress()
             run = await self._start(key, item, progress)
             deadline = math.inf if self.timeout is None else self.timeout

@@ -40,6 +40,9 @@ def check_tools(tools: object) -> None:
     if not isinstance(tools, Mapping):
         raise TypeError(f"tools must be a mapping of name -> callable, got {type(tools).__name__}")
     for name, function in tools.items():
+        if not isinstance(name, str):
+            # Tool calls name their function with a str: this entry could never be called.
+            raise TypeError(f"tools keys must be tool names (str), got {type(name).__name__}")
         if not callable(function):
             raise TypeError(f"tools[{name!r}] is not callable")
 

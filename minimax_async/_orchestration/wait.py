@@ -25,8 +25,10 @@ import anyio
 import anyio.lowlevel
 import attrs
 
+from .. import _validate as check
 from .._clock import Clock, clock_deadline
 from .._exceptions import (
+    APIResponseValidationError,
     AssistantIndexingError,
     MiniMaxError,
     RunCancelledError,
@@ -128,6 +130,9 @@ class WaitDriver:
         policy: WaitPolicy | None,
     ) -> Assistant:
         """Poll an assistant until it is ready (see ``Assistants.wait_until_ready``)."""
+        check.seconds("timeout", timeout)
+        if policy is not None:
+            check.instance("policy", policy, WaitPolicy)
         chosen = self.policy if policy is None else on_clock(policy, self.policy.clock)
         return await wait_for_assistant(assistants, assistant_id, timeout=timeout, policy=chosen)
 
@@ -139,11 +144,16 @@ def check_wait_options(options: WaitOptions) -> None:
         raise ValueError(f"target must be 'completed' or 'requires_action', got {target!r}")
     if options.tool_errors not in ("return", "raise"):
         raise ValueError(f"tool_errors must be 'return' or 'raise', got {options.tool_errors!r}")
-    if timeout is not None and (math.isnan(timeout) or timeout < 0):
-        raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
+    check.seconds("timeout", timeout)
     check_tools(options.tools)
     if policy is not None and not isinstance(policy, WaitPolicy):
         raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
+    if options.on_status is not None and not callable(options.on_status):
+        raise TypeError(f"on_status must be callable, got {type(options.on_status).__name__}")
+    if options.cancel_on_exit is not None and not isinstance(options.cancel_on_exit, bool):
+        raise TypeError(
+            f"cancel_on_exit must be a bool or None, got {type(options.cancel_on_exit).__name__}"
+        )
 
 
 @traced("minimax.run.wait_until", lambda a: _run_attributes(a["run"], a["options"].target))
@@ -285,9 +295,18 @@ class _RunWaiter:
         )
         self.estimates: PhaseEstimates = driver.estimates
         self.last: Run = Run(id="")
+        self.thread_id = self.run_id = ""
 
     async def drive(self, run: Run, target: str) -> Run:
         self.last = run
+        # Every poll and submit names the run the caller waits on, whatever the answers say.
+        self.thread_id, self.run_id = run.thread_id, run.id
+        if not run.thread_id:
+            # The answer this run came from left its thread out: it cannot be polled.
+            raise APIResponseValidationError(
+                f"run {run.id} has no thread_id, so it cannot be polled",
+                body="thread_id=''",
+            )
         await self._notify(run)
         # A run still queued was (most likely) just created: its first phase can be timed.
         start = self.policy.clock.now() if run.status == "queued" else None
@@ -308,7 +327,8 @@ class _RunWaiter:
             error = _ERRORS.get(status)
             if error is not None:
                 raise error(run)
-            if status == "requires_action" and run.tool_calls:
+            if status == "requires_action":
+                _check_tool_calls(run)
                 phase.ended(self.policy.clock.now())
                 run = await self._answer(run)
                 resumed = self.policy.clock.now()
@@ -322,7 +342,9 @@ class _RunWaiter:
             # cancelled runs on until its next wait: do not let that be a poll of a dead wait.
             await anyio.lowlevel.checkpoint_if_cancelled()
             try:
-                polled = await self.runs.retrieve(run.thread_id, run.id, priority=Priority.POLL)
+                polled = await self.runs.retrieve(
+                    self.thread_id, self.run_id, priority=Priority.POLL
+                )
             except MiniMaxError as exc:
                 failures += 1
                 if failures > self.policy.max_poll_failures or not is_retryable(
@@ -332,6 +354,7 @@ class _RunWaiter:
                 logger.info("poll %d of run %s failed, polling on: %s", failures, run.id, exc)
                 continue
             failures = 0
+            self._check_same_run(polled, "GET", "/threads/run/retrieve")
             if polled.status not in _PHASE_ENDS:
                 phase.missed(self.policy.clock.now())
             run = polled
@@ -351,8 +374,51 @@ class _RunWaiter:
 
     async def _answer(self, run: Run) -> Run:
         tool_outputs = await self.tool_caller.outputs(run)
-        return await self.runs.submit_tool_outputs(
-            run.thread_id, run.id, tool_outputs=tool_outputs, exactly_once=True
+        answered = await self.runs.submit_tool_outputs(
+            self.thread_id, self.run_id, tool_outputs=tool_outputs, exactly_once=True
+        )
+        self._check_same_run(answered, "POST", "/threads/run/submit_tool_outputs")
+        return answered
+
+    def _check_same_run(self, snapshot: Run, method: str, url: str) -> None:
+        """Refuse an answer about another run: the wait would follow it and report on it.
+
+        An id the answer leaves out (``""``) is taken as the one asked for.
+        """
+        for field, asked, said in (
+            ("id", self.run_id, snapshot.id),
+            ("thread_id", self.thread_id, snapshot.thread_id),
+        ):
+            if said and said != asked:
+                raise APIResponseValidationError(
+                    f"the answer about run {self.run_id} on {self.thread_id} describes another "
+                    f"run ({field} {said!r}); the wait stopped rather than follow it",
+                    body=f"{field}={said!r}",
+                    method=method,
+                    url=url,
+                )
+
+
+def _check_tool_calls(run: Run) -> None:
+    """Refuse a ``requires_action`` snapshot whose tool calls cannot be answered.
+
+    Without tool calls there is nothing to submit, and two calls with one id cannot both be
+    answered: either way the run could never go on, so the wait stops at once rather than
+    poll until its timeout (or forever, without one).
+    """
+    ids = [call.id for call in run.tool_calls]
+    problem = ""
+    if not ids:
+        problem = "names no tool calls"
+    elif len(set(ids)) != len(ids):
+        repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
+        problem = f"names tool call id(s) {', '.join(map(repr, repeated))} more than once"
+    if problem:
+        raise APIResponseValidationError(
+            f"run {run.id} requires action but {problem}, so it cannot be answered",
+            body=f"tool_call_ids={ids!r}"[:1000],
+            method="GET",
+            url="/threads/run/retrieve",
         )
 
 
@@ -375,8 +441,7 @@ async def wait_for_assistant(
     policy: WaitPolicy,
 ) -> Assistant:
     """Poll an assistant until it is ``available``; see ``Assistants.wait_until_ready``."""
-    if timeout is not None and (math.isnan(timeout) or timeout < 0):
-        raise ValueError(f"timeout must be >= 0 or None, got {timeout}")
+    check.seconds("timeout", timeout)
     if not isinstance(policy, WaitPolicy):
         raise TypeError(f"policy must be a WaitPolicy, got {type(policy).__name__}")
     interval = policy.first_poll

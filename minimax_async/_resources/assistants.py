@@ -186,6 +186,11 @@ class Assistants(Resource):
         # MiniMax requires these on every modify: refuse None rather than send without them.
         check.non_empty_str("name", name)
         check.text("instructions", instructions)
+        if t2a_option is not None:
+            # MiniMax marks these required inside a modify's t2a_option: refused here, unsent.
+            option = check.json_object("t2a_option", t2a_option)
+            for key in ("model", "voice_id"):
+                check.non_empty_str(f"t2a_option[{key!r}]", option.get(key))
         body = {
             "id": check.require_id("assistant_id", assistant_id),
             **_assistant_body(

@@ -56,6 +56,8 @@ class _ChatAPI(Resource):
     async def _complete(
         self, body: dict[str, Any], cls: type[T], *, stream: bool, options: CallOptions
     ) -> T | Stream[T]:
+        if not isinstance(stream, bool):  # "no" is truthy: it would open a stream
+            raise TypeError(f"stream must be a bool, got {type(stream).__name__}")
         if stream:
             body["stream"] = True
         call = Call(Method.POST, self.path, json=body, idempotent=True, priority=Priority.WRITE)

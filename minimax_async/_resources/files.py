@@ -138,7 +138,14 @@ class Files(Resource):
                 raise ValueError(f"destination is a directory: {str(path)!r}")
             partial = path.with_name(path.name + ".part")
             try:
-                async with await anyio.open_file(partial, "wb") as handle:
+                opened = await anyio.open_file(partial, "wb")
+            except OSError as exc:
+                # Nothing was sent: a destination that cannot be written is a bad argument.
+                raise check.UnwritableFileError(
+                    exc.errno, f"destination cannot be written: {exc.strerror}", str(partial)
+                ) from exc
+            try:
+                async with opened as handle:
                     written = await requester.download(call, options, handle.write)
                 await partial.replace(path)
             except BaseException:
@@ -154,6 +161,12 @@ class Files(Resource):
                 "destination must be a path or a binary file object, "
                 f"got {type(destination).__name__}"
             )
+        # Found out before the request, not at the first piece of the answer.
+        if getattr(destination, "closed", False) is True:
+            raise ValueError("destination is a closed file object")
+        writable = getattr(destination, "writable", None)
+        if callable(writable) and writable() is False:
+            raise ValueError("destination is not open for writing (open it with 'wb')")
 
         async def write_piece(piece: bytes) -> None:
             write(piece)

@@ -237,7 +237,7 @@ class Runs(Resource):
             metadata=metadata,
             truncation_strategy=truncation_strategy,
         )
-        if isinstance(messages, str | bytes | Mapping):
+        if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
             raise TypeError(f"messages must be a list of messages, got {type(messages).__name__}")
         items = [
             {"type": _STREAM_TEXT, "role": "user", "content": check.non_empty_str("messages", m)}
@@ -248,6 +248,7 @@ class Runs(Resource):
         if not items:
             raise ValueError("messages must not be empty")
         body["messages"] = items
+        check.instance("audio", audio, bool)
         body["stream"] = _STREAM_TEXT_AND_AUDIO if audio else _STREAM_TEXT
         if t2a_option is not None:
             body["t2a_option"] = check.json_object("t2a_option", t2a_option)
