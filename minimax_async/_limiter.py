@@ -34,6 +34,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
+from . import _validate as check
 from ._clock import EVENT_LOOP_CLOCK
 from ._shared_budget import Learning, SharedBudget
 
@@ -93,10 +94,16 @@ class RateLimit:
     shared_timeout: float = attrs.field(default=0.25, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
-        if self.max_in_flight is not None and self.max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be >= 1 or None, got {self.max_in_flight}")
+        if self.max_in_flight is not None:
+            check.int_at_least("max_in_flight", self.max_in_flight, 1)
+        for name in ("rpm", "min_rpm", "cooldown", "shared_timeout"):
+            value = getattr(self, name)
+            if value is not None:
+                check.finite_number(name, value)
         if self.rpm is not None and self.rpm <= 0:
             raise ValueError(f"rpm must be > 0 or None, got {self.rpm}")
+        if self.cooldown < 0:
+            raise ValueError(f"cooldown must be >= 0, got {self.cooldown}")
         if self.min_rpm <= 0:
             raise ValueError(f"min_rpm must be > 0, got {self.min_rpm}")
         if not self.shared_timeout > 0:

@@ -673,3 +673,32 @@ async def test_a_failing_is_disconnected_is_raised_unwrapped() -> None:
 
     with pytest.raises(ConnectionResetError, match="gone"):
         await mm.stop_on_disconnect(Broken(), forever())
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs", "error", "named"),
+    [
+        (mm.WaitPolicy, {"first_poll": float("nan")}, ValueError, "first_poll"),
+        (mm.WaitPolicy, {"first_poll": float("inf")}, ValueError, "first_poll"),
+        (mm.WaitPolicy, {"first_poll": "1"}, TypeError, "first_poll"),
+        (mm.WaitPolicy, {"growth": float("nan")}, ValueError, "growth"),
+        (mm.WaitPolicy, {"scout_growth": float("nan")}, ValueError, "scout_growth"),
+        (mm.WaitPolicy, {"tool_concurrency": True}, TypeError, "tool_concurrency"),
+        (mm.WaitPolicy, {"tool_concurrency": 1.5}, TypeError, "tool_concurrency"),
+        (mm.WaitPolicy, {"cancel_on_exit": "yes"}, TypeError, "cancel_on_exit"),
+        (mm.WaitPolicy, {"adaptive": "x"}, TypeError, "adaptive"),
+        (mm.WaitPolicy, {"max_poll_failures": -1}, ValueError, "max_poll_failures"),
+        (mm.WaitPolicy, {"max_poll_failures": "x"}, TypeError, "max_poll_failures"),
+        (mm.RateLimit, {"max_in_flight": 1.5}, TypeError, "max_in_flight"),
+        (mm.RateLimit, {"max_in_flight": True}, TypeError, "max_in_flight"),
+        (mm.RateLimit, {"rpm": float("nan")}, ValueError, "rpm"),
+        (mm.RateLimit, {"rpm": "600"}, TypeError, "rpm"),
+        (mm.RateLimit, {"cooldown": -1.0}, ValueError, "cooldown"),
+    ],
+)
+def test_a_policy_knob_of_the_wrong_type_or_not_finite_is_refused_naming_it(
+    make: Any, kwargs: dict[str, Any], error: type[Exception], named: str
+) -> None:
+    """WaitPolicy and RateLimit refuse a string, a bool for an int, NaN or inf, by name."""
+    with pytest.raises(error, match=named):
+        make(**kwargs)

@@ -27,6 +27,7 @@ from typing import Final
 import anyio
 import attrs
 
+from .. import _validate as check
 from .._clock import EVENT_LOOP_CLOCK, Clock, clock_deadline
 
 __all__ = ["Phase", "PhaseEstimates", "WaitPolicy", "on_clock"]
@@ -92,14 +93,29 @@ class WaitPolicy:
     clock: Clock = attrs.field(default=EVENT_LOOP_CLOCK, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        # Types first, so a string or NaN is named rather than failing a comparison, or a
+        # wait long after it started.
+        for name in (
+            "first_poll",
+            "scout_poll",
+            "scout_growth",
+            "growth",
+            "min_interval",
+            "max_interval",
+            "jitter",
+            "cancel_timeout",
+        ):
+            check.finite_number(name, getattr(self, name))
+        check.flag("adaptive", self.adaptive)
+        check.flag("cancel_on_exit", self.cancel_on_exit)
+        check.int_at_least("tool_concurrency", self.tool_concurrency, 1)
+        check.int_at_least("max_poll_failures", self.max_poll_failures, 0)
         if not 0 < self.min_interval <= self.max_interval:
             raise ValueError("need 0 < min_interval <= max_interval")
         if self.first_poll < 0 or self.scout_poll < 0:
             raise ValueError("need first_poll >= 0 and scout_poll >= 0")
         if self.growth < 1 or self.scout_growth < 1 or not 0 <= self.jitter < 1:
             raise ValueError("need growth >= 1, scout_growth >= 1 and 0 <= jitter < 1")
-        if self.tool_concurrency < 1:
-            raise ValueError("tool_concurrency must be >= 1")
         if not self.cancel_timeout >= 0:
             raise ValueError("need cancel_timeout >= 0")
         if not isinstance(self.clock, Clock):
