@@ -34,7 +34,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
-from . import _validate as check
+from . import _knobs as check
 from ._clock import EVENT_LOOP_CLOCK
 from ._shared_budget import Learning, SharedBudget
 

@@ -359,31 +359,6 @@ def positive_int(name: str, value: object) -> int:
     return value
 
 
-def finite_number(name: str, value: object) -> float:
-    """Return a real, finite number (not a bool, not NaN or infinite): a policy's knob."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
-    return float(value)
-
-
-def int_at_least(name: str, value: object, minimum: int) -> int:
-    """Return an int (not a bool) >= *minimum*."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def flag(name: str, value: object) -> bool:
-    """Return *value* if it is a bool (``"yes"`` and ``1`` are not)."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-    return value
-
-
 def file_size(name: str, size: int) -> None:
     """Refuse uploads larger than MiniMax accepts (512 MB)."""
     if size > MAX_FILE_BYTES:

@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_shard",
                 "_hooks",
                 "_tracing",
+                "_knobs",
             }
         ),
     ),

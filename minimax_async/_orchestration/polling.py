@@ -27,7 +27,7 @@ from typing import Final
 import anyio
 import attrs
 
-from .. import _validate as check
+from .. import _knobs as check
 from .._clock import EVENT_LOOP_CLOCK, Clock, clock_deadline
 
 __all__ = ["Phase", "PhaseEstimates", "WaitPolicy", "on_clock"]
