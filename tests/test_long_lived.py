@@ -7,6 +7,7 @@ import gc
 import json
 import tracemalloc
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -327,3 +328,23 @@ async def test_the_bulk_journal_holds_only_the_inputs_not_yet_written(
         again = await run_bulk(client, reporter=Watching(), **common)
     assert again.skipped == INPUTS
     assert held == [0]
+
+
+@pytest.mark.anyio
+async def test_a_fan_out_keeping_no_results_remembers_no_keys_of_an_iterator() -> None:
+    """keep_results=False over an iterator: a repeated key is not remembered (memory stays flat),
+    while the default still refuses it as that input's result."""
+
+    def inputs() -> Iterator[RunInput]:
+        yield RunInput("a", key="same")
+        yield RunInput("b", key="same")
+
+    seen: list[RunResult] = []
+    async with make_fake().client(wait_policy=FAST) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat")
+        kept = await client.fan_out(inputs(), assistant=assistant.id)
+        await client.fan_out(
+            inputs(), assistant=assistant.id, on_result=seen.append, keep_results=False
+        )
+    assert [r.status for r in kept] == ["completed", "error"]
+    assert [r.status for r in seen] == ["completed", "completed"]

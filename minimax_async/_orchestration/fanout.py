@@ -138,7 +138,8 @@ async def fan_out(
     """Run every input; see ``AsyncMiniMax.fan_out`` for the contract.
 
     Without *keep_results* nothing outlives its ``on_result`` call: memory stays bounded by
-    ``concurrency`` however many inputs there are, and the list returned is empty.
+    ``concurrency`` however many inputs there are, and the list returned is empty; inputs
+    pulled from an iterator are then not checked for a repeated key (a list still is).
     """
     check_fan_out(
         inputs,
@@ -178,14 +179,17 @@ async def fan_out(
         try:
             async with contextlib.aclosing(_aiter(inputs)) as source:
                 index = 0
-                keys = _Keys()
+                # Every key is remembered to catch a repeated one, unless the caller keeps no
+                # results: then memory must not grow with the inputs (bulk checks its own).
+                keys = _Keys() if keep_results else None
                 async for raw in source:
                     item = _as_input(raw, index)
-                    try:
-                        keys.claim(item, index)
-                        duplicate = None
-                    except ValueError as exc:  # that input's failure: its result says so
-                        duplicate = exc
+                    duplicate = None
+                    if keys is not None:
+                        try:
+                            keys.claim(item, index)
+                        except ValueError as exc:  # that input's failure: its result says so
+                            duplicate = exc
                     # Inputs are pulled only when a worker is free: a huge input stays on disk.
                     await slots.acquire()
                     if abort:
