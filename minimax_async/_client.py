@@ -29,7 +29,7 @@ from ._orchestration.polling import WaitPolicy, on_clock
 from ._orchestration.tools import ToolMapping, check_tools
 from ._orchestration.wait import WaitDriver
 from ._raw import RawResponses
-from ._records import Assistant
+from ._records import DEFAULT_RUN_TIMEOUT, Assistant
 from ._requester import APIRequester, check_max_bytes, check_total_timeout, frozen_headers
 from ._resources.assistants import Assistants
 from ._resources.chat import Chat
@@ -294,7 +294,7 @@ class AsyncMiniMax:
         assistant: str | Assistant | Mapping[str, Any],
         tools: ToolMapping | None = None,
         concurrency: int = 32,
-        timeout: float | None = None,
+        timeout: float | None = DEFAULT_RUN_TIMEOUT,
         fail_fast: bool = False,
         on_result: ResultCallback | None = None,
         policy: WaitPolicy | None = None,
@@ -308,7 +308,9 @@ class AsyncMiniMax:
         reads the reply. Creates are exactly-once. A failed input gives a result with its
         ``status`` and ``error`` and the batch goes on, unless ``fail_fast`` (then the first
         failure is raised and the rest cancelled). ``on_result`` (sync or async) sees each
-        result as soon as it is final. *timeout* bounds each run's wait.
+        result as soon as it is final. *timeout* bounds each run's wait (an hour
+        unless given, ``None`` for no limit): a run that never ends becomes a ``"timeout"``
+        result.
 
         *assistant* is an id, an :class:`Assistant`, or the keyword arguments of
         ``assistants.create``: that assistant is created, awaited until ready, and kept.

@@ -66,7 +66,10 @@ async def clock_deadline(clock: Clock, seconds: float) -> AsyncIterator[anyio.Ca
 
     Like ``anyio.move_on_after`` (the scope's ``cancelled_caught`` says whether time ran
     out), but on any clock. On the event loop's clock it is ``move_on_after`` itself; on
-    another, a watcher task sleeps on that clock and cancels the scope.
+    another, a watcher task sleeps on that clock and cancels the scope. A clock with a
+    ``watch(seconds)`` (the emulator's ``ManualClock``) is watched with it: a wait for others
+    to move the clock on, which a clock that jumps at every sleep does not turn into a jump to
+    the deadline.
     """
     if isinstance(clock, EventLoopClock) or math.isinf(seconds):
         with anyio.move_on_after(seconds) as scope:
@@ -77,7 +80,8 @@ async def clock_deadline(clock: Clock, seconds: float) -> AsyncIterator[anyio.Ca
             async with anyio.create_task_group() as group:
 
                 async def expire() -> None:
-                    await clock.sleep(seconds)
+                    watch = getattr(clock, "watch", None)
+                    await (watch(seconds) if callable(watch) else clock.sleep(seconds))
                     scope.cancel()
 
                 group.start_soon(expire)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ._orchestration.polling import WaitPolicy
 
 __all__ = [
+    "DEFAULT_RUN_TIMEOUT",
     "TERMINAL_RUN_STATUSES",
     "Annotation",
     "Assistant",
@@ -541,6 +542,12 @@ class RunLastError:
     message: str = ""
 
 
+#: How long a run's wait (``run.wait_until``, each run of ``fan_out``) lasts unless told
+#: otherwise: a run the server never finishes must not hold its caller forever. An hour, so
+#: that a big batch whose runs queue for a tight rate budget is not cut short.
+DEFAULT_RUN_TIMEOUT: Final = 3600.0
+
+
 @attrs.frozen
 class WaitOptions:
     """How one ``wait_until`` waits: built once from its arguments and read by the wait loop.
@@ -551,7 +558,7 @@ class WaitOptions:
 
     target: str = "completed"
     tools: ToolMapping | None = None
-    timeout: float | None = None
+    timeout: float | None = DEFAULT_RUN_TIMEOUT
     policy: WaitPolicy | None = None
     on_status: RunObserver | None = None
     cancel_on_exit: bool | None = None
@@ -640,7 +647,7 @@ class Run:
         target: Literal["completed", "requires_action"] = "completed",
         *,
         tools: ToolMapping | None = None,
-        timeout: float | None = None,
+        timeout: float | None = DEFAULT_RUN_TIMEOUT,
         policy: WaitPolicy | None = None,
         on_status: RunObserver | None = None,
         cancel_on_exit: bool | None = None,
@@ -648,8 +655,10 @@ class Run:
     ) -> Run:
         """Poll the run, answering tool calls with *tools*, until it reaches *target*.
 
-        Returns the final snapshot. See ``minimax_async.WaitPolicy`` for the polling knobs and
-        the README for the full behaviour: tool dispatch, errors, deadlines and cancellation.
+        Returns the final snapshot. *timeout* (an hour unless given; ``None`` for no limit)
+        bounds the whole wait, tool calls included. See ``minimax_async.WaitPolicy`` for the
+        polling knobs and the README for the full behaviour: tool dispatch, errors, deadlines
+        and cancellation.
 
         Raises:
             RunFailedError, RunCancelledError, RunExpiredError: the run ended elsewhere.

@@ -342,6 +342,34 @@ async def test_a_retry_stopped_half_way_is_resumed_not_started_again(tmp_path: P
     assert fake.stats.created["run"] == 4 + 2
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_bulk_run_that_never_finishes_is_written_as_a_timeout_by_default(
+    tmp_path: Path,
+) -> None:
+    """bulk without --timeout gives up on a run after an hour and writes it with status timeout."""
+    clock = ManualClock(autojump=True)
+    fake = FakeMiniMax(clock=clock, latency=Latency(queued=1.0, in_progress=36_000.0))
+    inputs, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_inputs(inputs, 1)
+    policy = mm.WaitPolicy(max_interval=60.0)
+    async with fake.client(clock=clock, wait_policy=policy) as client:
+        assistant = (await client.assistants.create(**CONFIG)).id
+        began = clock.now()
+        await run_bulk(client, input_path=inputs, out_path=out, assistant_id=assistant)
+    (result,) = read_out(out)
+    assert result["status"] == "timeout"
+    assert 3600.0 <= clock.now() - began < 3700.0
+
+
+def test_bulk_timeout_takes_inf_for_no_limit() -> None:
+    """--timeout inf parses (no limit); no --timeout leaves the library's default in charge."""
+    parser = cli.build_parser()
+    base = ["bulk", "in.jsonl", "--assistant", "asst_1", "--out", "out.jsonl"]
+    assert parser.parse_args([*base, "--timeout", "inf"]).timeout == float("inf")
+    assert parser.parse_args(base).timeout is None
+
+
 def test_tools_are_imported_from_the_working_directory(served: FakeMiniMax, tmp_path: Path) -> None:
     """--tools mytools:TOOLS finds mytools.py in the directory the command runs from."""
     (tmp_path / "mytools.py").write_text(

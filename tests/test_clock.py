@@ -372,3 +372,31 @@ async def test_a_wait_policy_clock_wins_over_the_client_clock() -> None:
     assert isinstance(call.result, mm.Run)
     assert call.result.status == "completed"
     assert client_clock.now() == ManualClock().now()  # never moved
+
+
+@pytest.mark.anyio
+async def test_a_deadline_on_an_autojump_clock_passes_as_the_work_moves_time_along() -> None:
+    """On an autojump clock, a 5.5 s total timeout lets the retries' own 1 s backoffs move the
+    clock along (six attempts, 5 s) instead of jumping straight to the deadline at once."""
+    clock = ManualClock(autojump=True)
+    calls = 0
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(500, json=err(1000, "try again"))
+
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/threads/retrieve").mock(side_effect=refuse)
+        policy = mm.RetryPolicy(max_retries=100, base=1.0, cap=1.0, random=lambda: 1.0)
+        async with mm.AsyncMiniMax(
+            api_key=API_KEY, group_id=GROUP_ID, base_url=BASE_URL, clock=clock, retry=policy
+        ) as client:
+            began = clock.now()
+            with pytest.raises(mm.ServerError) as info:
+                await client.with_options(total_timeout=5.5).threads.retrieve("thread_1")
+    # At 0, 1, 2, 3, 4 and 5 s; a sixth backoff would end past the deadline, so the last
+    # answer's error is raised then.
+    assert calls == 6
+    assert info.value.retries_taken == 5
+    assert clock.now() - began == 5.0

@@ -263,6 +263,24 @@ async def test_rate_limit_answers_are_absorbed_when_retries_are_allowed() -> Non
 
 
 @pytest.mark.anyio
+async def test_a_run_that_never_finishes_becomes_a_timeout_result_by_default() -> None:
+    """Without a timeout, fan_out gives up on a run after an hour: the batch ends, that input's
+    result says ``timeout``; ``timeout=None`` waits the run out instead."""
+    clock = ManualClock(autojump=True)
+    fake = FakeMiniMax(clock=clock, latency=Latency(queued=1.0, in_progress=5_000.0))
+    policy = mm.WaitPolicy(max_interval=60.0)
+    async with fake.client(clock=clock, wait_policy=policy) as client:
+        assistant = await client.assistants.create(model="abab5.5-chat")
+        began = clock.now()
+        (bounded,) = await client.fan_out(["q"], assistant=assistant.id)
+        assert bounded.status == "timeout"
+        assert isinstance(bounded.error, mm.WaitTimeoutError)
+        assert 3600.0 <= clock.now() - began < 3700.0
+        (unbounded,) = await client.fan_out(["q"], assistant=assistant.id, timeout=None)
+    assert unbounded.status == "completed"
+
+
+@pytest.mark.anyio
 async def test_exactly_once_creates_hold_under_lost_answers(sleeps: SleepRecorder) -> None:
     """Drops after commit on every create leave exactly one message and one run per thread."""
     script = [

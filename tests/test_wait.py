@@ -704,6 +704,39 @@ async def test_a_timeout_on_a_manual_clock_raises_wait_timeout_error_when_it_pas
 
 
 @pytest.mark.anyio
+async def test_a_wait_given_no_timeout_ends_after_an_hour_of_a_run_that_never_finishes() -> None:
+    """wait_until without a timeout raises WaitTimeoutError once an hour has passed (on a
+    clock its own pauses move along), with the still running run attached."""
+    clock = ManualClock(autojump=True)
+    fake = FakeMiniMax(clock=clock, latency=Latency(queued=1.0, in_progress=36_000.0))
+    policy = mm.WaitPolicy(max_interval=60.0)
+    async with fake.client(clock=clock, wait_policy=policy) as client:
+        run = await start(client, "hello")
+        began = clock.now()
+        with pytest.raises(mm.WaitTimeoutError) as info:
+            await run.wait_until("completed")
+    assert info.value.run is not None
+    assert info.value.run.status == "in_progress"
+    assert 3600.0 <= clock.now() - began < 3700.0
+    # The hour passed poll by poll, not in one jump to the deadline.
+    assert fake.stats.requests["threads/run/retrieve"] >= 3600 / 60
+
+
+@pytest.mark.anyio
+async def test_a_wait_with_timeout_none_waits_past_an_hour() -> None:
+    """timeout=None opts out of the default: a run of about 5,000 s is waited for to its end."""
+    clock = ManualClock(autojump=True)
+    fake = FakeMiniMax(clock=clock, latency=Latency(queued=1.0, in_progress=5_000.0))
+    policy = mm.WaitPolicy(max_interval=60.0)
+    async with fake.client(clock=clock, wait_policy=policy) as client:
+        run = await start(client, "hello")
+        began = clock.now()
+        final = await run.wait_until("completed", timeout=None)
+    assert final.status == "completed"
+    assert clock.now() - began >= 5_000.0
+
+
+@pytest.mark.anyio
 async def test_a_tool_still_running_at_a_manual_clock_deadline_is_abandoned() -> None:
     """The wait's deadline covers its tools on the injected clock too: a tool that never
     returns is cancelled when the manual clock passes the timeout, and nothing is submitted."""

@@ -40,7 +40,12 @@ from .._exceptions import MiniMaxError
 from .._orchestration.fanout import Progress, RunInput, RunResult
 from .._orchestration.polling import WaitPolicy
 from .._orchestration.tools import ToolMapping
-from .._records import Annotation, FileCitationAnnotation, WebCitationAnnotation
+from .._records import (
+    DEFAULT_RUN_TIMEOUT,
+    Annotation,
+    FileCitationAnnotation,
+    WebCitationAnnotation,
+)
 from .._retry import RetryPolicy, is_retryable, outcome_unknown
 from .._shard import Shard
 
@@ -355,7 +360,7 @@ async def run_bulk(
     assistant_id: str,
     tools: ToolMapping | None = None,
     concurrency: int = 16,
-    timeout: float | None = None,
+    timeout: float | None = DEFAULT_RUN_TIMEOUT,
     retry_failed: bool = False,
     policy: WaitPolicy | None = None,
     reporter: Reporter | None = None,

@@ -287,7 +287,8 @@ def _run_bulk(args: argparse.Namespace) -> int:
                         assistant_id=assistant_id,
                         tools=tools,
                         concurrency=args.concurrency,
-                        timeout=args.timeout,
+                        # Not given: the library's run timeout (an hour); inf: no limit.
+                        **({} if args.timeout is None else {"timeout": args.timeout}),
                         retry_failed=args.retry_failed,
                         reporter=reporter,
                         shard=shard,
@@ -351,7 +352,11 @@ def add_bulk(subparsers: SubParsers) -> None:
         help="run only shard I of N (1-based) of the input, split by input id: N processes "
         "or machines work through one input file, each with its own OUT",
     )
-    parser.add_argument("--timeout", type=_non_negative, help="seconds to wait for each run")
+    parser.add_argument(
+        "--timeout",
+        type=_non_negative,
+        help="seconds to wait for each run (default 3600; inf for no limit)",
+    )
     parser.add_argument(
         "--tools", help="tool functions to answer tool calls with, as module:attribute"
     )

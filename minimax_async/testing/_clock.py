@@ -56,8 +56,10 @@ class ManualClock:
     ``advance(seconds)`` moves it forward and wakes any sleeper whose deadline has passed. With
     ``autojump=True`` a ``sleep`` advances the clock by itself and returns at once (handy for
     "slow response" faults in sequential tests); otherwise a sleeper waits until some other task
-    advances the clock far enough. Use it from the thread that runs the fake's event loop (the
-    server thread may read ``now()`` while a test thread calls ``advance``, which is safe).
+    advances the clock far enough. ``watch(seconds)`` waits without ever moving the clock: the
+    client's deadlines use it, so on an autojump clock they pass as the work's own sleeps move
+    time. Use it from the thread that runs the fake's event loop (the server thread may read
+    ``now()`` while a test thread calls ``advance``, which is safe).
     """
 
     def __init__(self, *, start: float = DEFAULT_MANUAL_START, autojump: bool = False) -> None:
@@ -86,6 +88,19 @@ class ManualClock:
             return
         if self._autojump:
             self.advance(seconds)
+            await anyio.lowlevel.checkpoint()
+            return
+        await self.watch(seconds)
+
+    async def watch(self, seconds: float) -> None:
+        """Wait until others have moved the clock on by `seconds`; never move it, even with
+        autojump.
+
+        The client's deadlines (a ``wait_until`` timeout, a ``total_timeout``) wait this way,
+        so on an autojump clock a deadline passes as the work's own sleeps move time along,
+        rather than the deadline jumping the clock to itself at once.
+        """
+        if seconds <= 0:
             await anyio.lowlevel.checkpoint()
             return
         entry = (self._now + seconds, anyio.Event())
