@@ -225,18 +225,10 @@ class Transport:
             span.answered(answer.status, data)
             return data
 
-        # As _retrying does, written out: this is every JSON call's path, one frame less.
+        # As _retrying does, written out: this is every JSON call's path, one frame less
+        # (_attempts is a plain function: it adds no frame to the awaited chain).
         with self.scrubber.active(), call_span(call, where) as span:
-            return await call_with_retries(
-                call,
-                request.where,
-                options,
-                attempt,
-                limiter=self.limiter,
-                counters=self.observer,
-                before_attempt=self._before_attempt,
-                self_bounded=self._send_bounded,
-            )
+            return await self._attempts(call, request, options, attempt, self._send_bounded)
 
     async def send_bytes(self, call: Call, options: RequestOptions) -> bytes:
         """Make *call* and return the raw body (file contents, at most 512 MB).

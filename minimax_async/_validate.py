@@ -18,6 +18,7 @@ import attrs
 import httpx
 
 from ._codes import MAX_FILE_BYTES
+from ._knobs import int_at_least
 
 __all__ = [
     "file_id_int_or_str",
@@ -352,11 +353,7 @@ def unit_interval(name: str, value: object) -> float:
 
 def positive_int(name: str, value: object) -> int:
     """Return an int > 0."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
+    return int_at_least(name, value, 1)
 
 
 def file_size(name: str, size: int) -> None:

@@ -140,14 +140,9 @@ async def fan_out(
     Without *keep_results* nothing outlives its ``on_result`` call: memory stays bounded by
     ``concurrency`` however many inputs there are, and the list returned is empty; inputs
     pulled from an iterator are then not checked for a repeated key (a list still is).
+    The caller has checked the arguments with :func:`check_fan_out` (before anything was
+    created, an assistant included): a list of inputs is walked once for that, not twice.
     """
-    check_fan_out(
-        inputs,
-        concurrency=concurrency,
-        fail_fast=fail_fast,
-        on_result=on_result,
-        checkpoint=checkpoint,
-    )
     pipeline = _Pipeline(client, assistant_id, tools, timeout, policy, checkpoint)
     results: list[RunResult] = []
     slots = anyio.Semaphore(concurrency)
