@@ -150,6 +150,24 @@ async def gzip_bomb(reader: Reader, writer: Writer) -> bool:
     return False
 
 
+async def layered_gzip_bomb(reader: Reader, writer: Writer) -> bool:
+    """256 MiB of JSON whitespace gzipped twice (``Content-Encoding: gzip, gzip``): 3 KB."""
+    inner = zlib.compressobj(1, zlib.DEFLATED, 31)
+    block = b" " * (1 << 20)
+    pieces = [inner.compress(b"{")]
+    pieces.extend(inner.compress(block) for _ in range(256))
+    pieces.append(inner.flush())
+    outer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    body = outer.compress(b"".join(pieces)) + outer.flush()
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip, gzip\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    with contextlib.suppress(ConnectionError, OSError):
+        await write(writer, head.encode() + body)
+    return False
+
+
 async def truncated_v2(reader: Reader, writer: Writer) -> bool:
     await write(writer, SSE_HEAD + frame(CHUNK) + frame(CHUNK))
     return False  # closed cleanly, without the final aggregate frame
@@ -227,6 +245,7 @@ HANDLERS: dict[str, Handler] = {
     "endless_chunked": endless_chunked,
     "broken_gzip": broken_gzip,
     "gzip_bomb": gzip_bomb,
+    "layered_gzip_bomb": layered_gzip_bomb,
     "truncated_v2": truncated_v2,
     "one_newline_v1": one_newline_v1,
     "keepalive_comments": keepalive_comments,
@@ -327,7 +346,7 @@ async def run_case(name: str, server: Server) -> dict[str, Any]:
     """Run *name* against *server*; return the outcome and what the client observed."""
     result: dict[str, Any] = {}
     quick: dict[str, Any] = {"timeout": 0.5} if name in TIMED_OUT else {}
-    if name in ("drip", "one_gib", "endless_chunked", "gzip_bomb"):
+    if name in ("drip", "one_gib", "endless_chunked", "gzip_bomb", "layered_gzip_bomb"):
         async with client_for(server, **quick) as client:
             await json_call(client)
     elif name == "broken_gzip":

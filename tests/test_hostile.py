@@ -77,6 +77,22 @@ def test_a_gzip_bomb_stops_at_max_response_bytes_after_decompression(backend: st
     assert "127.0.0.1" in report["detail"]
 
 
+@pytest.mark.parametrize("backend", ALL)
+def test_a_layered_gzip_bomb_never_inflates_past_the_limit_in_one_step(backend: str) -> None:
+    """3 KB gzipped twice into 256 MiB ends in our error with memory flat.
+
+    httpx inflated each layer of ``gzip, gzip`` whole, so the inner layer became 256 MiB
+    in one step (+512 MB); the httpx adapter decodes a bounded piece at a time and stops
+    at the limit. aiohttp reads only single codings: the body stays compressed, not JSON.
+    """
+    report = run("layered_gzip_bomb", backend)
+    if backend == "aiohttp":
+        assert report["outcome"] == "APIResponseValidationError"
+    else:
+        assert report["outcome"] == "ResponseTooLargeError"
+        assert report["limit"] == 32 << 20
+
+
 @pytest.mark.parametrize("backend", ADAPTERS)
 def test_a_broken_gzip_body_is_a_connection_error_retried_for_reads(backend: str) -> None:
     """A decoding failure is APIConnectionError, and a chat call is retried (3 requests)."""

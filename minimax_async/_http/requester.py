@@ -3,8 +3,9 @@
 :class:`HttpxRequester` is the adapter for httpx: the built-in pool (requests go straight to
 its transport), an injected ``httpx.AsyncClient``, or any httpx transport such as the
 emulator's in-process one. It adds the credentials at the last moment, reads bodies only up
-to a limit (``Content-Length`` first, then decoded bytes as they arrive, so a compressed
-bomb stops early) and turns every httpx failure into one of our errors.
+to a limit (``Content-Length`` first, then decoded bytes as they arrive, decompressed here a
+bounded piece at a time, so a compressed bomb stops early) and turns every httpx failure
+into one of our errors.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
 from typing import Any, Final, Protocol, cast
 
 import anyio
@@ -27,6 +28,7 @@ from .._exceptions import (
     headers_trace_ids,
 )
 from .._secrets import Scrubber
+from .decoding import BodyDecoder, DecodingFailed, decoder_for
 from .pool import PoolStats, PoolTransport
 from .wire import Answer, HttpRequest, Method, Where, check_size, too_large
 
@@ -269,13 +271,26 @@ def map_httpx_error(exc: Exception, where: Where) -> MiniMaxError:
         cls = APITimeoutError if timed_out else APIConnectionError
         return cls(f"{what} ({name})", outcome_unknown=unknown, method=method, url=url)
     if isinstance(exc, httpx.DecodingError):
-        return APIConnectionError(
-            f"the answer could not be decoded ({name}: {exc})",
-            outcome_unknown=unknown,
-            method=method,
-            url=url,
-        )
+        return decoding_error(f"{name}: {exc}", where)
     return UsageError(f"{name}: {exc}", method=method, url=url)
+
+
+def decoding_error(reason: str, where: Where) -> APIConnectionError:
+    """The error for an answer whose body cannot be decoded (retried for reads)."""
+    return APIConnectionError(
+        f"the answer could not be decoded ({reason})",
+        outcome_unknown=where.method == Method.POST,
+        method=where.method,
+        url=where.url,
+    )
+
+
+class _Chunks(Protocol):
+    """The body's pieces: httpx's raw byte iterator, or a body held in memory."""
+
+    def __anext__(self) -> Awaitable[bytes]: ...
+
+    def aclose(self) -> Awaitable[None]: ...
 
 
 class _HttpxStream:
@@ -284,8 +299,11 @@ class _HttpxStream:
     __slots__ = (
         "_chunks",
         "_closed",
+        "_decoder",
+        "_encoding",
         "_exhausted",
         "_owner",
+        "_pieces",
         "_response",
         "_where",
         "headers",
@@ -298,19 +316,62 @@ class _HttpxStream:
         self._owner = owner
         self.status = response.status_code
         self.headers: Mapping[str, str] = response.headers
-        # Decoded (decompressed) bytes, one network read at a time.
-        self._chunks = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
+        self._decoder: BodyDecoder | None = None
+        self._pieces: Iterator[bytes] | None = None
         self._closed = False
         self._exhausted = False
+        self._chunks: _Chunks
+        if response.is_stream_consumed:
+            # Built with its body in memory (a mock transport's answer): httpx has read and
+            # decoded it already.
+            self._chunks = _Once(response.content)
+            self._encoding: str | None = None
+        else:
+            # The bytes as they came off the network: this stream undoes the Content-Encoding
+            # itself, a bounded piece at a time (httpx would inflate each read whole).
+            # (httpx types it as an iterator; it is an async generator, with aclose.)
+            self._chunks = cast("_Chunks", response.aiter_raw())
+            self._encoding = response.headers.get("content-encoding")
 
     async def read(self) -> bytes:
+        if self._encoding is None:
+            # As sent (every answer of the API's own): each network read is a piece.
+            try:
+                return await anext(self._chunks)
+            except StopAsyncIteration:
+                self._exhausted = True
+                return b""
+            except (httpx.HTTPError, RuntimeError) as exc:
+                raise self._owner.error(exc, self._where) from exc
         try:
-            return await anext(self._chunks)
-        except StopAsyncIteration:
-            self._exhausted = True
-            return b""
-        except (httpx.HTTPError, RuntimeError) as exc:
-            raise self._owner.error(exc, self._where) from exc
+            return await self._read_decoded()
+        except DecodingFailed as exc:
+            raise decoding_error(str(exc), self._where) from None
+
+    async def _read_decoded(self) -> bytes:
+        if self._decoder is None:
+            decoder = decoder_for(self._encoding)
+            if decoder is None:  # only "identity" named
+                self._encoding = None
+                return await self.read()
+            self._decoder = decoder
+        while True:
+            if self._pieces is not None:
+                piece = next(self._pieces, None)
+                if piece is not None:
+                    return piece
+                self._pieces = None
+            if self._exhausted:
+                return b""
+            try:
+                raw = await anext(self._chunks)
+            except StopAsyncIteration:
+                self._exhausted = True
+                self._decoder.end()
+                return b""
+            except (httpx.HTTPError, RuntimeError) as exc:
+                raise self._owner.error(exc, self._where) from exc
+            self._pieces = self._decoder.feed(raw)
 
     async def read_all(self, limit: int | None) -> bytes:
         check_size(self.headers, limit, self._where)
@@ -378,6 +439,9 @@ class _Once(AsyncIterator[bytes]):
         if content is None:
             raise StopAsyncIteration
         return content
+
+    async def aclose(self) -> None:
+        self._content = None
 
 
 class URLCache:

@@ -31,6 +31,7 @@ from .._exceptions import (
 )
 from .._limiter import Priority
 from .._version import __version__
+from .decoding import ACCEPT_ENCODING
 
 __all__ = [
     "Answer",
@@ -145,7 +146,13 @@ class Answer:
         return 200 <= self.status < 300
 
 
-_BASE_HEADERS: Final = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+# Accept-Encoding names only what the adapters decode a bounded piece at a time (an
+# injected httpx client would otherwise offer br or zstd when their packages are installed).
+_BASE_HEADERS: Final = {
+    "User-Agent": USER_AGENT,
+    "Accept": "application/json",
+    "Accept-Encoding": ACCEPT_ENCODING,
+}
 _JSON_HEADERS: Final = {**_BASE_HEADERS, "Content-Type": "application/json"}
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
