@@ -168,6 +168,13 @@ async def layered_gzip_bomb(reader: Reader, writer: Writer) -> bool:
     return False
 
 
+async def not_http(reader: Reader, writer: Writer) -> bool:
+    """An answer that is not HTTP at all (the parser refuses its status line)."""
+    with contextlib.suppress(ConnectionError, OSError):
+        await write(writer, b"\x00\xff this is not HTTP\r\n\r\n")
+    return False
+
+
 async def truncated_v2(reader: Reader, writer: Writer) -> bool:
     await write(writer, SSE_HEAD + frame(CHUNK) + frame(CHUNK))
     return False  # closed cleanly, without the final aggregate frame
@@ -246,6 +253,7 @@ HANDLERS: dict[str, Handler] = {
     "broken_gzip": broken_gzip,
     "gzip_bomb": gzip_bomb,
     "layered_gzip_bomb": layered_gzip_bomb,
+    "not_http": not_http,
     "truncated_v2": truncated_v2,
     "one_newline_v1": one_newline_v1,
     "keepalive_comments": keepalive_comments,
@@ -349,7 +357,7 @@ async def run_case(name: str, server: Server) -> dict[str, Any]:
     if name in ("drip", "one_gib", "endless_chunked", "gzip_bomb", "layered_gzip_bomb"):
         async with client_for(server, **quick) as client:
             await json_call(client)
-    elif name == "broken_gzip":
+    elif name in ("broken_gzip", "not_http"):
         # A read (chat completions are safe to repeat) is retried on a decoding error.
         async with client_for(server, max_retries=2, retry=mm.RetryPolicy(base=0.0)) as client:
             await json_call(client)

@@ -103,6 +103,19 @@ def test_a_broken_gzip_body_is_a_connection_error_retried_for_reads(backend: str
 
 
 @pytest.mark.parametrize("backend", ALL)
+def test_an_answer_that_is_not_http_is_a_connection_error_retried_for_reads(backend: str) -> None:
+    """A status line the parser refuses is a broken answer on every backend (3 requests).
+
+    aiohttp reports it as a ClientResponseError with a status of its own (400); it used to
+    become UsageError, which is never retried and blamed the caller.
+    """
+    report = run("not_http", backend)
+    assert report["outcome"] == "APIConnectionError"
+    assert "the connection broke" in report["detail"]
+    assert report["requests"] == 3
+
+
+@pytest.mark.parametrize("backend", ALL)
 def test_a_v2_stream_cut_before_its_final_frame_raises_incomplete_stream(backend: str) -> None:
     """A clean close before the aggregate frame is IncompleteStreamError with the 2 frames."""
     report = run("truncated_v2", backend)

@@ -288,6 +288,17 @@ class AiohttpRequester:
             return APIConnectionError(
                 f"the connection broke ({name})", outcome_unknown=unknown, method=method, url=url
             )
+        if isinstance(exc, aiohttp.ClientResponseError):
+            # Redirects are not followed, so this is aiohttp's parser refusing the answer (a
+            # bad status line, an oversized header, a broken chunk): a broken answer, as
+            # httpx reports it, not a mistake of the caller. Its status (400) is aiohttp's
+            # own, never the server's, and its text quotes the server's bytes: neither is kept.
+            return APIConnectionError(
+                "the connection broke (the answer is not valid HTTP)",
+                outcome_unknown=unknown,
+                method=method,
+                url=url,
+            )
         if isinstance(exc, RuntimeError) and not isinstance(exc, aiohttp.ClientError):
             raise exc
         return UsageError(f"{name}: {exc}", method=method, url=url)
