@@ -30,7 +30,7 @@ from ._orchestration.tools import ToolMapping, check_tools
 from ._orchestration.wait import WaitDriver
 from ._raw import RawResponses
 from ._records import DEFAULT_RUN_TIMEOUT, Assistant
-from ._requester import APIRequester, check_max_bytes, check_total_timeout, frozen_headers
+from ._requester import APIRequester, check_deadline, check_max_bytes, frozen_headers
 from ._resources.assistants import Assistants
 from ._resources.chat import Chat
 from ._resources.embeddings import Embeddings
@@ -39,6 +39,7 @@ from ._resources.threads import Threads
 from ._retry import RetryPolicy
 from ._transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_STREAM_TIMEOUT,
     DEFAULT_TIMEOUT,
     RequestOptions,
     Transport,
@@ -90,6 +91,8 @@ class AsyncMiniMax:
         base_url: defaults to ``https://api.minimax.chat/v1``.
         timeout: per-attempt timeout in seconds (or an ``httpx.Timeout``; ``None``: none).
         total_timeout: a deadline for a whole call, retries included (``None``: none).
+        stream_timeout: the longest an event stream may last, from its request to its final
+            frame (default an hour; ``None``: no limit); ``total_timeout`` applies too.
         max_retries: retries after the first attempt (shortcut for ``retry=``).
         retry: the full retry policy (backoff base, cap, ``Retry-After`` ceiling, test hooks).
         rate_limit: the client-wide request budget shared by all calls, polls included
@@ -145,6 +148,7 @@ class AsyncMiniMax:
         limits: httpx.Limits | None = None,
         exactly_once: bool = True,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT,
         http_backend: str = "httpx",
         default_headers: Headers | None = None,
         hooks: Hooks | None = None,
@@ -183,7 +187,8 @@ class AsyncMiniMax:
         policy = RetryPolicy() if retry is None else check.instance("retry", retry, RetryPolicy)
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=max_retries)
-        check_total_timeout(total_timeout)
+        check_deadline("total_timeout", total_timeout)
+        check_deadline("stream_timeout", stream_timeout)
         if rate_limit is not None:
             check.instance("rate_limit", rate_limit, RateLimit)
         if wait_policy is not None:
@@ -217,6 +222,7 @@ class AsyncMiniMax:
             total_timeout=total_timeout,
             retry=policy,
             max_response_bytes=max_bytes,
+            stream_timeout=stream_timeout,
             clock=clock,
         )
         self._mount(
@@ -247,6 +253,7 @@ class AsyncMiniMax:
         exactly_once: bool | NotGiven = NOT_GIVEN,
         max_response_bytes: int | NotGiven | None = NOT_GIVEN,
         default_headers: Headers | NotGiven | None = NOT_GIVEN,
+        stream_timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncMiniMax:
         """Return a copy with other options that shares this client's pool, rate budget and clock.
 
@@ -263,6 +270,7 @@ class AsyncMiniMax:
             exactly_once=exactly_once,
             max_response_bytes=max_response_bytes,
             default_headers=default_headers,
+            stream_timeout=stream_timeout,
         )
         waits = self._waits
         if not isinstance(wait_policy, NotGiven):

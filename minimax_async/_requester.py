@@ -33,8 +33,8 @@ from ._types import NOT_GIVEN, NotGiven
 
 __all__ = [
     "APIRequester",
+    "check_deadline",
     "check_max_bytes",
-    "check_total_timeout",
     "frozen_headers",
     "parse",
 ]
@@ -44,11 +44,12 @@ T = TypeVar("T")
 _NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
-def check_total_timeout(value: object) -> None:
-    """Refuse a ``total_timeout`` that is not a positive number of seconds or ``None``."""
-    seconds = check.seconds("total_timeout", value)
+def check_deadline(name: str, value: object) -> None:
+    """Refuse a ``total_timeout`` or ``stream_timeout`` that is not a positive number of
+    seconds or ``None``."""
+    seconds = check.seconds(name, value)
     if seconds == 0:
-        raise ValueError("total_timeout must be > 0 or None, got 0")
+        raise ValueError(f"{name} must be > 0 or None, got 0")
 
 
 def check_max_bytes(value: object) -> int | None:
@@ -148,6 +149,7 @@ class APIRequester:
         exactly_once: bool | NotGiven = NOT_GIVEN,
         max_response_bytes: int | NotGiven | None = NOT_GIVEN,
         default_headers: Headers | NotGiven | None = NOT_GIVEN,
+        stream_timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> APIRequester:
         """Return a requester over the same transport with these options changed (checked here).
 
@@ -158,8 +160,11 @@ class APIRequester:
         if not isinstance(timeout, NotGiven):
             options = attrs.evolve(options, timeout=as_timeout(timeout))
         if not isinstance(total_timeout, NotGiven):
-            check_total_timeout(total_timeout)
+            check_deadline("total_timeout", total_timeout)
             options = attrs.evolve(options, total_timeout=total_timeout)
+        if not isinstance(stream_timeout, NotGiven):
+            check_deadline("stream_timeout", stream_timeout)
+            options = attrs.evolve(options, stream_timeout=stream_timeout)
         if not isinstance(retry, NotGiven):
             options = attrs.evolve(options, retry=check.instance("retry", retry, RetryPolicy))
         if not isinstance(max_retries, NotGiven):

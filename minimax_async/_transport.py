@@ -27,6 +27,7 @@ from ._http.pool import KEEPALIVE_EXPIRY, PoolStats, PoolTransport
 from ._http.requester import HttpxRequester, Requester, ResponseStream, URLCache, closed_error
 from ._http.retrying import (
     DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_STREAM_TIMEOUT,
     DEFAULT_TIMEOUT,
     RequestOptions,
     answer_seconds,
@@ -51,6 +52,7 @@ from ._tracing import call_span
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_STREAM_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "Call",
     "FrameStream",
@@ -265,8 +267,15 @@ class Transport:
         error body and raises the mapped error.
         """
         request = self._prepare(call)
-        total = options.total_timeout
-        deadline = None if total is None else anyio.current_time() + total
+        # Both bounds count from the request: the whole call's, and the stream's own (an hour
+        # by default, so that frames sent forever end too). The nearer one applies.
+        total, longest = options.total_timeout, options.stream_timeout
+        bound = (
+            (total, f"its total timeout of {total} s")
+            if longest is None or (total is not None and total <= longest)
+            else (longest, f"stream_timeout of {longest} s")
+        )
+        deadline = None if bound[0] is None else anyio.current_time() + bound[0]
 
         async def attempt(number: int) -> ResponseStream:
             stream = await self._requester.open(request, options.timeout, attempt=number)
@@ -291,7 +300,7 @@ class Transport:
                 is_final,
                 read_timeout=answer_seconds(options.timeout),
                 deadline=deadline,
-                total_timeout=total,
+                bound=bound[1],
                 orphans=self._orphans,
                 scrubber=self.scrubber,
                 span=span,

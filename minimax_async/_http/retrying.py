@@ -37,6 +37,7 @@ from .wire import Call, Method, Where
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_STREAM_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "RequestOptions",
     "answer_seconds",
@@ -50,6 +51,9 @@ R = TypeVar("R")
 DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
 #: The largest decoded JSON answer accepted by default (32 MiB).
 DEFAULT_MAX_RESPONSE_BYTES: Final = 32 << 20
+#: The longest an event stream may last by default, from its request to its final frame: an
+#: hour, far past any real answer, so that a server streaming frames forever ends too.
+DEFAULT_STREAM_TIMEOUT: Final = 3600.0
 
 
 @attrs.frozen
@@ -64,6 +68,7 @@ class RequestOptions:
     total_timeout: float | None = None
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
+    stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT
     clock: Clock = attrs.field(default=EVENT_LOOP_CLOCK, eq=False, repr=False)
 
 

@@ -1,7 +1,8 @@
 """The frames of one streamed answer, bounded in time and never holding a connection forever.
 
 Between two data frames at most the attempt's read timeout may pass (keep-alive comments
-do not count as progress), and the whole stream ends by the call's ``total_timeout``. A
+do not count as progress), and the whole stream ends by its deadline: the call's
+``total_timeout`` or the client's ``stream_timeout`` (an hour by default), the nearer. A
 stream that ends before its API's final frame raises ``IncompleteStreamError``, carrying the
 frames that arrived: the first ones, up to a fixed budget of their bytes, so that a server
 that never sends the final frame cannot grow the caller's memory without end. A stream
@@ -83,7 +84,7 @@ class FrameStream:
         *,
         read_timeout: float | None,
         deadline: float | None,
-        total_timeout: float | None,
+        bound: str,
         orphans: Orphans,
         scrubber: Scrubber | None = None,
         span: CallSpan = NULL_SPAN,
@@ -97,7 +98,7 @@ class FrameStream:
         self._is_final = is_final
         self._read_timeout = read_timeout
         self._deadline = deadline
-        self._total_timeout = total_timeout
+        self._bound = bound  # what set the deadline, for the error: "its total timeout of 5 s"
         self._decoder = FrameDecoder(where)
         self._ready: collections.deque[JSONObject] = collections.deque()
         self._received: list[JSONObject] = []  # kept for IncompleteStreamError
@@ -182,7 +183,7 @@ class FrameStream:
 
     def _timed_out(self) -> MiniMaxError:
         if self._deadline is not None and anyio.current_time() >= self._deadline:
-            reason = f"the stream did not end within its total timeout of {self._total_timeout} s"
+            reason = f"the stream did not end within {self._bound}"
         else:
             reason = f"no data frame arrived for {self._read_timeout} s"
         return APITimeoutError(
