@@ -268,6 +268,53 @@ async def test_a_connection_dropped_mid_stream_raises_a_connection_error() -> No
 
 
 @pytest.mark.anyio
+async def test_a_stream_broken_after_frames_is_incomplete_and_carries_them() -> None:
+    """A connection that breaks mid-stream raises IncompleteStreamError with what arrived,
+    as a clean close before the final frame does (the frames were also handed out)."""
+
+    class Broken(httpx.AsyncByteStream):
+        def __init__(self) -> None:
+            self._pieces = [sse(V1_FRAMES[:1]), sse(V1_FRAMES[1:2])]
+
+        def __aiter__(self) -> AsyncIterator[bytes]:
+            return self
+
+        async def __anext__(self) -> bytes:
+            if not self._pieces:
+                raise httpx.ReadError("connection reset by peer")
+            return self._pieces.pop(0)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Broken())
+
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        stream = await client.chat.v1.create(
+            model="abab5.5-chat", messages=[{"sender_type": "USER", "text": "x"}], stream=True
+        )
+        handed: list[object] = []
+
+        async def read_all() -> None:
+            async for chunk in stream:
+                handed.append(chunk)
+
+        with pytest.raises(mm.IncompleteStreamError) as caught:
+            await read_all()
+    assert len(handed) == 2
+    assert [frame["choices"] for frame in caught.value.frames] == [
+        V1_FRAMES[0]["choices"],
+        V1_FRAMES[1]["choices"],
+    ]
+    assert "the connection broke (ReadError)" in str(caught.value)
+    assert "after 2 frame(s)" in str(caught.value)
+    assert isinstance(caught.value.__cause__, mm.APIConnectionError)
+
+
+@pytest.mark.anyio
 async def test_closing_an_unread_stream_closes_the_response() -> None:
     """aclose() on a stream never iterated still releases its response."""
     closed = []

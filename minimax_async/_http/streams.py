@@ -19,7 +19,12 @@ from typing import Any, Final
 
 import anyio
 
-from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError
+from .._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    IncompleteStreamError,
+    MiniMaxError,
+)
 from .._secrets import Scrubber
 from .._tracing import NULL_SPAN, CallSpan
 from .requester import ResponseStream
@@ -159,7 +164,21 @@ class FrameStream:
                 # A read's frames are kept while the bytes before it are within budget:
                 # at most the budget and one read's worth.
                 keep = self._size <= KEEP_BYTES
-                chunk = await stream.read()
+                try:
+                    chunk = await stream.read()
+                except APITimeoutError:
+                    raise
+                except APIConnectionError as exc:
+                    if isinstance(exc, IncompleteStreamError):
+                        raise
+                    # Broken mid-stream (a reset, a bad chunk, a corrupt compressed body): as
+                    # incomplete as a clean close, and carrying what arrived the same way.
+                    raise incomplete(
+                        self._received,
+                        where,
+                        reason=f"the stream was cut ({exc.message})",
+                        arrived=self._arrived,
+                    ) from exc
                 if chunk:
                     self._size += len(chunk)
                     frames = self._decoder.feed(chunk)
