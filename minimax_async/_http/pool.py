@@ -9,6 +9,14 @@ happened on most calls at ten callers (``benchmarks/README.md``). Here every ori
 stack of idle connections: a request takes the one used last (checking only that one), and
 its response gives it back when it is closed.
 
+It also refuses answers nobody asked for. A server (or a proxy) that sends a second response
+after the first one, in the same packet, leaves it in the HTTP parser's buffer, where no
+check of the socket sees it; httpx's own pool then hands it to the next request on that
+connection as that request's answer (a call for ``thread_1`` returned ``thread_X``). Each
+connection here counts its socket reads: an answer whose headers needed no read after its
+request was sent was there before the request, so it is refused (``RemoteProtocolError``,
+retried like any broken connection) and the connection dropped.
+
 :class:`PoolTransport` is an ``httpx.AsyncBaseTransport`` built only from public parts:
 httpcore's ``AsyncHTTPConnection`` speaks HTTP/1.1 on each connection, and httpcore's
 errors are translated here into httpx's, so callers see exactly what httpx's own transport
@@ -17,8 +25,9 @@ would raise. Only the choice of connection is ours.
 
 from __future__ import annotations
 
+import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, Final
 
 import anyio
@@ -100,7 +109,8 @@ class PoolTransport(httpx.AsyncBaseTransport):
         # Keyed by (scheme, host, port): httpcore's Origin is not hashable.
         self._idle: dict[_Key, list[httpcore.AsyncHTTPConnection]] = {}
         self._idle_count = 0
-        self._open: set[httpcore.AsyncHTTPConnection] = set()
+        # Every open connection, with the counter of its socket reads.
+        self._open: dict[httpcore.AsyncHTTPConnection, _Reads] = {}
         self._waiters: deque[anyio.Event] = deque()
         self._closed = False
 
@@ -134,6 +144,8 @@ class PoolTransport(httpx.AsyncBaseTransport):
             extensions=request.extensions,
         )
         connection = await self._checkout(core_request, key, request)
+        reads = self._open[connection]
+        before = reads.count
         try:
             response = await connection.handle_async_request(core_request)
         except BaseException as exc:
@@ -143,6 +155,17 @@ class PoolTransport(httpx.AsyncBaseTransport):
             if self._closed:  # closed under this request: whatever broke, that is why
                 raise self._closed_error() from exc
             raise _as_httpx_error(exc, request) from exc
+        if before and reads.count == before:
+            # A reused connection (one that has read before: a fresh one can hold nothing)
+            # whose whole head was buffered before this request went out: a leftover answer.
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
+            await self._discard(connection)
+            raise httpx.RemoteProtocolError(
+                "the server sent an answer before this request (a leftover on a reused "
+                "connection); the connection was dropped",
+                request=request,
+            )
 
         async def release() -> None:
             await self._checkin(connection, key)
@@ -168,12 +191,14 @@ class PoolTransport(httpx.AsyncBaseTransport):
                     return connection
                 await self._discard(connection)
             if self._max_connections is None or len(self._open) < self._max_connections:
+                reads = _Reads()
                 connection = httpcore.AsyncHTTPConnection(
                     origin=core_request.url.origin,
                     ssl_context=self._ssl_context,
                     keepalive_expiry=self._keepalive_expiry,
+                    network_backend=_CountingBackend(reads),
                 )
-                self._open.add(connection)
+                self._open[connection] = reads
                 return connection
             if self._idle_count:
                 # At the cap, with idle connections to other origins: make room.
@@ -236,7 +261,7 @@ class PoolTransport(httpx.AsyncBaseTransport):
             await self._discard(connection)
 
     async def _discard(self, connection: httpcore.AsyncHTTPConnection) -> None:
-        self._open.discard(connection)
+        self._open.pop(connection, None)
         with anyio.CancelScope(shield=True):
             await connection.aclose()
         self._wake_one()
@@ -246,7 +271,7 @@ class PoolTransport(httpx.AsyncBaseTransport):
         self._closed = True
         self._idle.clear()
         self._idle_count = 0
-        connections, self._open = self._open, set()
+        connections, self._open = list(self._open), {}
         with anyio.CancelScope(shield=True):
             for connection in connections:
                 await connection.aclose()
@@ -299,3 +324,76 @@ class _Chunks(AsyncIterator[bytes]):
             raise
         except Exception as exc:  # httpcore's, mapped as httpx's transport maps them
             raise _as_httpx_error(exc, self._request) from exc
+
+
+class _Reads:
+    """How many times one connection has read from its socket."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class _CountingBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's anyio network backend, its streams counting their reads into *reads*."""
+
+    def __init__(self, reads: _Reads) -> None:
+        self._backend = httpcore.AnyIOBackend()
+        self._reads = reads
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._backend.connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+        return _CountingStream(stream, self._reads)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._backend.connect_unix_socket(
+            path, timeout=timeout, socket_options=socket_options
+        )
+        return _CountingStream(stream, self._reads)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+class _CountingStream(httpcore.AsyncNetworkStream):
+    """A network stream that counts its reads (TLS included: ``start_tls`` wraps again)."""
+
+    __slots__ = ("_reads", "_stream")
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream, reads: _Reads) -> None:
+        self._stream = stream
+        self._reads = reads
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._reads.count += 1
+        return await self._stream.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._stream.start_tls(ssl_context, server_hostname, timeout)
+        return _CountingStream(stream, self._reads)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
