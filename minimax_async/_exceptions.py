@@ -93,13 +93,25 @@ def register_secret(secret: str) -> Scrubber:
 
 
 def redact(text: str) -> str:
-    """Return *text* with the current client's API key replaced by ``***``."""
+    """Return *text* with the current client's API key replaced by ``***``, fit to print.
+
+    Text from a server that was not valid UTF-8 (aiohttp keeps a header's bad bytes as lone
+    surrogates; JSON may spell one as ``\\udcff``) would make printing or logging the error
+    raise ``UnicodeEncodeError``: such characters become ``?``.
+    """
+    if not text.isascii():
+        text = text.encode("utf-8", "replace").decode("utf-8")
     return scrub(text)
 
 
 def excerpt(body: str | bytes, limit: int = _BODY_EXCERPT) -> str:
     """Return at most *limit* characters of a response body (secrets scrubbed) for an error."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if isinstance(body, bytes):
+        text = body.decode("utf-8", "replace")
+    elif not body.isascii():
+        text = body.encode("utf-8", "replace").decode("utf-8")  # as redact does
+    else:
+        text = body
     if len(text) <= limit:
         return scrub(text)
     # Only the part shown is scrubbed (a megabyte body costs no more than a short one); the

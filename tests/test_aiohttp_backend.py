@@ -265,3 +265,39 @@ async def test_a_json_answer_is_read_whole_however_its_body_arrives(shape: str) 
         await server.wait_closed()
     assert thread.id == "thread_1"
     assert thread.metadata == {"note": "x" * 3000}
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_trace_id_that_is_not_utf_8_leaves_an_error_fit_to_print() -> None:
+    """aiohttp keeps a header's bytes that are not UTF-8 as lone surrogates; the error built
+    from them prints and logs (each bad byte a ``?``) instead of raising UnicodeEncodeError."""
+    import asyncio
+
+    body = b'{"base_resp": {"status_code": 1004, "status_msg": "invalid api key"}}'
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+            b"Trace-Id: \xff\xfeabc\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with mm.AsyncMiniMax(
+            api_key="k" * 20,
+            group_id="g",
+            base_url=f"http://127.0.0.1:{port}/v1",
+            http_backend="aiohttp",
+            max_retries=0,
+        ) as client:
+            with pytest.raises(mm.AuthenticationError) as caught:
+                await client.threads.retrieve("thread_1")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert caught.value.trace_id == "??abc"
+    assert "(trace id ??abc)" in str(caught.value).encode("utf-8").decode("utf-8")

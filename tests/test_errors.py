@@ -211,3 +211,33 @@ def test_connection_errors_are_not_api_errors() -> None:
     """Failing to get an answer is distinct from the server answering with an error."""
     assert not issubclass(mm.APIConnectionError, mm.APIError)
     assert not issubclass(httpx.ConnectError, mm.MiniMaxError)
+
+
+@pytest.mark.anyio
+async def test_an_error_built_from_text_that_was_not_utf_8_prints_and_logs(
+    mock_api: respx.MockRouter, client: mm.AsyncMiniMax
+) -> None:
+    """A status_msg spelled with a lone surrogate (``\\udcff`` in JSON) becomes ``?``: the
+    error's text encodes as UTF-8, so printing or logging it cannot raise."""
+    mock_api.get("/threads/retrieve").respond(
+        200, content=b'{"base_resp": {"status_code": 1004, "status_msg": "bad \\udcff key"}}'
+    )
+    with pytest.raises(mm.AuthenticationError) as caught:
+        await client.threads.retrieve("thread_1")
+    assert caught.value.status_msg == "bad ? key"
+    str(caught.value).encode("utf-8")
+
+
+def test_error_fields_from_a_server_are_fit_to_print() -> None:
+    """Trace id, request id, message and body with lone surrogates (aiohttp keeps a header's
+    bytes that are not UTF-8 that way) all come out encodable, each bad character a ``?``."""
+    error = mm.APIStatusError(
+        status_msg="\udcff",
+        http_status=500,
+        trace_id="\udcff\udcfeabc",
+        request_id="r\ud800",
+        body="x\udc80",
+    )
+    assert (error.trace_id, error.request_id, error.body) == ("??abc", "r?", "x?")
+    str(error).encode("utf-8")
+    mm.APIConnectionError("broke \udcff").message.encode("utf-8")
