@@ -267,15 +267,7 @@ class Transport:
         error body and raises the mapped error.
         """
         request = self._prepare(call)
-        # Both bounds count from the request: the whole call's, and the stream's own (an hour
-        # by default, so that frames sent forever end too). The nearer one applies.
-        total, longest = options.total_timeout, options.stream_timeout
-        bound = (
-            (total, f"its total timeout of {total} s")
-            if longest is None or (total is not None and total <= longest)
-            else (longest, f"stream_timeout of {longest} s")
-        )
-        deadline = None if bound[0] is None else anyio.current_time() + bound[0]
+        deadline, bound = _stream_deadline(options)
 
         async def attempt(number: int) -> ResponseStream:
             stream = await self._requester.open(request, options.timeout, attempt=number)
@@ -300,7 +292,7 @@ class Transport:
                 is_final,
                 read_timeout=answer_seconds(options.timeout),
                 deadline=deadline,
-                bound=bound[1],
+                bound=bound,
                 orphans=self._orphans,
                 scrubber=self.scrubber,
                 span=span,
@@ -317,12 +309,12 @@ class Transport:
         """Make *call* and pass its body to *write* piece by piece; return the bytes written.
 
         Retries happen until the answer starts; then pieces are written as they arrive (at
-        most the attempt's read timeout apart, within ``total_timeout``), so memory stays
-        constant. An error envelope is raised instead of being written.
+        most the attempt's read timeout apart, all within ``stream_timeout`` and
+        ``total_timeout``), so memory stays constant. An error envelope is raised instead of
+        being written.
         """
         request = self._prepare(call)
-        total = options.total_timeout
-        deadline = None if total is None else anyio.current_time() + total
+        deadline, bound = _stream_deadline(options)
 
         async def attempt(number: int) -> tuple[ResponseStream, list[bytes], bool]:
             stream = await self._requester.open(request, options.timeout, attempt=number)
@@ -364,6 +356,7 @@ class Transport:
                 write,
                 read_timeout=answer_seconds(options.timeout),
                 deadline=deadline,
+                bound=bound,
                 limit=MAX_FILE_BYTES,
                 where=request.where,
             )
@@ -414,6 +407,21 @@ class Transport:
             before_attempt=self._before_attempt,
             self_bounded=self_bounded,
         )
+
+
+def _stream_deadline(options: RequestOptions) -> tuple[float | None, str]:
+    """When a stream (of events, or a file's body) must have ended, and the bound's name.
+
+    Both bounds count from the request: the call's ``total_timeout`` and the stream's own
+    ``stream_timeout`` (an hour by default, so that a stream sent forever ends too); the
+    nearer applies, and its name goes into the timeout error.
+    """
+    total, longest = options.total_timeout, options.stream_timeout
+    if longest is None or (total is not None and total <= longest):
+        seconds, bound = total, f"its total timeout of {total} s"
+    else:
+        seconds, bound = longest, f"stream_timeout of {longest} s"
+    return (None if seconds is None else anyio.current_time() + seconds), bound
 
 
 def _aiohttp_requester(scrubber: Scrubber, limits: httpx.Limits) -> Requester:

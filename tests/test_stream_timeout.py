@@ -1,11 +1,12 @@
-"""A stream of frames that never ends is bounded by default: ``stream_timeout``, an hour.
+"""A stream that never ends is bounded by default: ``stream_timeout``, an hour.
 
-The server here sends a frame every 30 s (well inside the 60 s read timeout) on trio's
-autojumping mock clock, so an hour of the stream's own time passes at once.
+The server here sends a frame (or a piece of a file) every 30 s, well inside the 60 s read
+timeout, on trio's autojumping mock clock, so an hour of the stream's own time passes at once.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import AsyncIterator
@@ -147,3 +148,34 @@ async def test_a_bad_stream_timeout_is_refused_by_name(value: object, error: typ
     async with client(1) as minimax:
         with pytest.raises(error, match="stream_timeout"):
             minimax.with_options(stream_timeout=value)  # type: ignore[arg-type]
+
+
+class Dripped(httpx.AsyncByteStream):
+    """A file body that never ends: a byte every 30 s."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        await anyio.sleep(30)
+        return b"x"
+
+
+async def test_a_download_dripped_forever_ends_at_the_default_stream_timeout() -> None:
+    """``files.download`` of a body that keeps coming, slowly, stops after an hour too."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-type": "application/octet-stream"}, stream=Dripped()
+        )
+
+    sink = io.BytesIO()
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY, group_id=GROUP_ID, base_url=BASE_URL, transport=httpx.MockTransport(answer)
+    ) as minimax:
+        with (
+            anyio.fail_after(7200),
+            pytest.raises(mm.APITimeoutError, match=r"did not end within stream_timeout of 3600"),
+        ):
+            await minimax.files.download(1, sink)
+    assert 119 <= len(sink.getvalue()) <= 120

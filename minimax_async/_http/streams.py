@@ -237,13 +237,15 @@ async def copy_body(
     *,
     read_timeout: float | None,
     deadline: float | None,
+    bound: str,
     limit: int,
     where: Where,
 ) -> int:
     """Pass *head* and then the rest of *stream*'s body to *write*; return the bytes written.
 
-    Pieces must arrive at most *read_timeout* apart and all by *deadline*; more than *limit*
-    bytes raise ResponseTooLargeError. The stream is closed in any case.
+    Pieces must arrive at most *read_timeout* apart and all by *deadline* (*bound* names
+    it in the timeout error); more than *limit* bytes raise ResponseTooLargeError. The
+    stream is closed in any case.
     """
     written = 0
     try:
@@ -257,10 +259,13 @@ async def copy_body(
             with anyio.CancelScope(deadline=until) as scope:
                 piece = await stream.read()
             if scope.cancelled_caught:
+                reason = (
+                    f"the body did not end within {bound}"
+                    if deadline is not None and anyio.current_time() >= deadline
+                    else f"no piece of the body arrived for {read_timeout} s"
+                )
                 raise APITimeoutError(
-                    f"the body stalled or ran past its total timeout after {written} bytes",
-                    method=where.method,
-                    url=where.url,
+                    f"{reason}, after {written} bytes", method=where.method, url=where.url
                 )
             if not piece:
                 return written
