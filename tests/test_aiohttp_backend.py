@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -34,6 +37,29 @@ def native_client(fake: FakeMiniMax, url: str, **options: Any) -> mm.AsyncMiniMa
         wait_policy=FAST,
         **options,
     )
+
+
+@contextlib.asynccontextmanager
+async def raw_server_client(
+    answer: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    **options: Any,
+) -> AsyncIterator[mm.AsyncMiniMax]:
+    """A client over the aiohttp adapter (no retries) to a loopback server running *answer*."""
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with mm.AsyncMiniMax(
+            api_key="k" * 20,
+            group_id="g",
+            base_url=f"http://127.0.0.1:{port}/v1",
+            http_backend="aiohttp",
+            max_retries=0,
+            **options,
+        ) as client:
+            yield client
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
@@ -176,8 +202,6 @@ async def test_closing_a_fake_client_over_aiohttp_stops_its_server_despite_a_hel
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_a_server_that_never_answers_a_post_times_out_within_the_attempt_timeout() -> None:
     """aiohttp's own total timeout bounds a whole answer: an unanswered POST is APITimeoutError."""
-    import asyncio
-
     done = asyncio.Event()
     handlers: list[asyncio.Task[Any]] = []
 
@@ -188,26 +212,15 @@ async def test_a_server_that_never_answers_a_post_times_out_within_the_attempt_t
         writer.close()
         await writer.wait_closed()
 
-    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with mm.AsyncMiniMax(
-            api_key="k" * 20,
-            group_id="g",
-            base_url=f"http://127.0.0.1:{port}/v1",
-            http_backend="aiohttp",
-            timeout=0.2,
-            max_retries=0,
-        ) as client:
+    async with raw_server_client(swallow, timeout=0.2) as client:
+        try:
             with pytest.raises(mm.APITimeoutError) as info:
                 await client.chat.v2.create(
                     model="abab6.5s-chat", messages=[{"role": "user", "content": "hi"}]
                 )
-    finally:
-        done.set()
-        await asyncio.gather(*handlers, return_exceptions=True)
-        server.close()
-        await server.wait_closed()
+        finally:
+            done.set()
+            await asyncio.gather(*handlers, return_exceptions=True)
     assert "attempt timeout of 0.2 s" in str(info.value)
     assert info.value.outcome_unknown  # a POST that may have reached the server
 
@@ -216,7 +229,6 @@ async def test_a_server_that_never_answers_a_post_times_out_within_the_attempt_t
 @pytest.mark.parametrize("shape", ["in two pieces", "gzip, whole with its headers"])
 async def test_a_json_answer_is_read_whole_however_its_body_arrives(shape: str) -> None:
     """A body sent after its headers, or compressed in one packet, decodes to the same record."""
-    import asyncio
     import gzip
     import json
 
@@ -249,20 +261,8 @@ async def test_a_json_answer_is_read_whole_however_its_body_arrives(shape: str) 
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with mm.AsyncMiniMax(
-            api_key="k" * 20,
-            group_id="g",
-            base_url=f"http://127.0.0.1:{port}/v1",
-            http_backend="aiohttp",
-            max_retries=0,
-        ) as client:
-            thread = await client.threads.retrieve("thread_1")
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_server_client(answer) as client:
+        thread = await client.threads.retrieve("thread_1")
     assert thread.id == "thread_1"
     assert thread.metadata == {"note": "x" * 3000}
 
@@ -271,8 +271,6 @@ async def test_a_json_answer_is_read_whole_however_its_body_arrives(shape: str) 
 async def test_a_trace_id_that_is_not_utf_8_leaves_an_error_fit_to_print() -> None:
     """aiohttp keeps a header's bytes that are not UTF-8 as lone surrogates; the error built
     from them prints and logs (each bad byte a ``?``) instead of raising UnicodeEncodeError."""
-    import asyncio
-
     body = b'{"base_resp": {"status_code": 1004, "status_msg": "invalid api key"}}'
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -284,20 +282,8 @@ async def test_a_trace_id_that_is_not_utf_8_leaves_an_error_fit_to_print() -> No
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with mm.AsyncMiniMax(
-            api_key="k" * 20,
-            group_id="g",
-            base_url=f"http://127.0.0.1:{port}/v1",
-            http_backend="aiohttp",
-            max_retries=0,
-        ) as client:
-            with pytest.raises(mm.AuthenticationError) as caught:
-                await client.threads.retrieve("thread_1")
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_server_client(answer) as client:
+        with pytest.raises(mm.AuthenticationError) as caught:
+            await client.threads.retrieve("thread_1")
     assert caught.value.trace_id == "??abc"
     assert "(trace id ??abc)" in str(caught.value).encode("utf-8").decode("utf-8")

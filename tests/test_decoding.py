@@ -20,6 +20,7 @@ from minimax_async._http.decoding import (
     decoder_for,
 )
 
+from . import hostile
 from .conftest import API_KEY, BASE_URL, GROUP_ID
 
 TEXT = json.dumps({"id": "thread_1", "object": "thread", "words": ["长文本"] * 5000}).encode()
@@ -199,15 +200,7 @@ def thread_answer(body: bytes, encoding: str) -> httpx.Response:
     )
 
 
-THREAD = json.dumps(
-    {
-        "id": "thread_1",
-        "object": "thread",
-        "created_at": 1,
-        "metadata": {},
-        "base_resp": {"status_code": 0, "status_msg": "success"},
-    }
-).encode()
+THREAD = json.dumps(hostile.THREAD).encode()
 
 
 def make_client(**options: object) -> mm.AsyncMiniMax:

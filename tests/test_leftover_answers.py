@@ -19,19 +19,13 @@ import pytest
 
 import minimax_async as mm
 
+from .hostile import THREAD
+
 pytestmark = pytest.mark.anyio
 
 
 def answer(thread_id: str) -> bytes:
-    body = json.dumps(
-        {
-            "id": thread_id,
-            "object": "thread",
-            "created_at": 1,
-            "metadata": {},
-            "base_resp": {"status_code": 0, "status_msg": "success"},
-        }
-    ).encode()
+    body = json.dumps({**THREAD, "id": thread_id}).encode()
     head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
     return head.encode() + b"\r\n\r\n" + body
 

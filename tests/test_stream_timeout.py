@@ -20,18 +20,9 @@ import trio.testing
 import minimax_async as mm
 
 from .conftest import API_KEY, BASE_URL, GROUP_ID
+from .hostile import V1_DELTA, V1_FINAL
 
 pytestmark = pytest.mark.anyio
-
-DELTA = {"created": 1, "model": "abab5.5-chat", "reply": "", "choices": [{"delta": "a"}]}
-FINAL = {
-    "created": 1,
-    "model": "abab5.5-chat",
-    "reply": "aa",
-    "choices": [{"index": 0, "finish_reason": "stop", "delta": ""}],
-    "usage": {"total_tokens": 2},
-    "base_resp": {"status_code": 0, "status_msg": "success"},
-}
 
 
 @pytest.fixture
@@ -57,7 +48,7 @@ class Slow(httpx.AsyncByteStream):
             raise StopAsyncIteration
         await anyio.sleep(30)
         self._left -= 1
-        return frame(DELTA) if self._left >= 0 else frame(FINAL)
+        return frame(V1_DELTA) if self._left >= 0 else frame(V1_FINAL)
 
 
 def client(count: float, **options: Any) -> mm.AsyncMiniMax:

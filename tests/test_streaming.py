@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import httpx
 import pytest
@@ -60,8 +60,16 @@ def split_at(body: bytes, cuts: Sequence[int]) -> list[bytes]:
 
 
 def client_for(chunks: Sequence[bytes], content_type: str = "text/event-stream") -> mm.AsyncMiniMax:
+    return client_answering(lambda: Chunks(chunks), content_type)
+
+
+def client_answering(
+    body: Callable[[], httpx.AsyncByteStream], content_type: str = "text/event-stream"
+) -> mm.AsyncMiniMax:
+    """A client whose every request is answered 200 with a fresh ``body()``."""
+
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": content_type}, stream=Chunks(chunks))
+        return httpx.Response(200, headers={"content-type": content_type}, stream=body())
 
     return mm.AsyncMiniMax(
         api_key=API_KEY,
@@ -250,15 +258,7 @@ async def test_a_connection_dropped_mid_stream_raises_a_connection_error() -> No
             yield sse(V1_FRAMES[:1])
             raise httpx.RemoteProtocolError("peer closed connection")
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Broken())
-
-    async with mm.AsyncMiniMax(
-        api_key=API_KEY,
-        group_id=GROUP_ID,
-        base_url=BASE_URL,
-        transport=httpx.MockTransport(handler),
-    ) as client:
+    async with client_answering(Broken) as client:
         stream = await client.chat.v1.create(
             model="abab5.5-chat", messages=[{"sender_type": "USER", "text": "x"}], stream=True
         )
@@ -284,15 +284,7 @@ async def test_a_stream_broken_after_frames_is_incomplete_and_carries_them() -> 
                 raise httpx.ReadError("connection reset by peer")
             return self._pieces.pop(0)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Broken())
-
-    async with mm.AsyncMiniMax(
-        api_key=API_KEY,
-        group_id=GROUP_ID,
-        base_url=BASE_URL,
-        transport=httpx.MockTransport(handler),
-    ) as client:
+    async with client_answering(Broken) as client:
         stream = await client.chat.v1.create(
             model="abab5.5-chat", messages=[{"sender_type": "USER", "text": "x"}], stream=True
         )
