@@ -47,7 +47,6 @@ from ._http.pool import PoolStats
 from ._limiter import Limiter, Priority, RateLimit
 from ._logging import configure_from_environment as _configure_logging_from_environment
 from ._orchestration.fanout import Checkpoint, Progress, RunInput, RunResult
-from ._orchestration.polling import WaitPolicy
 from ._orchestration.tools import ToolFunction, ToolMapping
 from ._orchestration.wait import RunObserver
 from ._pagination import AsyncPaginator
@@ -126,6 +125,7 @@ from ._run_stream import RunStream, RunStreamEvent
 from ._serde import structure, unstructure
 from ._streaming import Stream, TextDeltas
 from ._version import __version__
+from ._wait_policy import WaitPolicy
 from ._web import Disconnectable, stop_on_disconnect
 
 __all__ = [

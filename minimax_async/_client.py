@@ -25,7 +25,6 @@ from ._orchestration.fanout import (
     check_fan_out,
     fan_out,
 )
-from ._orchestration.polling import WaitPolicy, on_clock
 from ._orchestration.tools import ToolMapping, check_tools
 from ._orchestration.wait import WaitDriver
 from ._raw import RawResponses
@@ -46,6 +45,7 @@ from ._transport import (
     as_timeout,
 )
 from ._types import NOT_GIVEN, NotGiven
+from ._wait_policy import WaitPolicy, on_clock
 
 __all__ = ["AsyncMiniMax"]
 

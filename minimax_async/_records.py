@@ -30,7 +30,7 @@ import attrs
 from ._types import ToolMapping
 
 if TYPE_CHECKING:
-    from ._orchestration.polling import WaitPolicy
+    from ._wait_policy import WaitPolicy
 
 __all__ = [
     "DEFAULT_RUN_TIMEOUT",

@@ -24,13 +24,10 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, ParamSpec, Protocol, TypeVar
+from typing import Any, Final, ParamSpec, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._version import __version__
-
-if TYPE_CHECKING:
-    from ._http.wire import Call, Where
 
 try:
     from opentelemetry import context as otel_context
@@ -50,6 +47,30 @@ __all__ = [
     "tool_event",
     "traced",
 ]
+
+
+class TracedCall(Protocol):
+    """What a span reads of a call (the HTTP layer's ``Call`` has it): a leaf names no layer."""
+
+    @property
+    def method(self) -> object: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any] | None: ...
+
+    @property
+    def json(self) -> Any: ...
+
+
+class TracedWhere(Protocol):
+    """What a span reads of where a call went: its URL without the query."""
+
+    @property
+    def url(self) -> str: ...
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -155,7 +176,7 @@ def _error_attributes(error: BaseException) -> Attributes:
     return attributes
 
 
-def _body_field(call: Call, name: str) -> str | None:
+def _body_field(call: TracedCall, name: str) -> str | None:
     """A string field of the call's JSON body or parameters (model, assistant or thread id)."""
     for source in (call.json, call.params):
         if isinstance(source, Mapping):
@@ -303,7 +324,7 @@ if otel_trace is not None:
             span.set_attribute("minimax.cancelled", True)
         span.end()
 
-    def call_span(call: Call, where: Where) -> CallSpan:
+    def call_span(call: TracedCall, where: TracedWhere) -> CallSpan:
         """The span of one API call (all its attempts), to enter around the retry loop.
 
         Named after its GenAI operation (``"chat abab6.5s-chat"``), else after the HTTP call
@@ -391,7 +412,7 @@ if otel_trace is not None:
 
 else:
 
-    def call_span(call: Call, where: Where) -> CallSpan:
+    def call_span(call: TracedCall, where: TracedWhere) -> CallSpan:
         """Tracing is off: nothing to record."""
         return NULL_SPAN
 

@@ -38,7 +38,6 @@ import attrs
 from .._client import AsyncMiniMax
 from .._exceptions import MiniMaxError
 from .._orchestration.fanout import Progress, RunInput, RunResult
-from .._orchestration.polling import WaitPolicy
 from .._orchestration.tools import ToolMapping
 from .._records import (
     DEFAULT_RUN_TIMEOUT,
@@ -48,6 +47,7 @@ from .._records import (
 )
 from .._retry import RetryPolicy, is_retryable, outcome_unknown
 from .._shard import Shard
+from .._wait_policy import WaitPolicy
 
 __all__ = [
     "BadLine",

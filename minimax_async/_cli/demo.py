@@ -20,7 +20,6 @@ from .._client import AsyncMiniMax
 from .._clock import Clock
 from .._exceptions import MiniMaxError
 from .._orchestration.fanout import RunResult
-from .._orchestration.polling import WaitPolicy
 from .._records import (
     File,
     FileCitationAnnotation,
@@ -29,6 +28,7 @@ from .._records import (
     RetrievalTool,
 )
 from .._retry import RetryPolicy, outcome_unknown
+from .._wait_policy import WaitPolicy
 from .bulk import BulkSummary, create_marked
 from .console import RichReporter, results_table, summary_table
 

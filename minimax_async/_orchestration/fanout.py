@@ -30,7 +30,7 @@ from .. import _validate as check
 from .._exceptions import ClientClosedError, RunError, WaitTimeoutError
 from .._records import Annotation, Message, Run
 from .._tracing import traced
-from .polling import WaitPolicy
+from .._wait_policy import WaitPolicy
 from .tools import ToolMapping
 
 if TYPE_CHECKING:

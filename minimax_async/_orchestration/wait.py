@@ -41,7 +41,8 @@ from .._limiter import Priority
 from .._records import Assistant, Run, RunObserver, WaitOptions
 from .._retry import is_retryable
 from .._tracing import traced
-from .polling import Phase, PhaseEstimates, WaitPolicy, on_clock
+from .._wait_policy import WaitPolicy, on_clock
+from .polling import Phase, PhaseEstimates
 from .tools import ToolCaller, check_tools
 
 __all__ = [

@@ -23,7 +23,7 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
-    from .._orchestration.polling import WaitPolicy
+    from .._wait_policy import WaitPolicy
 
 __all__ = ["AssistantFiles", "AssistantWaits", "Assistants"]
 
