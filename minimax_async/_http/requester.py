@@ -346,7 +346,7 @@ class _HttpxStream:
         try:
             return await self._read_decoded()
         except DecodingFailed as exc:
-            raise decoding_error(str(exc), self._where) from None
+            raise decoding_error(str(exc), self._where) from exc
 
     async def _read_decoded(self) -> bytes:
         if self._decoder is None:
