@@ -29,7 +29,8 @@ class Shard:
     def parse(cls, text: str) -> Shard:
         """Read ``"I/N"``, e.g. ``"2/4"`` (the second of four shards)."""
         index, slash, count = text.partition("/")
-        if not slash or not index.strip().isdigit() or not count.strip().isdigit():
+        index, count = index.strip(), count.strip()
+        if not (slash and _small_number(index) and _small_number(count)):
             raise ValueError(f"shard must look like I/N (e.g. 1/4), got {text!r}")
         return cls(int(index), int(count))
 
@@ -37,3 +38,8 @@ class Shard:
         """Whether the input with id *key* belongs to this shard."""
         digest = hashlib.sha256(key.encode("utf-8")).digest()
         return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+
+def _small_number(text: str) -> bool:
+    """Whether *text* is a decimal number in ASCII digits that ``int()`` reads ("²" is not)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18

@@ -175,7 +175,13 @@ def file_id_int_or_str(value: object, *, name: str = "file_id") -> int | str:
             raise ValueError(f"{name} must not be negative, got {value}")
         return value
     require_id(name, value)
-    return int(value) if value.isdigit() else value
+    # Only ASCII digits make a number: "١٢٣" is not file 123, and "²" is no number at all.
+    if not (value.isascii() and value.isdigit()):
+        return value
+    try:
+        return int(value)
+    except ValueError:  # more digits than int() reads
+        raise ValueError(f"{name} is not a file id: {len(value)} digits") from None
 
 
 def tools(value: object) -> list[dict[str, Any]]:

@@ -283,8 +283,21 @@ async def _stream(opening: Awaitable[Any]) -> None:
     await _drain(await opening)
 
 
+#: Numbers in more digits than ``int()`` reads (4,300), where a server could put them.
+HUGE_DIGITS = "7" * 5000
+
+
 @FUZZ
 @given(call=st.sampled_from(sorted(CALLS)), response=responses())
+@example(
+    call="runs.retrieve",
+    response=(200, {}, json.dumps({"base_resp": {"status_code": HUGE_DIGITS}}).encode()),
+)
+@example(
+    call="runs.retrieve",
+    response=(200, {}, json.dumps({**RUN, "created_at": HUGE_DIGITS, "base_resp": OK}).encode()),
+)
+@example(call="threads.retrieve", response=(200, {"content-length": HUGE_DIGITS}, b"{}"))
 async def test_any_response_raises_only_minimax_errors(
     call: str, response: tuple[int, dict[str, str], bytes]
 ) -> None:

@@ -24,7 +24,9 @@ def test_a_shard_is_read_as_i_of_n(text: str, shard: Shard) -> None:
     assert Shard.parse(text) == shard
 
 
-@pytest.mark.parametrize("text", ["0/4", "5/4", "2", "a/b", "1/0", "-1/2", ""])
+@pytest.mark.parametrize(
+    "text", ["0/4", "5/4", "2", "a/b", "1/0", "-1/2", "", "²/4", "1/١٢", "1/" + "9" * 5000]
+)
 def test_a_shard_outside_one_to_n_is_refused(text: str) -> None:
     """Anything but 1 <= I <= N is a ValueError, before anything runs."""
     with pytest.raises(ValueError, match="shard"):

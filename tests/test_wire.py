@@ -224,6 +224,13 @@ def test_a_status_code_that_is_not_an_integer_is_never_success(code: object) -> 
         decode_json(answer({"base_resp": {"status_code": code}, "id": "x"}), POST, WHERE)
 
 
+@pytest.mark.parametrize("code", ["7" * 5000, "-" + "1" * 5000, "1" * 40])
+def test_a_status_code_longer_than_any_code_is_never_success(code: str) -> None:
+    """A code of thousands of digits (more than ``int()`` reads) is refused as ours, not read."""
+    with pytest.raises(mm.APIResponseValidationError, match="not an integer"):
+        decode_json(answer({"base_resp": {"status_code": code}, "id": "x"}), POST, WHERE)
+
+
 def test_a_base_resp_that_is_not_an_object_is_never_success() -> None:
     """``base_resp: "ok"`` is refused rather than read as success."""
     with pytest.raises(mm.APIResponseValidationError, match="base_resp is str"):
@@ -284,4 +291,8 @@ def test_a_content_length_over_the_limit_is_refused_before_reading() -> None:
     with pytest.raises(mm.ResponseTooLargeError) as info:
         check_size({"content-length": "101"}, 100, WHERE)
     assert info.value.limit == 100
+    # More digits than int() reads: larger than any limit, and refused as ours.
+    with pytest.raises(mm.ResponseTooLargeError):
+        check_size({"content-length": "9" * 5000}, 100, WHERE)
+    check_size({"content-length": "0" * 30 + "12"}, 100, WHERE)
     assert "api.minimax.chat/v1/threads/create" in str(info.value)

@@ -342,8 +342,19 @@ def check_size(headers: Mapping[str, str], limit: int | None, where: Where) -> N
     if limit is None:
         return
     length = headers.get("content-length", "").strip()
-    if length.isascii() and length.isdigit() and int(length) > limit:
+    if length.isascii() and length.isdigit() and _number_above(length, limit):
         raise too_large(limit, where)
+
+
+def _number_above(digits: str, limit: int) -> bool:
+    """Whether the ASCII decimal *digits* name a number above *limit*.
+
+    More digits than ``int()`` reads (4,300 by default) is above any limit in use.
+    """
+    try:
+        return int(digits) > limit
+    except ValueError:
+        return True
 
 
 def decode_json(answer: Answer, call: Call, where: Where) -> JSONObject:
@@ -388,6 +399,10 @@ def decode_bytes(answer: Answer, call: Call, where: Where) -> bytes:
     return answer.body
 
 
+#: The longest text read as a ``base_resp`` code: an int64 in decimal, with sign and spaces.
+_MAX_CODE_TEXT: Final = 32
+
+
 def envelope_code(data: JSONObject, where: Where, raw: str | bytes = b"") -> tuple[int | None, str]:
     """Return ``base_resp``'s code and message (streamed runs spell them ``code``/``message``).
 
@@ -407,7 +422,14 @@ def envelope_code(data: JSONObject, where: Where, raw: str | bytes = b"") -> tup
         return None, msg
     if isinstance(code, int) and not isinstance(code, bool):
         return code, msg
-    if isinstance(code, str) and code.isascii() and code.strip().lstrip("-").isdigit():
+    # A code spelled in more digits than any status code has is not one (and more than
+    # int() reads would raise a ValueError of its own).
+    if (
+        isinstance(code, str)
+        and len(code) <= _MAX_CODE_TEXT
+        and code.isascii()
+        and code.strip().lstrip("-").isdigit()
+    ):
         return int(code), msg
     return _invalid_envelope(f"base_resp.{key} is not an integer: {code!r}", where, raw)
 

@@ -7,7 +7,21 @@ from typing import Any
 
 from ._errors import invalid
 
-__all__ = ["Params"]
+#: The most digits a file id is read from: MiniMax's ids are 64-bit integers.
+_MAX_ID_DIGITS = 19
+
+
+def decimal_id(text: str) -> int | None:
+    """The number that *text* writes in ASCII decimal digits, or ``None`` if it is none.
+
+    "١٢٣" or "²" are no file ids here, and neither is a number with more digits than an id has.
+    """
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_ID_DIGITS:
+        return int(text)
+    return None
+
+
+__all__ = ["Params", "decimal_id"]
 
 
 class Params:
@@ -138,8 +152,11 @@ class Params:
         value = self._values.get(name)
         if value is None:
             raise invalid(f"{name} is required")
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
+        if isinstance(value, str):
+            number = decimal_id(value)
+            if number is None:
+                raise invalid(f"{name} must be an integer file id")
+            return number
         if isinstance(value, bool) or not isinstance(value, int):
             raise invalid(f"{name} must be an integer file id")
         return value

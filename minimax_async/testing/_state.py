@@ -17,6 +17,7 @@ from ._config import Latency
 from ._errors import invalid
 from ._ids import IdFactory
 from ._model import Answer, AttachedFile, arguments_json, builtin_answer, scripted_response
+from ._params import decimal_id
 from ._responder import (
     CallFunctions,
     FunctionSpec,
@@ -415,7 +416,7 @@ class Tenant:
     def check_file_ids(self, file_ids: Sequence[str]) -> None:
         """Raise 2013 unless every id names an uploaded file of this tenant."""
         for file_id in file_ids:
-            if not file_id.isdigit() or int(file_id) not in self.files:
+            if decimal_id(file_id) not in self.files:
                 raise invalid(f"file {file_id!r} not found")
 
     def thread(self, thread_id: str, now: float) -> ThreadObj:
@@ -445,7 +446,8 @@ class Tenant:
         """Return the still-existing files among `file_ids` for the model to read."""
         result: list[AttachedFile] = []
         for file_id in file_ids or ():
-            found = self.files.get(int(file_id)) if file_id.isdigit() else None
+            number = decimal_id(file_id)
+            found = None if number is None else self.files.get(number)
             if found is not None:
                 result.append(
                     AttachedFile(file_id=file_id, filename=found.filename, data=found.data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from collections.abc import Callable
@@ -220,6 +221,19 @@ async def test_files_delete_posts_the_integer_id(
         "/files/delete",
         {"file_id": 891849227529, "purpose": "assistants"},
     )
+
+
+async def test_only_ascii_digits_make_a_files_api_id_a_number(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter
+) -> None:
+    """ "12" is sent as the integer 12; "١٢" or "²" go as the text given, never as another id."""
+    route = mock_api.post("/files/delete").respond(json=ok(file_id=12))
+
+    sent = []
+    for given in ("12", "١٢", "²"):
+        await client.files.delete(given)
+        sent.append(json.loads(route.calls.last.request.content)["file_id"])
+    assert sent == [12, "١٢", "²"]
 
 
 # ------------------------------------------------------------------------ refused uploads

@@ -118,6 +118,8 @@ BAD_STR_FILE_IDS = [
     pytest.param("", ValueError, id="empty"),
     pytest.param(" 12", ValueError, id="padded"),
 ]
+#: Refused by the Files API only, which sends a string of digits as the integer it writes.
+TOO_MANY_DIGITS = pytest.param("9" * 5000, ValueError, id="too many digits")
 BAD_TYPED_FILE_IDS = [
     pytest.param(1.5, TypeError, id="float"),
     pytest.param(None, TypeError, id="None"),
@@ -125,7 +127,9 @@ BAD_TYPED_FILE_IDS = [
 ]
 
 
-@pytest.mark.parametrize(("value", "error"), BAD_STR_FILE_IDS + BAD_TYPED_FILE_IDS)
+@pytest.mark.parametrize(
+    ("value", "error"), [*BAD_STR_FILE_IDS, *BAD_TYPED_FILE_IDS, TOO_MANY_DIGITS]
+)
 @pytest.mark.parametrize("op", list(FILES_API_OPS.values()), ids=list(FILES_API_OPS))
 async def test_bad_files_api_ids_are_refused_before_sending(
     client: mm.AsyncMiniMax,
