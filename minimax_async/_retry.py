@@ -32,6 +32,7 @@ from ._exceptions import (
     RateLimitError,
     ServerError,
 )
+from ._knobs import real_number
 
 __all__ = ["RetryPolicy", "backoff_sleep", "is_retryable", "parse_retry_after"]
 
@@ -92,19 +93,15 @@ class RetryPolicy:
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}")
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
+        # Waits are computed in floats when a call fails: an int too large for one (or NaN)
+        # is refused now, not met as an OverflowError in the middle of a call.
         for name in ("base", "cap", "max_retry_after", "rate_limit_cap"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-            if not value >= 0:
-                raise ValueError(f"{name} must be >= 0, got {value}")
+            if not real_number(name, getattr(self, name)) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         budget = self.rate_limit_budget
         if budget is not None:
-            if isinstance(budget, bool) or not isinstance(budget, int | float):
-                raise TypeError(
-                    f"rate_limit_budget must be a number or None, got {type(budget).__name__}"
-                )
-            if not budget >= 0:
+            kind = "a number or None"
+            if not real_number("rate_limit_budget", budget, kind=kind) >= 0:
                 raise ValueError(f"rate_limit_budget must be >= 0, got {budget}")
 
     def backoff(

@@ -18,7 +18,7 @@ import attrs
 import httpx
 
 from ._codes import MAX_FILE_BYTES
-from ._knobs import int_at_least
+from ._knobs import int_at_least, real_number
 
 __all__ = [
     "file_id_int_or_str",
@@ -381,11 +381,10 @@ def seconds(name: str, value: object) -> float | None:
     """Return a duration: ``None`` (no limit) or a number >= 0 (``inf`` allowed, not ``nan``)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds or None, got {type(value).__name__}")
-    if math.isnan(value) or value < 0:
+    number = real_number(name, value, kind="a number of seconds or None")
+    if number < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
-    return float(value)
+    return number
 
 
 def timeout(value: object, *, name: str = "timeout") -> httpx.Timeout:

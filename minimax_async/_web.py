@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 import anyio
 
 from ._exceptions import RequestDisconnectedError
+from ._knobs import real_number
 
 __all__ = ["Disconnectable", "stop_on_disconnect"]
 
@@ -85,9 +86,8 @@ def _check(request: object, poll_interval: object) -> None:
             "request must have an async is_disconnected() (a Starlette or FastAPI Request), "
             f"got {type(request).__name__}"
         )
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float):
-        raise TypeError(f"poll_interval must be a number, got {type(poll_interval).__name__}")
-    if not (poll_interval > 0 and math.isfinite(poll_interval)):
+    interval = real_number("poll_interval", poll_interval)
+    if not (interval > 0 and math.isfinite(interval)):
         raise ValueError(f"poll_interval must be a finite number > 0, got {poll_interval!r}")
 
 

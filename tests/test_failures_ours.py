@@ -30,6 +30,8 @@ from .conftest import API_KEY, BASE_URL, GROUP_ID, ok
 pytestmark = pytest.mark.anyio
 
 NAN = math.nan
+#: An int too large for a float: converting it raises OverflowError, which must not escape.
+HUGE = 10**400
 FAST = mm.WaitPolicy(first_poll=0.005, min_interval=0.002, max_interval=0.02, jitter=0.0)
 INSTANT = mm.WaitPolicy(adaptive=False, jitter=0.0, clock=ManualClock(autojump=True))
 
@@ -72,6 +74,7 @@ ARGUMENT_CASES: list[tuple[str, Case, type[Exception], str]] = [
     ("wait timeout str", lambda c, r: r.wait_until(timeout="5"), TypeError, "timeout"),  # type: ignore[arg-type]
     ("wait timeout bool", lambda c, r: r.wait_until(timeout=True), TypeError, "timeout"),
     ("wait timeout nan", lambda c, r: r.wait_until(timeout=NAN), ValueError, "timeout"),
+    ("wait timeout huge int", lambda c, r: r.wait_until(timeout=HUGE), ValueError, "timeout"),
     ("wait timeout negative", lambda c, r: r.wait_until(timeout=-1), ValueError, "timeout"),
     ("wait target", lambda c, r: r.wait_until("done"), ValueError, "target"),  # type: ignore[arg-type]
     (
@@ -333,6 +336,12 @@ ARGUMENT_CASES: list[tuple[str, Case, type[Exception], str]] = [
         ValueError,
         "poll_interval",
     ),
+    (
+        "disconnect poll_interval huge int",
+        lambda c, r: mm.stop_on_disconnect(_Request(), _answer(), poll_interval=HUGE),
+        ValueError,
+        "poll_interval",
+    ),
 ]
 
 
@@ -385,8 +394,20 @@ async def test_a_download_path_that_cannot_be_written_is_both_value_error_and_os
         ({"group_id": "17000 0001"}, ValueError, "group_id"),
         ({"group_id": "1700\x000001"}, ValueError, "group_id"),
         ({"retry": mm.RetryPolicy}, TypeError, "retry"),
+        ({"timeout": HUGE}, ValueError, "timeout"),
+        ({"total_timeout": HUGE}, ValueError, "total_timeout"),
+        ({"stream_timeout": -HUGE}, ValueError, "stream_timeout"),
     ],
-    ids=["invalid-url", "no-host", "group-id-space", "group-id-control", "retry-class"],
+    ids=[
+        "invalid-url",
+        "no-host",
+        "group-id-space",
+        "group-id-control",
+        "retry-class",
+        "timeout-huge-int",
+        "total-timeout-huge-int",
+        "stream-timeout-huge-negative-int",
+    ],
 )
 def test_a_bad_client_option_is_a_value_or_type_error_naming_it(
     options: dict[str, Any], error: type[Exception], names: str
@@ -694,11 +715,18 @@ async def test_a_failing_is_disconnected_is_raised_unwrapped() -> None:
         (mm.RateLimit, {"rpm": float("nan")}, ValueError, "rpm"),
         (mm.RateLimit, {"rpm": "600"}, TypeError, "rpm"),
         (mm.RateLimit, {"cooldown": -1.0}, ValueError, "cooldown"),
+        (mm.WaitPolicy, {"max_interval": HUGE}, ValueError, "max_interval"),
+        (mm.RateLimit, {"rpm": HUGE}, ValueError, "rpm"),
+        (mm.RetryPolicy, {"base": HUGE}, ValueError, "base"),
+        (mm.RetryPolicy, {"cap": NAN}, ValueError, "cap"),
+        (mm.RetryPolicy, {"max_retry_after": HUGE}, ValueError, "max_retry_after"),
+        (mm.RetryPolicy, {"rate_limit_cap": "5"}, TypeError, "rate_limit_cap"),
+        (mm.RetryPolicy, {"rate_limit_budget": HUGE}, ValueError, "rate_limit_budget"),
     ],
 )
 def test_a_policy_knob_of_the_wrong_type_or_not_finite_is_refused_naming_it(
     make: Any, kwargs: dict[str, Any], error: type[Exception], named: str
 ) -> None:
-    """WaitPolicy and RateLimit refuse a string, a bool for an int, NaN or inf, by name."""
+    """The policies refuse a string, a bool for an int, NaN, inf or an int past a float, by name."""
     with pytest.raises(error, match=named):
         make(**kwargs)
