@@ -179,11 +179,15 @@ class AsyncMiniMax:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
         try:
-            host = httpx.URL(url).host
+            parsed = httpx.URL(url)
         except httpx.InvalidURL as exc:
             raise ValueError(f"base_url is not a valid URL ({exc}), got {url!r}") from None
-        if not host:
+        if not parsed.host:
             raise ValueError(f"base_url has no host, got {url!r}")
+        # httpx reads any number as a port; the socket layer refuses one past 65535 from a
+        # task group of its own, as an ExceptionGroup, on the first request.
+        if parsed.port is not None and not 1 <= parsed.port <= 65535:
+            raise ValueError(f"base_url's port must be 1-65535, got {url!r}")
         policy = RetryPolicy() if retry is None else check.instance("retry", retry, RetryPolicy)
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=max_retries)
