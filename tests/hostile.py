@@ -196,6 +196,12 @@ async def endless_frames(reader: Reader, writer: Writer) -> bool:
     return await forever(writer, lambda: frame(CHUNK), pause=0.2)
 
 
+async def frame_flood(reader: Reader, writer: Writer) -> bool:
+    """Small data frames, a thousand per write, without a pause: more than the client uses."""
+    await write(writer, SSE_HEAD)
+    return await forever(writer, lambda: frame(CHUNK) * 1000)
+
+
 #: A data frame of 4 KiB of text: an endless stream of these piles up fast.
 BIG_CHUNK = {
     "object": "chat.completion.chunk",
@@ -258,6 +264,7 @@ HANDLERS: dict[str, Handler] = {
     "one_newline_v1": one_newline_v1,
     "keepalive_comments": keepalive_comments,
     "endless_frames": endless_frames,
+    "frame_flood": frame_flood,
     "endless_big_frames": endless_big_frames,
     "dropped_streams": hold_open,
 }
@@ -364,7 +371,7 @@ async def run_case(name: str, server: Server) -> dict[str, Any]:
     elif name in ("truncated_v2", "keepalive_comments"):
         async with client_for(server, **quick) as client:
             await chat_v2(client)
-    elif name == "endless_frames":
+    elif name in ("endless_frames", "frame_flood"):
         async with client_for(server, total_timeout=1.0) as client:
             await chat_v2(client)
     elif name == "endless_big_frames":

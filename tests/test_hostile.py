@@ -148,6 +148,16 @@ def test_total_timeout_bounds_a_stream_that_never_ends(backend: str) -> None:
     assert "total timeout of 1.0 s" in report["detail"]
 
 
+@pytest.mark.parametrize("backend", ALL)
+def test_total_timeout_bounds_a_stream_whose_frames_come_faster_than_they_are_used(
+    backend: str,
+) -> None:
+    """Frames always waiting in the buffer (no read ever waits) still end at ``total_timeout``."""
+    report = run("frame_flood", backend)
+    assert report["outcome"] == "APITimeoutError"
+    assert "total timeout of 1.0 s" in report["detail"]
+
+
 @pytest.mark.parametrize("backend", ADAPTERS)
 def test_an_endless_stream_read_for_256_mib_keeps_memory_flat(backend: str) -> None:
     """A stream that never sends its final frame does not pile its frames up in the client."""

@@ -51,10 +51,29 @@ class Slow(httpx.AsyncByteStream):
         return frame(V1_DELTA) if self._left >= 0 else frame(V1_FINAL)
 
 
-def client(count: float, **options: Any) -> mm.AsyncMiniMax:
+class Flood(httpx.AsyncByteStream):
+    """Delta frames that are always there already, as aiohttp hands out what it has buffered:
+    no read ever waits. 500 reads of 20 frames, then the end (without the final frame)."""
+
+    def __init__(self) -> None:
+        self._left = 500
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._left:
+            raise StopAsyncIteration
+        self._left -= 1
+        return frame(V1_DELTA) * 20
+
+
+def client(
+    count: float, *, body: httpx.AsyncByteStream | None = None, **options: Any
+) -> mm.AsyncMiniMax:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
-            200, headers={"content-type": "text/event-stream"}, stream=Slow(count)
+            200, headers={"content-type": "text/event-stream"}, stream=body or Slow(count)
         )
 
     return mm.AsyncMiniMax(
@@ -122,6 +141,25 @@ async def test_a_nearer_total_timeout_applies_and_names_itself() -> None:
             await read_all(minimax)
 
 
+async def test_frames_that_never_make_the_stream_wait_still_stop_at_its_deadline() -> None:
+    """Once the stream's time is up, no frame is handed out, even one already buffered."""
+    async with client(0, body=Flood(), stream_timeout=60) as minimax:
+        stream = await minimax.chat.v1.create(
+            model="abab5.5-chat", messages=[{"sender_type": "USER", "text": "x"}], stream=True
+        )
+        await anyio.sleep(61)  # the mock clock: the stream's minute passes before it is read
+        arrived: list[object] = []
+        async with stream:
+            with pytest.raises(mm.APITimeoutError, match="stream_timeout of 60 s"):
+                await collect(stream, arrived)
+    assert arrived == []
+
+
+async def collect(stream: AsyncIterator[object], into: list[object]) -> None:
+    async for item in stream:
+        into.append(item)
+
+
 @pytest.mark.parametrize(
     ("value", "error"),
     [
@@ -170,3 +208,44 @@ async def test_a_download_dripped_forever_ends_at_the_default_stream_timeout() -
         ):
             await minimax.files.download(1, sink)
     assert 119 <= len(sink.getvalue()) <= 120
+
+
+class Ready(httpx.AsyncByteStream):
+    """A file body whose pieces are always there already (no read waits), each taking a
+    second of the mock clock to use: 500 of them, then the end."""
+
+    def __init__(self) -> None:
+        self._left = 500
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._left:
+            raise StopAsyncIteration
+        self._left -= 1
+        clock = trio.lowlevel.current_clock()
+        assert isinstance(clock, trio.testing.MockClock)
+        clock.jump(1)
+        return b"x"
+
+
+async def test_a_download_whose_pieces_never_make_it_wait_still_stops_at_its_deadline() -> None:
+    """Pieces always ready cannot carry a download past ``stream_timeout``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-type": "application/octet-stream"}, stream=Ready()
+        )
+
+    sink = io.BytesIO()
+    async with mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(answer),
+        stream_timeout=60,
+    ) as minimax:
+        with pytest.raises(mm.APITimeoutError, match=r"did not end within stream_timeout of 60"):
+            await minimax.files.download(1, sink)
+    assert len(sink.getvalue()) < 500

@@ -179,6 +179,11 @@ class FrameStream:
                         reason=f"the stream was cut ({exc.message})",
                         arrived=self._arrived,
                     ) from exc
+                # aiohttp hands out buffered bytes without suspending, and anyio delivers a
+                # cancellation only to a task that suspends on something not yet done: a
+                # stream whose bytes arrive faster than its frames are used would never
+                # reach a deadline (this one or the caller's). Expired ones are taken here.
+                await anyio.lowlevel.checkpoint_if_cancelled()
                 if chunk:
                     self._size += len(chunk)
                     frames = self._decoder.feed(chunk)
@@ -258,6 +263,8 @@ async def copy_body(
                 until = min(until, deadline)
             with anyio.CancelScope(deadline=until) as scope:
                 piece = await stream.read()
+                # A buffered piece comes without a wait: see FrameStream._fill.
+                await anyio.lowlevel.checkpoint_if_cancelled()
             if scope.cancelled_caught:
                 reason = (
                     f"the body did not end within {bound}"
