@@ -51,11 +51,14 @@ class Slow(httpx.AsyncByteStream):
         return frame(V1_DELTA) if self._left >= 0 else frame(V1_FINAL)
 
 
-class Flood(httpx.AsyncByteStream):
-    """Delta frames that are always there already, as aiohttp hands out what it has buffered:
-    no read ever waits. 500 reads of 20 frames, then the end (without the final frame)."""
+class Ready(httpx.AsyncByteStream):
+    """Pieces that are always there already, as aiohttp hands out what it has buffered: no
+    read ever waits. 500 of them, each moving the mock clock on by *jump* seconds as it is
+    used, then the end (for a stream: without its final frame)."""
 
-    def __init__(self) -> None:
+    def __init__(self, piece: bytes, *, jump: float = 0.0) -> None:
+        self._piece = piece
+        self._jump = jump
         self._left = 500
 
     def __aiter__(self) -> AsyncIterator[bytes]:
@@ -65,7 +68,11 @@ class Flood(httpx.AsyncByteStream):
         if not self._left:
             raise StopAsyncIteration
         self._left -= 1
-        return frame(V1_DELTA) * 20
+        if self._jump:
+            clock = trio.lowlevel.current_clock()
+            assert isinstance(clock, trio.testing.MockClock)
+            clock.jump(self._jump)
+        return self._piece
 
 
 def client(
@@ -143,7 +150,7 @@ async def test_a_nearer_total_timeout_applies_and_names_itself() -> None:
 
 async def test_frames_that_never_make_the_stream_wait_still_stop_at_its_deadline() -> None:
     """Once the stream's time is up, no frame is handed out, even one already buffered."""
-    async with client(0, body=Flood(), stream_timeout=60) as minimax:
+    async with client(0, body=Ready(frame(V1_DELTA) * 20), stream_timeout=60) as minimax:
         stream = await minimax.chat.v1.create(
             model="abab5.5-chat", messages=[{"sender_type": "USER", "text": "x"}], stream=True
         )
@@ -190,18 +197,27 @@ class Dripped(httpx.AsyncByteStream):
         return b"x"
 
 
-async def test_a_download_dripped_forever_ends_at_the_default_stream_timeout() -> None:
-    """``files.download`` of a body that keeps coming, slowly, stops after an hour too."""
+def file_client(body: httpx.AsyncByteStream, **options: Any) -> mm.AsyncMiniMax:
+    """A client whose file downloads get *body*."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
-            200, headers={"content-type": "application/octet-stream"}, stream=Dripped()
+            200, headers={"content-type": "application/octet-stream"}, stream=body
         )
 
+    return mm.AsyncMiniMax(
+        api_key=API_KEY,
+        group_id=GROUP_ID,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(answer),
+        **options,
+    )
+
+
+async def test_a_download_dripped_forever_ends_at_the_default_stream_timeout() -> None:
+    """``files.download`` of a body that keeps coming, slowly, stops after an hour too."""
     sink = io.BytesIO()
-    async with mm.AsyncMiniMax(
-        api_key=API_KEY, group_id=GROUP_ID, base_url=BASE_URL, transport=httpx.MockTransport(answer)
-    ) as minimax:
+    async with file_client(Dripped()) as minimax:
         with (
             anyio.fail_after(7200),
             pytest.raises(mm.APITimeoutError, match=r"did not end within stream_timeout of 3600"),
@@ -210,42 +226,10 @@ async def test_a_download_dripped_forever_ends_at_the_default_stream_timeout() -
     assert 119 <= len(sink.getvalue()) <= 120
 
 
-class Ready(httpx.AsyncByteStream):
-    """A file body whose pieces are always there already (no read waits), each taking a
-    second of the mock clock to use: 500 of them, then the end."""
-
-    def __init__(self) -> None:
-        self._left = 500
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if not self._left:
-            raise StopAsyncIteration
-        self._left -= 1
-        clock = trio.lowlevel.current_clock()
-        assert isinstance(clock, trio.testing.MockClock)
-        clock.jump(1)
-        return b"x"
-
-
 async def test_a_download_whose_pieces_never_make_it_wait_still_stops_at_its_deadline() -> None:
     """Pieces always ready cannot carry a download past ``stream_timeout``."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200, headers={"content-type": "application/octet-stream"}, stream=Ready()
-        )
-
     sink = io.BytesIO()
-    async with mm.AsyncMiniMax(
-        api_key=API_KEY,
-        group_id=GROUP_ID,
-        base_url=BASE_URL,
-        transport=httpx.MockTransport(answer),
-        stream_timeout=60,
-    ) as minimax:
+    async with file_client(Ready(b"x", jump=1), stream_timeout=60) as minimax:
         with pytest.raises(mm.APITimeoutError, match=r"did not end within stream_timeout of 60"):
             await minimax.files.download(1, sink)
     assert len(sink.getvalue()) < 500
