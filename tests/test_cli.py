@@ -190,10 +190,16 @@ def test_a_killed_bulk_run_resumes_and_every_input_appears_exactly_once(
         assert len(served.runs(thread_id)) == 1
 
 
-def test_bulk_refuses_a_missing_input_file(served: FakeMiniMax, tmp_path: Path) -> None:
-    """A wrong path is a usage error (exit 2) before any request."""
+def test_bulk_refuses_a_missing_input_file(
+    served: FakeMiniMax, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong path is a usage error (exit 2) before any request, and says which it is."""
     args = bulk_args(tmp_path, tmp_path / "nope.jsonl", tmp_path / "out.jsonl")
     assert cli.main(args) == 2
+    assert "no such input file" in capsys.readouterr().err
+    # A directory exists but is no file to read (and read again to resume).
+    assert cli.main(bulk_args(tmp_path, tmp_path, tmp_path / "out.jsonl")) == 2
+    assert "the input is not a regular file" in capsys.readouterr().err
     assert served.stats.total_requests == 0
 
 

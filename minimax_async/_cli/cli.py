@@ -256,8 +256,14 @@ def _run_bulk(args: argparse.Namespace) -> int:
     try:
         config = None if args.assistant else load_assistant_config(Path(args.assistant_config))
         tools = load_tools(args.tools) if args.tools else None
-        if not Path(args.input).is_file():
-            raise ValueError(f"no such input file: {args.input}")
+        source = Path(args.input)
+        if not source.is_file():
+            # It is read again on a rerun, to resume: a pipe or a device would not be.
+            raise ValueError(
+                f"the input is not a regular file: {args.input}"
+                if source.exists()
+                else f"no such input file: {args.input}"
+            )
         shard = Shard.parse(args.shard) if args.shard else None
         budget = RateLimit(max_in_flight=args.max_in_flight, rpm=args.rpm, shared=args.redis)
         client = AsyncMiniMax(rate_limit=budget)
