@@ -94,6 +94,15 @@ def test_frames_are_ready_as_soon_as_their_line_ends() -> None:
     assert decoder.feed(b": 1}\n") == [{"a": 1}]
 
 
+@pytest.mark.parametrize("cut", [0, 1, 2, 3, 5])
+def test_a_byte_order_mark_before_the_stream_is_ignored_and_no_frame_is_lost(cut: int) -> None:
+    """``\\ufeff`` before the first line (split anywhere across reads) does not hide its frame."""
+    body = "\ufeff".encode() + data(CHUNK, AGGREGATE)
+    assert decode(body[:cut], body[cut:]) == [CHUNK, AGGREGATE]
+    # Only before the stream: later, a line that starts with one is no data line.
+    assert decode(data(CHUNK) + "\ufeff".encode() + data(CHUNK)) == [CHUNK]
+
+
 def test_comments_fields_and_done_carry_no_frame() -> None:
     """Keep-alive comments, event/id/retry fields and ``[DONE]`` are skipped."""
     body = b": keep-alive\n\nevent: message\nid: 7\nretry: 10\n" + data(CHUNK) + b"data: [DONE]\n\n"

@@ -49,10 +49,14 @@ def is_final_run_frame(frame: JSONObject) -> bool:
     return isinstance(frame.get("base_resp"), dict)
 
 
+#: UTF-8's byte order mark, which an event stream may start with.
+_BOM: Final = b"\xef\xbb\xbf"
+
+
 class FrameDecoder:
     """Turn the bytes of an event stream, fed in any chunks, into JSON frames."""
 
-    __slots__ = ("_data", "_data_size", "_max", "_pending", "_pending_size", "_where")
+    __slots__ = ("_data", "_data_size", "_first", "_max", "_pending", "_pending_size", "_where")
 
     def __init__(self, where: Where, *, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self._where = where
@@ -61,6 +65,7 @@ class FrameDecoder:
         self._pending_size = 0
         self._data: list[bytes] = []  # data lines of the current event not yet decoded
         self._data_size = 0
+        self._first = True  # no line read yet: it may start with a byte order mark
 
     def feed(self, chunk: bytes) -> list[JSONObject]:
         """Return the frames completed by *chunk* (possibly none)."""
@@ -105,6 +110,11 @@ class FrameDecoder:
         return frames
 
     def _line(self, line: bytes, frames: list[JSONObject]) -> None:
+        if self._first:
+            # The SSE standard ignores one byte order mark before the stream: without this,
+            # "\ufeffdata: ..." is a field we do not use and the first frame is lost unseen.
+            self._first = False
+            line = line.removeprefix(_BOM)
         if not line:
             self._dispatch(frames)
             return
