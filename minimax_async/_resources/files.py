@@ -9,7 +9,7 @@ import io
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import anyio
 
@@ -191,6 +191,29 @@ class Files(Resource):
         return await self._post("/files/delete", body, FileDeleted, options=options)
 
 
+#: How much of a non-seekable upload is read at a time.
+_READ_PIECE: Final = 1 << 20
+
+
+def _read_bounded(handle: IO[bytes]) -> bytes:
+    """Read a file object that cannot seek to its end, refusing it once past the file limit.
+
+    Never more than the limit and one piece is held: an endless or huge stream (a pipe,
+    a socket) is refused as soon as it is too large, not after being read whole.
+    """
+    pieces: list[bytes] = []
+    size = 0
+    while True:
+        piece = handle.read(_READ_PIECE)
+        if not isinstance(piece, bytes):
+            raise TypeError("file must be opened in binary mode ('rb')")
+        if not piece:
+            return b"".join(pieces)
+        size += len(piece)
+        check.file_size("file", size)
+        pieces.append(piece)
+
+
 def _upload_of(file: object, filename: str | None) -> Upload:
     if filename is not None:
         check.non_empty_str("filename", filename)
@@ -216,7 +239,8 @@ def _upload_of(file: object, filename: str | None) -> Upload:
         name = filename or os.path.basename(str(getattr(handle, "name", "") or ""))
         if not name:
             raise ValueError("filename is required for a file object without a name")
-        if handle.seekable():
+        seekable = getattr(handle, "seekable", None)
+        if callable(seekable) and seekable():
             position = handle.tell()
             try:
                 size = handle.seek(0, os.SEEK_END)
@@ -224,11 +248,7 @@ def _upload_of(file: object, filename: str | None) -> Upload:
                 handle.seek(position)
             check.file_size("file", size)
             return Upload(source=handle, filename=name)
-        content = handle.read()
-        if not isinstance(content, bytes):
-            raise TypeError("file must be opened in binary mode ('rb')")
-        check.file_size("file", len(content))
-        return Upload(source=content, filename=name)
+        return Upload(source=_read_bounded(handle), filename=name)
     raise TypeError(
         f"file must be a path, bytes or a binary file object, got {type(file).__name__}"
     )

@@ -373,6 +373,61 @@ class HugeSeekable:
         return b""
 
 
+class Endless:
+    """A binary object that cannot seek and never ends: the same megabyte on every read."""
+
+    mode = "rb"
+    name = "endless.bin"
+
+    def __init__(self) -> None:
+        self.piece = b"x" * (1 << 20)
+        self.reads = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            raise AssertionError("an endless object was asked for all of it")
+        self.reads += 1
+        return self.piece[:size]
+
+
+async def test_an_endless_unseekable_object_is_refused_once_past_512_mb(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter
+) -> None:
+    """A stream that never ends is read in pieces and refused just past the limit."""
+    endless = Endless()
+
+    with pytest.raises(ValueError, match="file is"):
+        await client.files.upload(endless)
+
+    assert endless.reads == MAX_UPLOAD // len(endless.piece) + 1
+    assert not mock_api.calls
+
+
+class Reader:
+    """A minimal binary reader: ``read`` and a name, nothing else of a file's methods."""
+
+    name = "notes.txt"
+
+    def __init__(self, content: bytes) -> None:
+        self.rest = content
+
+    def read(self, size: int = -1) -> bytes:
+        piece, self.rest = (self.rest, b"") if size < 0 else (self.rest[:size], self.rest[size:])
+        return piece
+
+
+async def test_an_object_with_only_read_uploads_its_content(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter
+) -> None:
+    """An object that only has ``read`` (no ``seekable``) is uploaded whole."""
+    route = mock_api.post("/files/upload").respond(json=ok(file=FILE))
+
+    await client.files.upload(Reader(b"a" * 3_000_000))
+
+    assert b"a" * 3_000_000 in route.calls.last.request.content
+    assert b'filename="notes.txt"' in route.calls.last.request.content
+
+
 async def test_upload_over_512_mb_seekable_object_is_refused_without_reading(
     client: mm.AsyncMiniMax, mock_api: respx.MockRouter
 ) -> None:
