@@ -30,12 +30,14 @@ FAST = mm.WaitPolicy(first_poll=0.01, scout_poll=0.01, min_interval=0.005)
 def native_client(fake: FakeMiniMax, url: str, **options: Any) -> mm.AsyncMiniMax:
     """A client for *fake* served at *url* over the native aiohttp adapter."""
     return mm.AsyncMiniMax(
-        api_key=fake.api_key,
-        group_id=fake.group_id,
-        base_url=url,
-        http_backend="aiohttp",
-        wait_policy=FAST,
-        **options,
+        **{
+            "api_key": fake.api_key,
+            "group_id": fake.group_id,
+            "base_url": url,
+            "http_backend": "aiohttp",
+            "wait_policy": FAST,
+            **options,
+        }
     )
 
 
@@ -90,6 +92,21 @@ async def test_runs_tools_files_and_streams_work_over_native_aiohttp() -> None:
     assert all(f.object == "chat.completion.chunk" for f in frames)
     assert stream.final is not None
     assert stream.final.object == "chat.completion"
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_filename_arrives_over_aiohttp_as_it_does_over_httpx() -> None:
+    """Non-ASCII text, spaces and quotes in a filename: the server reads the same name."""
+    names = ["名字.txt", "a b.txt", "résumé.pdf", 'say "hi".txt']
+    fake = FakeMiniMax()
+    stored: dict[str, list[str]] = {}
+    with serve_in_thread(fake) as url:
+        for backend in ("httpx", "aiohttp"):
+            async with native_client(fake, url, http_backend=backend) as client:
+                uploads = [await client.files.upload(b"x", filename=name) for name in names]
+            stored[backend] = [upload.filename for upload in uploads]
+    assert stored["aiohttp"] == stored["httpx"]
+    assert stored["aiohttp"][:3] == names[:3]
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

@@ -161,7 +161,11 @@ class AiohttpRequester:
         headers = {**request.headers, "Authorization": self._scrubber.authorization()}
         data: Any = request.content
         if request.upload is not None:
-            form = aiohttp.FormData()
+            # Field parameters as httpx and browsers write them (HTML5): the filename in
+            # UTF-8 as it is, not percent-encoded as aiohttp would ("名字.txt" arrived as
+            # "%E5%90%8D%E5%AD%97.txt"). Its quotes are escaped below; control characters
+            # never reach here (the upload refuses them).
+            form = aiohttp.FormData(quote_fields=False)
             for name, value in (request.form or {}).items():
                 form.add_field(name, value)
             data = form
@@ -170,7 +174,8 @@ class AiohttpRequester:
         try:
             if request.upload is not None:
                 async with request.upload.open() as content:
-                    data.add_field("file", content, filename=request.upload.filename)
+                    filename = request.upload.filename.replace('"', "%22")
+                    data.add_field("file", content, filename=filename)
                     response = await self._request(session, request, headers, data, client_timeout)
                     # The upload was sent whole once the answer's headers arrived.
             else:

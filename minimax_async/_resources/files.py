@@ -214,9 +214,19 @@ def _read_bounded(handle: IO[bytes]) -> bytes:
         pieces.append(piece)
 
 
+def _sendable(name: str) -> str:
+    """Return *name* if it can be sent as a filename: no control character (a newline)."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise ValueError(
+            f"filename contains a control character (e.g. a newline): {name!r}; "
+            "pass filename= with the name to send"
+        )
+    return name
+
+
 def _upload_of(file: object, filename: str | None) -> Upload:
     if filename is not None:
-        check.non_empty_str("filename", filename)
+        _sendable(check.non_empty_str("filename", filename))
     if isinstance(file, io.TextIOBase):
         raise TypeError("file must be opened in binary mode ('rb'), not text mode")
     if isinstance(file, str | os.PathLike):
@@ -224,7 +234,7 @@ def _upload_of(file: object, filename: str | None) -> Upload:
         if not path.is_file():
             raise check.MissingFileError(f"file: no such file: {str(path)!r}")
         check.file_size("file", path.stat().st_size)
-        return Upload(source=path, filename=filename or path.name)
+        return Upload(source=path, filename=filename or _sendable(path.name))
     if isinstance(file, bytes | bytearray | memoryview):
         if filename is None:
             raise ValueError("filename is required when uploading bytes")
@@ -239,6 +249,7 @@ def _upload_of(file: object, filename: str | None) -> Upload:
         name = filename or os.path.basename(str(getattr(handle, "name", "") or ""))
         if not name:
             raise ValueError("filename is required for a file object without a name")
+        _sendable(name)
         seekable = getattr(handle, "seekable", None)
         if callable(seekable) and seekable():
             position = handle.tell()

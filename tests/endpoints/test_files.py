@@ -253,6 +253,24 @@ async def test_upload_of_a_missing_path_is_refused(
     assert not mock_api.calls
 
 
+def _named(directory: Path, name: str) -> Path:
+    """A file called *name* (any character a file system allows) in *directory*."""
+    path = directory / name
+    path.write_bytes(b"x")
+    return path
+
+
+async def test_a_path_whose_name_cannot_be_sent_uploads_under_the_filename_given(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter, tmp_path: Path
+) -> None:
+    """A file named with a newline is sent when ``filename=`` names it otherwise."""
+    route = mock_api.post("/files/upload").respond(json=ok(file=FILE))
+
+    await client.files.upload(_named(tmp_path, "new\nline.txt"), filename="newline.txt")
+
+    assert b'filename="newline.txt"' in route.calls.last.request.content
+
+
 class NamelessReader:
     """A readable binary object with no name."""
 
@@ -280,6 +298,12 @@ class NamelessReader:
                      id="stringio"),
         pytest.param(lambda p: 12345, {}, TypeError, "file", id="int"),
         pytest.param(lambda p: ["a.txt"], {}, TypeError, "file", id="list"),
+        pytest.param(lambda p: b"x", {"filename": "a\r\nX-Injected: 1"}, ValueError,
+                     "filename", id="filename-crlf"),
+        pytest.param(lambda p: b"x", {"filename": "a\x00b"}, ValueError, "filename",
+                     id="filename-nul"),
+        pytest.param(lambda p: _named(p.parent, "new\nline.txt"), {}, ValueError, "filename",
+                     id="path-named-with-a-newline"),
     ],
 )  # fmt: skip
 async def test_bad_uploads_are_refused_before_sending(
