@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -229,6 +230,21 @@ def test_a_status_code_longer_than_any_code_is_never_success(code: str) -> None:
     """A code of thousands of digits (more than ``int()`` reads) is refused as ours, not read."""
     with pytest.raises(mm.APIResponseValidationError, match="not an integer"):
         decode_json(answer({"base_resp": {"status_code": code}, "id": "x"}), POST, WHERE)
+
+
+def test_a_redirect_says_where_it_pointed_and_which_base_url_that_means() -> None:
+    """A 301 to https names the new address (without its query) and the base_url to use."""
+    moved = {"location": "https://api.minimax.chat/v1/threads/create?GroupId=g1&x=y"}
+    with pytest.raises(mm.APIStatusError) as info:
+        decode_json(answer(b"", 301, moved), POST, WHERE)
+    message = str(info.value)
+    assert "redirected to https://api.minimax.chat/v1/threads/create, which is not" in message
+    assert "base_url='https://api.minimax.chat/v1'" in message
+    assert "GroupId" not in message.split("[")[0]
+    # Elsewhere, or not an address: said as far as it can be, never a failure of its own.
+    for location, said in [("/login", "redirected to /login,"), ("http://[::1", "HTTP 302")]:
+        with pytest.raises(mm.APIStatusError, match=re.escape(said)):
+            decode_json(answer(b"", 302, {"location": location}), POST, WHERE)
 
 
 def test_a_base_resp_that_is_not_an_object_is_never_success() -> None:

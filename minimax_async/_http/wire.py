@@ -28,6 +28,7 @@ from .._exceptions import (
     excerpt,
     headers_trace_ids,
     path_message,
+    redact,
 )
 from .._limiter import Priority
 from .._version import __version__
@@ -487,4 +488,27 @@ def raise_api_error(
         method=where.method,
         url=where.url,
     )
+    if 300 <= status < 400 and code is None:
+        error.message += _redirect_hint(headers.get("location"), where)
     raise error
+
+
+def _redirect_hint(location: str | None, where: Where) -> str:
+    """Where a redirect pointed, and what to do about it (redirects are never followed).
+
+    Only the address is kept (no query: it may hold the GroupId). A wrong scheme or host in
+    ``base_url`` is the usual cause (``http://`` redirected to ``https://``).
+    """
+    if not location:
+        return ""
+    try:
+        parts = urlsplit(location.strip())
+    except ValueError:  # not an address at all ("http://[::1")
+        return ""
+    target = f"{parts.scheme}://{parts.hostname}{parts.path}" if parts.hostname else parts.path
+    target = redact(target)
+    hint = f"; redirected to {target}, which is not followed (the key goes nowhere else)"
+    if parts.hostname and parts.path.endswith(where.path):
+        base = target[: len(target) - len(where.path)]
+        hint += f": if that is the API, use base_url={base!r}"
+    return hint
