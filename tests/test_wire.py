@@ -242,7 +242,11 @@ def test_a_redirect_says_where_it_pointed_and_which_base_url_that_means() -> Non
     assert "base_url='https://api.minimax.chat/v1'" in message
     assert "GroupId" not in message.split("[")[0]
     # Elsewhere, or not an address: said as far as it can be, never a failure of its own.
-    for location, said in [("/login", "redirected to /login,"), ("http://[::1", "HTTP 302")]:
+    for location, said in [
+        ("/login", "redirected to /login,"),
+        ("http://[::1", "HTTP 302"),
+        ("https://u:pw@h.example:8443/v1/threads/create", "base_url='https://h.example:8443/v1'"),
+    ]:
         with pytest.raises(mm.APIStatusError, match=re.escape(said)):
             decode_json(answer(b"", 302, {"location": location}), POST, WHERE)
 

@@ -505,10 +505,10 @@ def _redirect_hint(location: str | None, where: Where) -> str:
         parts = urlsplit(location.strip())
     except ValueError:  # not an address at all ("http://[::1")
         return ""
-    target = f"{parts.scheme}://{parts.hostname}{parts.path}" if parts.hostname else parts.path
-    target = redact(target)
+    host = parts.netloc.rpartition("@")[2]  # without any user:password@
+    target = redact(f"{parts.scheme}://{host}{parts.path}" if host else parts.path)
     hint = f"; redirected to {target}, which is not followed (the key goes nowhere else)"
-    if parts.hostname and parts.path.endswith(where.path):
+    if host and parts.path.endswith(where.path):
         base = target[: len(target) - len(where.path)]
         hint += f": if that is the API, use base_url={base!r}"
     return hint

@@ -374,7 +374,7 @@ class FakeApp:
         multipart = route.body == "multipart"
         limit = core.max_upload_bytes + MULTIPART_OVERHEAD if multipart else core.max_body_bytes
         declared = headers.get("content-length", "")
-        # A length in more digits than int() reads is larger than any limit.
+        # 19 digits or more is past any body limit (and int() reads at most 4,300).
         too_long = len(declared) > 18
         if declared.isascii() and declared.isdigit() and (too_long or int(declared) > limit):
             return ApiError(INVALID_PARAMS, f"request body larger than {limit} bytes")
