@@ -246,9 +246,13 @@ class SharedBudget:
             return None
         try:
             wait, rate, live = answer
-            rate_value = float(rate)
+            rate_value, wait_value = float(rate), float(wait)
+            if not math.isfinite(wait_value):
+                # Junk in the bucket (a "tat" of 1e999, written by anyone with access to
+                # the keys): a turn that never comes is no turn. Go on the local share.
+                raise ValueError(f"Redis answered a wait of {wait!r}")
             return Reservation(
-                wait=max(float(wait), 0.0),
+                wait=max(wait_value, 0.0),
                 rate=None if rate_value < 0 or math.isnan(rate_value) else rate_value,
                 participants=max(int(live), 1),
             )

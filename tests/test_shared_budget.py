@@ -300,6 +300,22 @@ async def test_neither_the_api_key_nor_the_group_id_is_stored_in_redis(
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
+async def test_a_bucket_holding_junk_sends_calls_on_the_local_share_not_to_sleep_forever(
+    redis_server: RedisServer,
+) -> None:
+    """A turn time of 1e999 in the shared bucket is refused: calls go on, paced locally."""
+    limiter, clock = limiter_on(redis_server.url, rpm=60)
+    await take(limiter, 1)
+    async with redis.Redis.from_url(redis_server.url) as own:
+        await own.hset(f"{budget_prefix('group-1', 'api.test')}:bucket", "tat", "1e999")
+    await take(limiter, 3)  # JumpClock refuses to sleep for ever
+    assert limiter.budget_source == "local share"
+    assert all(math.isfinite(seconds) for seconds in clock.slept)
+    await limiter.aclose()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
 async def test_a_ready_redis_client_is_used_and_left_open(redis_server: RedisServer) -> None:
     """shared= takes the application's own redis.asyncio client, and closing leaves it open."""
     async with redis.Redis.from_url(redis_server.url) as own:
