@@ -247,13 +247,14 @@ class SharedBudget:
         try:
             wait, rate, live = answer
             rate_value, wait_value = float(rate), float(wait)
-            if not math.isfinite(wait_value):
+            if not (math.isfinite(wait_value) and math.isfinite(rate_value)):
                 # Junk in the bucket (a "tat" of 1e999, written by anyone with access to
-                # the keys): a turn that never comes is no turn. Go on the local share.
-                raise ValueError(f"Redis answered a wait of {wait!r}")
+                # the keys): a turn that never comes is no turn, and a rate of NaN no rate
+                # (it read as "unlimited"). Go on the local share.
+                raise ValueError(f"Redis answered a wait of {wait!r} at a rate of {rate!r}")
             return Reservation(
                 wait=max(wait_value, 0.0),
-                rate=None if rate_value < 0 or math.isnan(rate_value) else rate_value,
+                rate=None if rate_value < 0 else rate_value,
                 participants=max(int(live), 1),
             )
         except (TypeError, ValueError) as exc:

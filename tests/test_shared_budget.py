@@ -314,6 +314,37 @@ async def test_a_bucket_holding_junk_sends_calls_on_the_local_share_not_to_sleep
     await limiter.aclose()
 
 
+class NotARateRedis:
+    """In addition to the real server: a Redis whose script answers a rate of NaN, which no
+    state of the real bucket produces (Lua reads "nan" as no number)."""
+
+    def register_script(self, script: str) -> object:
+        async def run(*, keys: list[str], args: list[str]) -> list[bytes]:
+            return [b"0", b"nan", b"1"]
+
+        return run
+
+    async def execute_command(self, *args: object) -> None:
+        raise AssertionError("the limiter only runs its script")
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_a_shared_rate_of_nan_is_no_answer_not_an_unlimited_rate() -> None:
+    """Redis answering a rate of NaN leaves the client on its local share of the told rate."""
+    clock = JumpClock()
+    limiter = Limiter(
+        RateLimit(max_in_flight=None, rpm=60, shared=NotARateRedis()),
+        account=("group-1", "api.test"),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    await take(limiter, 3)
+    assert limiter.budget_source == "local share"
+    assert limiter.current_rpm == pytest.approx(60)
+    await limiter.aclose()
+
+
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
 async def test_a_ready_redis_client_is_used_and_left_open(redis_server: RedisServer) -> None:
