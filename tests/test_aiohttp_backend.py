@@ -28,16 +28,11 @@ FAST = mm.WaitPolicy(first_poll=0.01, scout_poll=0.01, min_interval=0.005)
 
 
 def native_client(fake: FakeMiniMax, url: str, **options: Any) -> mm.AsyncMiniMax:
-    """A client for *fake* served at *url* over the native aiohttp adapter."""
+    """A client for *fake* served at *url* over the native aiohttp adapter (unless *options*
+    name another ``http_backend``)."""
+    options.setdefault("http_backend", "aiohttp")
     return mm.AsyncMiniMax(
-        **{
-            "api_key": fake.api_key,
-            "group_id": fake.group_id,
-            "base_url": url,
-            "http_backend": "aiohttp",
-            "wait_policy": FAST,
-            **options,
-        }
+        api_key=fake.api_key, group_id=fake.group_id, base_url=url, wait_policy=FAST, **options
     )
 
 
