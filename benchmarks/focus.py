@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import _common as c
@@ -74,6 +75,16 @@ def _cell(values: list[float], digits: int) -> str:
     return f"{c.median(values):.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
 
 
+def table(columns: list[str], levels: list[int], cell: Callable[[int, int], str]) -> list[str]:
+    """A markdown table, a row per concurrency: ``cell(level, column index)`` fills it."""
+    lines = ["| concurrency | " + " | ".join(columns) + " |", "|---:|" + "---:|" * len(columns)]
+    for level in levels:
+        lines.append(
+            f"| {level} | " + " | ".join(cell(level, k) for k in range(len(columns))) + " |"
+        )
+    return lines
+
+
 def markdown(result: dict[str, Any], title: str) -> str:
     samples = result["cpu_us_per_call"]
     names = list(result["contenders"])
@@ -91,24 +102,37 @@ def markdown(result: dict[str, Any], title: str) -> str:
         "- client CPU per call (`time.process_time`), microseconds, median (min–max) over rounds;"
         " ratios paired within a round",
         "",
-        "| concurrency | " + " | ".join(names) + " |",
-        "|---:|" + "---:|" * len(names),
+        *table(names, levels, lambda level, k: _cell(samples[names[k]][level], 0)),
     ]
-    for level in levels:
-        lines.append(
-            f"| {level} | " + " | ".join(_cell(samples[n][level], 0) for n in names) + " |"
-        )
+    collector = result.get("gc_cpu_us_per_call")
+    if collector:
+        counts = result["gc_collections_per_1000_calls"]
+        lines += [
+            "",
+            "Of that CPU time, the cyclic garbage collector's (microseconds per call), and its "
+            "collections per 1,000 calls, median (min–max):",
+            "",
+            *table(
+                names,
+                levels,
+                lambda level, k: (
+                    f"{_cell(collector[names[k]][level], 1)}; {_cell(counts[names[k]][level], 1)}"
+                ),
+            ),
+        ]
     ratios = [r for r in RATIOS if r[1] in samples and r[2] in samples]
     lines += [
         "",
         "Paired ratios (per round, then the median; min–max):",
         "",
-        "| concurrency | " + " | ".join(r[0] for r in ratios) + " |",
-        "|---:|" + "---:|" * len(ratios),
+        *table(
+            [r[0] for r in ratios],
+            levels,
+            lambda level, k: _cell(
+                percall.paired_ratios(samples, ratios[k][1], ratios[k][2], level), 2
+            ),
+        ),
     ]
-    for level in levels:
-        cells = [_cell(percall.paired_ratios(samples, a, b, level), 2) for _, a, b in ratios]
-        lines.append(f"| {level} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ Ratios are taken within a round (paired) and their median over rounds is reporte
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib.abc
 import json
@@ -176,15 +177,15 @@ class AiohttpAdapterDecoded(AiohttpAdapter):
     label = "the aiohttp adapter alone + the envelope check (decode_json)"
 
     async def call(self) -> Any:
-        from minimax_async._http.wire import decode_json
-
         answer = await self.requester.send(self.request, self.timeout, max_bytes=self.max_bytes)
-        return decode_json(answer, self.call_spec, self.request.where)
+        return self.decode_json(answer, self.call_spec, self.request.where)
 
     async def open(self, url: str) -> None:
         await super().open(url)
-        from minimax_async._http.wire import Call, Method
+        from minimax_async._http.wire import Call, Method, decode_json
 
+        # Imported once here, not in call(): an import statement per call would be counted.
+        self.decode_json = decode_json
         self.call_spec = Call(Method.GET, "/threads/run/retrieve", idempotent=True)
 
 
@@ -195,11 +196,16 @@ class AiohttpAdapterTyped(AiohttpAdapterDecoded):
     name = "minimax_async_aiohttp_adapter_typed"
     label = "the aiohttp adapter alone + decode_json + the typed Run"
 
-    async def call(self) -> Any:
+    async def open(self, url: str) -> None:
+        await super().open(url)
         from minimax_async._records import Run
         from minimax_async._serde import structure
 
-        return structure(await super().call(), Run)
+        self.run_type = Run
+        self.structure = structure
+
+    async def call(self) -> Any:
+        return self.structure(await super().call(), self.run_type)
 
     def check(self, result: Any) -> None:
         assert result.id == RUN_ID, result
@@ -409,8 +415,45 @@ VARIANTS = (
 )
 
 
-async def burst(contender: Contender, concurrency: int, per_caller: int) -> tuple[float, float]:
-    """Make concurrency x per_caller calls; return (process CPU s, wall s)."""
+class CollectorTime:
+    """CPU time the cyclic garbage collector spends, and its collections, while registered.
+
+    At many callers a collection walks every object the calls in flight hold, so a contender
+    whose calls keep many objects alive across their awaits can pay several microseconds per
+    call or more here: reported beside the CPU time, it tells that apart from its own code.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = 0
+        self._started = 0.0
+
+    def __enter__(self) -> CollectorTime:
+        gc.callbacks.append(self._observe)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.callbacks.remove(self._observe)
+
+    def _observe(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
+            self.collections += 1
+
+
+async def burst(
+    contender: Contender,
+    concurrency: int,
+    per_caller: int,
+    collector: CollectorTime | None = None,
+) -> tuple[float, float]:
+    """Make concurrency x per_caller calls; return (process CPU s, wall s).
+
+    *collector*, if given, adds up the collections made during the calls (not the one made
+    before them, which starts every burst from the same heap).
+    """
 
     async def caller() -> None:
         call = contender.call
@@ -418,11 +461,12 @@ async def burst(contender: Contender, concurrency: int, per_caller: int) -> tupl
             await call()
 
     gc.collect()
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    async with anyio.create_task_group() as group:
-        for _ in range(concurrency):
-            group.start_soon(caller)
-    return time.process_time() - cpu0, time.perf_counter() - wall0
+    with contextlib.nullcontext() if collector is None else collector:
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        async with anyio.create_task_group() as group:
+            for _ in range(concurrency):
+                group.start_soon(caller)
+        return time.process_time() - cpu0, time.perf_counter() - wall0
 
 
 async def _run(
@@ -457,7 +501,14 @@ async def _run(
     walls: dict[str, dict[int, list[float]]] = {
         k.name: {lvl: [] for lvl in levels} for k in contenders
     }
+    collector: dict[str, dict[int, list[float]]] = {
+        k.name: {lvl: [] for lvl in levels} for k in contenders
+    }
+    collections: dict[str, dict[int, list[float]]] = {
+        k.name: {lvl: [] for lvl in levels} for k in contenders
+    }
     started = time.perf_counter()
+    clock = CollectorTime()
     for round_ in range(rounds):
         for index, level in enumerate(levels):
             per_caller = max(1, calls // level)
@@ -467,10 +518,15 @@ async def _run(
                 # Warm-up (connections open, caches filled), at most 100 at once: a burst of
                 # 1,000 on a cold httpx pool is its own (much slower) case, measured below.
                 await burst(contender, min(level, 100), 1)
-                cpu, wall = await burst(contender, level, per_caller)
+                before = clock.seconds, clock.collections
+                cpu, wall = await burst(contender, level, per_caller, clock)
                 total = level * per_caller
                 samples[contender.name][level].append(cpu / total * 1e6)
                 walls[contender.name][level].append(wall / total * 1e6)
+                collector[contender.name][level].append((clock.seconds - before[0]) / total * 1e6)
+                collections[contender.name][level].append(
+                    (clock.collections - before[1]) / total * 1000
+                )
         log(
             f"  per-call round {round_ + 1}/{rounds} done ({time.perf_counter() - started:.0f} s): "
             + ", ".join(
@@ -499,6 +555,8 @@ async def _run(
         "cpu_us_per_call": samples,
         "cold_burst_cpu_us_per_call": {"concurrency": levels[-1], "values": cold},
         "wall_us_per_call": walls,
+        "gc_cpu_us_per_call": collector,
+        "gc_collections_per_1000_calls": collections,
     }
 
 
