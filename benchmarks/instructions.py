@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import _common as c
@@ -116,7 +117,7 @@ def _count(name: str, url: str, level: int, calls: int) -> int:
 
 
 def measure(
-    url: str, names: list[str], levels: list[int], calls: int, log: Any
+    url: str, names: list[str], levels: list[int], calls: int, log: Callable[[str], None]
 ) -> dict[str, dict[int, float]]:
     """Instructions per call of each contender at each level."""
     per_call: dict[str, dict[int, float]] = {name: {} for name in names}
