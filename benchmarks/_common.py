@@ -126,6 +126,14 @@ def run_child(module: str, args: Sequence[str], timeout: float) -> dict[str, Any
     return result
 
 
+def save_results(name: str, result: dict[str, Any], text: str) -> None:
+    """Write ``results/NAME.json`` (every sample) and ``results/NAME.md`` (*text*); print it."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (RESULTS / f"{name}.md").write_text(text)
+    print(text)
+
+
 # ------------------------------------------------------------------------ process metrics
 
 

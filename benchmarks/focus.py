@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import time
@@ -136,6 +135,15 @@ def markdown(result: dict[str, Any], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def contender_names(parser: argparse.ArgumentParser, value: str) -> list[str]:
+    """The per-call contenders named in *value* (comma-separated); unknown ones end the run."""
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = set(names) - set(percall.CONTENDERS)
+    if unknown:
+        parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m benchmarks.focus", description=__doc__)
@@ -146,10 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="percall-focus")
     parser.add_argument("--title", default="Per-call CPU, focused paired run")
     args = parser.parse_args(argv)
-    names = [n.strip() for n in args.contenders.split(",") if n.strip()]
-    unknown = set(names) - set(percall.CONTENDERS)
-    if unknown:
-        parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
+    names = contender_names(parser, args.contenders)
     levels = [int(v) for v in args.levels.split(",")]
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     started = time.perf_counter()
@@ -163,11 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     result["load"] = load
     result["machine"] = c.machine()
     result["command"] = "python -m benchmarks.focus " + " ".join(argv)
-    c.RESULTS.mkdir(parents=True, exist_ok=True)
-    (c.RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1) + "\n")
-    text = markdown(result, args.title)
-    (c.RESULTS / f"{args.name}.md").write_text(text)
-    print(text)
+    c.save_results(args.name, result, markdown(result, args.title))
     return 0
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -181,10 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="instructions")
     parser.add_argument("--title", default="Per-call instructions, counted by callgrind")
     args = parser.parse_args(argv)
-    names = [n.strip() for n in args.contenders.split(",") if n.strip()]
-    unknown = set(names) - set(percall.CONTENDERS)
-    if unknown:
-        parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
+    names = focus.contender_names(parser, args.contenders)
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not on the PATH (Debian: apt-get install valgrind)")
     levels = [int(v) for v in args.levels.split(",")]
@@ -211,11 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "elapsed_s": time.perf_counter() - started,
     }
-    c.RESULTS.mkdir(parents=True, exist_ok=True)
-    (c.RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1) + "\n")
-    text = markdown(result, args.title)
-    (c.RESULTS / f"{args.name}.md").write_text(text)
-    print(text)
+    c.save_results(args.name, result, markdown(result, args.title))
     return 0
 
 

@@ -159,11 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         rounds=args.rounds,
         command="python -m benchmarks.layers " + " ".join(argv),
     )
-    c.RESULTS.mkdir(parents=True, exist_ok=True)
-    (c.RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1) + "\n")
-    text = markdown(result)
-    (c.RESULTS / f"{args.name}.md").write_text(text)
-    print(text)
+    c.save_results(args.name, result, markdown(result))
     return 0
 
 

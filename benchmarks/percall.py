@@ -869,12 +869,8 @@ def main(argv: list[str] | None = None) -> int:
     machine = c.machine()
     result = run_tracing(levels=levels, rounds=args.rounds, calls=args.calls, repeats=args.repeats)
     command = "python -m benchmarks.percall " + " ".join(argv or sys.argv[1:])
-    c.RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"machine": machine, "command": command, "tracing": result}
-    (c.RESULTS / f"{args.name}.json").write_text(json.dumps(payload, indent=1) + "\n")
-    text = tracing_markdown(result, machine, command)
-    (c.RESULTS / f"{args.name}.md").write_text(text)
-    print(text)
+    c.save_results(args.name, payload, tracing_markdown(result, machine, command))
     return 0
 
 
