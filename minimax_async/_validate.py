@@ -50,6 +50,10 @@ class UnwritableFileError(OSError, ValueError):
     """A download path that cannot be written (a ``ValueError`` too, like every bad argument)."""
 
 
+class UnreadableFileError(OSError, ValueError):
+    """A file to upload that failed when read before sending (a ``ValueError`` too)."""
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 

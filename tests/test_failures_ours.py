@@ -386,6 +386,75 @@ async def test_a_download_path_that_cannot_be_written_is_both_value_error_and_os
     assert not mock_api.calls
 
 
+class _FailingFile(io.RawIOBase):
+    """A binary file object whose every read fails as a broken disk would, counting them."""
+
+    name = "notes.txt"
+
+    def __init__(self, *, seekable: bool) -> None:
+        self._seekable = seekable
+        self.reads = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._seekable
+
+    def tell(self) -> int:
+        return 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 10 if whence == 2 else 0
+
+    def readinto(self, buffer: Any) -> int:
+        self.reads += 1
+        raise OSError(5, "Input/output error")
+
+
+async def test_a_file_object_that_fails_when_read_is_refused_unsent(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter
+) -> None:
+    """An unseekable file read before sending that fails is a ValueError, still an OSError."""
+    with pytest.raises(ValueError, match="file: could not be read") as caught:
+        await client.files.upload(_FailingFile(seekable=False))
+    assert isinstance(caught.value, OSError)
+    assert not mock_api.calls
+
+
+async def test_an_upload_path_that_is_a_directory_says_so_unsent(
+    client: mm.AsyncMiniMax, mock_api: respx.MockRouter, tmp_path: Path
+) -> None:
+    """A directory given as the file to upload is refused as not a regular file."""
+    with pytest.raises(ValueError, match="is not a regular file"):
+        await client.files.upload(tmp_path)
+    assert not mock_api.calls
+
+
+@pytest.mark.parametrize("http_backend", ["httpx", "aiohttp"])
+async def test_a_file_that_fails_while_its_upload_is_sent_ends_in_our_error_unretried(
+    http_backend: str, anyio_backend: str
+) -> None:
+    """A seekable file failing mid-send is an APIConnectionError, tried once, nothing stored."""
+    if http_backend == "aiohttp" and anyio_backend == "trio":
+        pytest.skip("aiohttp runs on asyncio only")
+    fake = FakeMiniMax()
+    broken = _FailingFile(seekable=True)
+    async with fake.client(http_backend=http_backend) as client:
+        with pytest.raises(
+            mm.APIConnectionError, match="file to upload could not be read"
+        ) as caught:
+            await client.files.upload(broken)
+        assert [f async for f in client.files.list()] == []
+    assert broken.reads == 1
+    causes = []
+    error: BaseException | None = caught.value
+    while error is not None:
+        causes.append(error)
+        error = error.__cause__
+    assert any(type(e) is OSError and e.errno == 5 for e in causes)
+
+
 @pytest.mark.parametrize(
     ("options", "error", "names"),
     [

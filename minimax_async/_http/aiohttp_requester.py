@@ -21,7 +21,7 @@ import httpx
 from .._exceptions import APIConnectionError, APITimeoutError, MiniMaxError, headers_trace_ids
 from .._secrets import Scrubber
 from .pool import PoolStats
-from .requester import ResponseStream, UsageError, closed_error
+from .requester import ResponseStream, UsageError, closed_error, upload_read_error
 from .wire import Answer, HttpRequest, Method, Where, attempt_timeout, check_size, too_large
 
 __all__ = ["AiohttpRequester"]
@@ -190,7 +190,16 @@ class AiohttpRequester:
                     attempt,
                     (time.perf_counter() - started) * 1000,
                 )
+            failed = _file_error(exc) if request.upload is not None else None
+            if failed is not None:
+                raise upload_read_error(failed, request.where) from exc
             raise self.error(exc, request.where, bound=bound) from exc
+        except OSError as exc:
+            # aiohttp's own failures are ClientErrors (caught above): a bare OSError during
+            # an upload comes from the caller's file, opened or rewound here.
+            if request.upload is None:
+                raise
+            raise upload_read_error(exc, request.where) from exc
         if debug:
             logger.debug(
                 "%s %s -> HTTP %d (attempt %d, %.1f ms, trace id %s)",
@@ -307,6 +316,23 @@ class AiohttpRequester:
         if isinstance(exc, RuntimeError) and not isinstance(exc, aiohttp.ClientError):
             raise exc
         return UsageError(f"{name}: {exc}", method=method, url=url)
+
+
+def _file_error(exc: BaseException) -> OSError | None:
+    """The file's own error, if aiohttp failed to write a body because reading its file failed.
+
+    aiohttp wraps any OSError raised while it writes a body, the socket's or the file's, in
+    ``ClientOSError`` ("Can not write request body"), the original as its cause. The
+    socket's are connection errors (a reset, a broken pipe); any other came from the file.
+    """
+    cause = exc.__cause__
+    if (
+        isinstance(exc, aiohttp.ClientOSError)
+        and isinstance(cause, OSError)
+        and not isinstance(cause, ConnectionError | TimeoutError | aiohttp.ClientError)
+    ):
+        return cause
+    return None
 
 
 async def _read_whole(content: aiohttp.StreamReader, limit: int | None, where: Where) -> bytes:

@@ -39,6 +39,7 @@ __all__ = [
     "URLCache",
     "UsageError",
     "closed_error",
+    "upload_read_error",
 ]
 
 logger: Final = logging.getLogger("minimax_async")
@@ -46,6 +47,20 @@ logger: Final = logging.getLogger("minimax_async")
 
 class UsageError(APIConnectionError):
     """A transport failure that no retry can fix (a bad base URL, an unsupported scheme)."""
+
+
+def upload_read_error(exc: OSError, where: Where) -> UsageError:
+    """The error for the caller's file failing to open or read while its upload is sent.
+
+    Not retried: reading the same file again would most likely fail the same way. The
+    body never arrived whole, so the server created nothing.
+    """
+    return UsageError(
+        f"the file to upload could not be read ({type(exc).__name__}: {exc}); "
+        "the upload did not complete",
+        method=where.method,
+        url=where.url,
+    )
 
 
 def closed_error() -> ClientClosedError:
@@ -178,14 +193,20 @@ class HttpxRequester:
             built = self._build(request, timeout, content=request.content)
             yield await self._start(built, request.where, attempt)
             return
-        async with request.upload.open() as content:
-            built = self._build(
-                request,
-                timeout,
-                data=request.form,
-                files={"file": (request.upload.filename, content)},
-            )
-            yield await self._start(built, request.where, attempt)
+        # httpx reports its own failures as httpx errors, never as a bare OSError: one of those
+        # here comes from the caller's file (opened, rewound or read as the body is sent).
+        try:
+            async with request.upload.open() as content:
+                built = self._build(
+                    request,
+                    timeout,
+                    data=request.form,
+                    files={"file": (request.upload.filename, content)},
+                )
+                response = await self._start(built, request.where, attempt)
+        except OSError as exc:
+            raise upload_read_error(exc, request.where) from exc
+        yield response
 
     def _build(self, request: HttpRequest, timeout: httpx.Timeout, **parts: Any) -> httpx.Request:
         headers = {**request.headers, "Authorization": self._scrubber.authorization()}

@@ -232,7 +232,8 @@ def _upload_of(file: object, filename: str | None) -> Upload:
     if isinstance(file, str | os.PathLike):
         path = Path(file)
         if not path.is_file():
-            raise check.MissingFileError(f"file: no such file: {str(path)!r}")
+            what = "is not a regular file" if path.exists() else "does not exist"
+            raise check.MissingFileError(f"file: {str(path)!r} {what}")
         check.file_size("file", path.stat().st_size)
         return Upload(source=path, filename=filename or _sendable(path.name))
     if isinstance(file, bytes | bytearray | memoryview):
@@ -250,16 +251,22 @@ def _upload_of(file: object, filename: str | None) -> Upload:
         if not name:
             raise ValueError("filename is required for a file object without a name")
         _sendable(name)
-        seekable = getattr(handle, "seekable", None)
-        if callable(seekable) and seekable():
-            position = handle.tell()
-            try:
-                size = handle.seek(0, os.SEEK_END)
-            finally:
-                handle.seek(position)
-            check.file_size("file", size)
-            return Upload(source=handle, filename=name)
-        return Upload(source=_read_bounded(handle), filename=name)
+        try:
+            seekable = getattr(handle, "seekable", None)
+            if callable(seekable) and seekable():
+                position = handle.tell()
+                try:
+                    size = handle.seek(0, os.SEEK_END)
+                finally:
+                    handle.seek(position)
+                check.file_size("file", size)
+                return Upload(source=handle, filename=name)
+            return Upload(source=_read_bounded(handle), filename=name)
+        except OSError as exc:
+            # Nothing was sent: a file object that fails when read is a bad argument.
+            raise check.UnreadableFileError(
+                exc.errno, f"file: could not be read: {exc.strerror or exc}"
+            ) from exc
     raise TypeError(
         f"file must be a path, bytes or a binary file object, got {type(file).__name__}"
     )

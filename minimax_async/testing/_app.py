@@ -159,14 +159,22 @@ class _Responder:
         raise exc
 
 
+class _ClientGone(Exception):
+    """The client disconnected before its request's body was complete."""
+
+
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """Return the request body, or ``None`` as soon as it exceeds `limit` bytes."""
+    """Return the request body, or ``None`` as soon as it exceeds `limit` bytes.
+
+    Raises ``_ClientGone`` when the client leaves before the body ends: like a real server,
+    the fake never acts on half a request (and never parses half an upload).
+    """
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            raise _ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -268,7 +276,10 @@ class FakeApp:
             fault = core.plan.decide(tenant=group_id, path=path, call=call) if core.plan else None
             if fault is not None:
                 core.stats.faults[fault.kind] += 1
-        await self._serve(scope, receive, out, route, group_id, query, headers, fault)
+        try:
+            await self._serve(scope, receive, out, route, group_id, query, headers, fault)
+        except _ClientGone:
+            return  # nobody to answer, nothing done
 
     def _authenticate(self, group_id: str, authorization: str) -> str:
         scheme, _, token = authorization.partition(" ")
