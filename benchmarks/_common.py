@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import platform
 import re
@@ -174,6 +175,30 @@ def reset_peak_rss() -> bool:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """A distribution-free interval holding the median of what *values* sample, at *confidence*.
+
+    Order statistics: the k-th smallest and k-th largest value, k the largest count for which
+    the chance that fewer than k of the n values fall below the median is at most
+    (1 - confidence) / 2 (a binomial(n, 1/2) tail). No assumption about the spread's shape,
+    which on a shared VM is anything but normal. Too few values for the confidence give
+    (min, max); none give NaNs.
+    """
+    ordered = sorted(values)
+    n = len(ordered)
+    if not n:
+        return float("nan"), float("nan")
+    tail = (1 - confidence) / 2
+    k, below = 0, 0.0
+    while k < n // 2:
+        below += math.comb(n, k) / 2**n
+        if below > tail:
+            break
+        k += 1
+    k = max(k, 1)
+    return ordered[k - 1], ordered[n - k]
 
 
 def spread(values: Sequence[float]) -> tuple[float, float]:

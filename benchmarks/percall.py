@@ -18,7 +18,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import anyio
 import httpx
@@ -476,6 +476,7 @@ async def _run(
     rounds: int,
     calls: int,
     log: Callable[[str], None],
+    first_round: int = 0,
 ) -> dict[str, Any]:
     contenders: list[Contender] = []
     skipped: dict[str, str] = {}
@@ -512,7 +513,7 @@ async def _run(
     for round_ in range(rounds):
         for index, level in enumerate(levels):
             per_caller = max(1, calls // level)
-            shift = (round_ + index) % len(contenders)
+            shift = (first_round + round_ + index) % len(contenders)
             order = contenders[shift:] + contenders[:shift]
             for contender in order:
                 # Warm-up (connections open, caches filled), at most 100 at once: a burst of
@@ -560,6 +561,18 @@ async def _run(
     }
 
 
+async def run_one_process(
+    url: str,
+    names: list[str],
+    levels: list[int],
+    calls: int,
+    log: Callable[[str], None],
+    first: int,
+) -> dict[str, Any]:
+    """One round of the paired loop in this process, its contenders' order rotated by *first*."""
+    return await _run(url, names, levels, 1, calls, log, first)
+
+
 def level_calls(calls: int, level: int) -> int:
     return level * max(1, calls // level)
 
@@ -589,7 +602,16 @@ def run(
     with c.child_server("benchmarks._loopback") as (url, proc), c.pinned_apart(proc.pid) as pins:
         result = anyio.run(_run, url, names, levels, rounds, calls, log, backend="asyncio")
     result["cpu_pinning"] = pins
-    result["server"] = "benchmarks/_loopback.py: raw asyncio Protocol (uvloop if installed)"
+    return summarize(result, levels)
+
+
+#: What serves the per-call runs (recorded with their results).
+SERVER: Final = "benchmarks/_loopback.py: raw asyncio Protocol (uvloop if installed)"
+
+
+def summarize(result: dict[str, Any], levels: list[int]) -> dict[str, Any]:
+    """Add the server, the per-contender summaries and the paired ratios to *result*."""
+    result["server"] = SERVER
     samples = result["cpu_us_per_call"]
     summary: dict[str, Any] = {}
     for name, by_level in samples.items():
