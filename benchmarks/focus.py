@@ -181,10 +181,11 @@ def run_in_fresh_processes(
 ) -> dict[str, Any]:
     """``percall``'s paired loop, each round in a new client process against one server.
 
-    A process's own luck (where its code and objects land in memory, its hash seed) can
-    favour one contender over another for as long as the process lives, which rounds inside
-    one process cannot show. A process per round turns that luck into spread between rounds,
-    where the ratios' intervals see it. The children inherit this process's CPU.
+    Whatever state a process is in (its memory layout, hash seed, heap after millions of
+    calls; which of them matters was not pinned down) can favour one contender over another
+    for as long as the process lives, which rounds inside one process cannot show. A process
+    per round turns that into spread between rounds, where the ratios' intervals see it. The
+    children inherit this process's CPU.
     """
     merged: dict[str, Any] = {}
     cold: dict[str, list[float]] = {}
